@@ -1,0 +1,15 @@
+import { Hono } from "hono";
+import type { AppContext } from "./env";
+import { admin } from "./http/admin";
+import { handleError, notFound } from "./http/error-handler";
+import { webhooks } from "./http/webhooks";
+
+export function buildApp() {
+  const app = new Hono<AppContext>();
+  app.get("/health", (c) => c.json({ status: "ok", service: "claimgate", time: new Date().toISOString() }));
+  app.route("/webhooks", webhooks);
+  app.route("/admin", admin);
+  app.notFound(notFound);
+  app.onError(handleError);
+  return app;
+}

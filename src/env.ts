@@ -1,0 +1,37 @@
+import type { ClaimLifecycle } from "./lifecycle/claim-lifecycle";
+
+/** Bindings and variables of the Worker (wrangler.toml + secrets from `wrangler secret put` / .dev.vars). */
+export interface ClaimgateEnv {
+  DB: D1Database;
+  EVENTS_QUEUE: Queue<EventMessage>;
+  DELIVERIES_QUEUE: Queue<DeliveryMessage>;
+  CLAIM_LIFECYCLE: DurableObjectNamespace<ClaimLifecycle>;
+  /** Bearer token for /admin/* (secret). */
+  ADMIN_TOKEN?: string;
+  /** base64 of 32 random bytes: AES-GCM key for secrets at rest (secret). */
+  SECRETS_KEY?: string;
+  /** "production" or "development"; development relaxes subscriber URL rules. */
+  ENVIRONMENT?: string;
+  /** Seconds a source's configuration is cached per isolate. */
+  SOURCE_CACHE_TTL_SECONDS?: string;
+  /** Comma-separated seconds between delivery attempts. */
+  DELIVERY_RETRY_SCHEDULE?: string;
+}
+
+export type Env = ClaimgateEnv;
+
+export interface EventMessage {
+  eventId: string;
+}
+
+export interface DeliveryMessage {
+  deliveryId: string;
+}
+
+export type AppContext = { Bindings: Env; Variables: { requestId: string } };
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends ClaimgateEnv {}
+  }
+}

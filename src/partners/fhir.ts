@@ -1,0 +1,60 @@
+import { z } from "zod";
+
+// The FHIR R4B datatypes our partner payloads use. Objects are loose: FHIR resources carry many elements
+// we do not read, and those must pass through untouched.
+
+export const coding = z.looseObject({
+  system: z.string().optional(),
+  code: z.string().optional(),
+  display: z.string().optional(),
+});
+
+export const codeableConcept = z.looseObject({
+  coding: z.array(coding).optional(),
+  text: z.string().optional(),
+});
+
+export const reference = z.looseObject({
+  reference: z.string().optional(),
+  type: z.string().optional(),
+  display: z.string().optional(),
+  identifier: z.looseObject({ system: z.string().optional(), value: z.string().optional() }).optional(),
+});
+
+export const identifier = z.looseObject({
+  use: z.string().optional(),
+  type: codeableConcept.optional(),
+  system: z.string().optional(),
+  value: z.string().optional(),
+});
+
+export const money = z.looseObject({
+  value: z.number(),
+  currency: z.string().length(3).optional(),
+});
+
+/** FHIR date (YYYY, YYYY-MM, YYYY-MM-DD) or dateTime. */
+export const fhirDate = z
+  .string()
+  .regex(
+    /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))?)?)?)?$/,
+    "must be a FHIR date or dateTime",
+  );
+
+export const fhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, "must be a FHIR id");
+
+export type Coding = z.infer<typeof coding>;
+export type CodeableConcept = z.infer<typeof codeableConcept>;
+
+export const hasCode = (concept: CodeableConcept | undefined, system: string, code: string): boolean =>
+  concept?.coding?.some((c) => c.system === system && c.code === code) ?? false;
+
+export const codesOf = (concept: CodeableConcept | undefined): Coding[] => concept?.coding ?? [];
+
+/** `Claim/44f4…` → `44f4…` when the reference has that resource type. */
+export function referenceId(ref: string | undefined, resourceType: string): string | null {
+  if (!ref) return null;
+  const parts = ref.split("/");
+  const i = parts.lastIndexOf(resourceType);
+  return i >= 0 && parts[i + 1] ? parts[i + 1]! : null;
+}

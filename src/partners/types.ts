@@ -1,0 +1,38 @@
+import type { z } from "zod";
+import type { Db } from "../db/client";
+import type { Env } from "../env";
+
+/** A stored raw event as the projection sees it. */
+export interface StoredEvent {
+  id: string;
+  sourceId: string;
+  kind: string;
+  receivedAt: string;
+}
+
+export interface ProjectionContext {
+  env: Env;
+  db: Db;
+  event: StoredEvent;
+}
+
+export interface ProjectionResult {
+  /** The domain event type this raw event produced, e.g. CLAIMS_REMIT_APPROVED. */
+  eventType: string | null;
+}
+
+/**
+ * One module per partner kind. The ingest path uses `schema` and `partnerEventId`; the events queue
+ * consumer uses `project`. Adapters hold no storage calls beyond what their projection needs.
+ */
+export interface PartnerAdapter<P = unknown> {
+  kind: string;
+  /** Validates the parsed JSON body; issues name the field (422 PAYLOAD_INVALID). */
+  schema: z.ZodType<P>;
+  /** The partner's event id carried in the payload itself (e.g. a Stripe event id), for dedup. */
+  partnerEventId?(payload: P): string | null;
+  /** Writes the payload's effect into the claim model. Must be idempotent: replays change nothing. */
+  project(ctx: ProjectionContext, payload: P): Promise<ProjectionResult>;
+}
+
+export const defineAdapter = <P>(adapter: PartnerAdapter<P>): PartnerAdapter<P> => adapter;

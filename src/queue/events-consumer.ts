@@ -1,0 +1,77 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { database, nowIso } from "../db/client";
+import { events } from "../db/schema";
+import type { Env, EventMessage } from "../env";
+import { errorText, log } from "../log";
+import { adapterFor } from "../partners/registry";
+
+export const EVENTS_QUEUE = "claimgate-events";
+export const EVENTS_DLQ = "claimgate-events-dlq";
+
+/** Backoff between projection retries: 5 s, 10 s, 20 s … capped at 5 minutes. */
+export const projectionRetryDelay = (attempts: number) => Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
+
+/** The events queue consumer: project each raw event into the claim model, then ack; failures retry. */
+export async function consumeEvents(batch: MessageBatch<EventMessage>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  for (const message of batch.messages) {
+    const { eventId } = message.body;
+    try {
+      await processEvent(env, db, eventId);
+      message.ack();
+    } catch (e) {
+      const error = errorText(e);
+      log.warn("events.projection_failed", { eventId, attempt: message.attempts, error });
+      await db.update(events).set({ lastError: error }).where(eq(events.id, eventId)).catch(() => {});
+      message.retry({ delaySeconds: projectionRetryDelay(message.attempts) });
+    }
+  }
+}
+
+/** Idempotent: an event already processed is acknowledged without projecting again. */
+export async function processEvent(env: Env, db: Db, eventId: string): Promise<void> {
+  const [event] = await db
+    .update(events)
+    .set({ attempts: sql`${events.attempts} + 1` })
+    .where(eq(events.id, eventId))
+    .returning();
+  if (!event) {
+    log.warn("events.unknown_event", { eventId });
+    return;
+  }
+  if (event.status === "processed") return;
+
+  const adapter = adapterFor(event.kind);
+  if (!adapter) throw new Error(`no adapter for kind ${event.kind}`);
+  // The payload was validated at ingest; parsing again yields the typed (defaulted) value.
+  const payload = adapter.schema.parse(JSON.parse(event.body));
+  const result = await adapter.project(
+    { env, db, event: { id: event.id, sourceId: event.sourceId, kind: event.kind, receivedAt: event.receivedAt } },
+    payload,
+  );
+  await db
+    .update(events)
+    .set({ status: "processed", eventType: result.eventType, processedAt: nowIso(), lastError: null })
+    .where(eq(events.id, eventId));
+  log.info("events.processed", { eventId, kind: event.kind, eventType: result.eventType });
+}
+
+/** Dead letters of the events queue: the event is marked failed (visible to operators), never dropped. */
+export async function consumeEventsDeadLetters(batch: MessageBatch<EventMessage>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  for (const message of batch.messages) {
+    const { eventId } = message.body;
+    try {
+      await db
+        .update(events)
+        .set({ status: "failed", lastError: sql`coalesce(${events.lastError}, 'dead-lettered')` })
+        .where(eq(events.id, eventId));
+      log.error("events.dead_lettered", { eventId });
+      message.ack();
+    } catch (e) {
+      log.error("events.dead_letter_record_failed", { eventId, error: errorText(e) });
+      message.retry({ delaySeconds: 30 });
+    }
+  }
+}
