@@ -24,5 +24,7 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 30_000,
+    // Logs of passing tests are noise; a failing test still prints its own.
+    silent: "passed-only",
   },
 });

@@ -1,0 +1,139 @@
+import { Webhook } from "standardwebhooks";
+import Stripe from "stripe";
+import { describe, expect, it } from "vitest";
+import { verifyRequest, type VerificationConfig } from "../../src/verify";
+import { verificationConfig } from "../../src/verify/config";
+import { hmacBase64, hmacHex, standardWebhooksHeaders, stripeHeader } from "../helpers/sign";
+
+const enc = new TextEncoder();
+const NOW = 1_800_000_000;
+const cfg = (c: Record<string, unknown>): VerificationConfig => verificationConfig.parse(c);
+
+function run(config: VerificationConfig, headers: Record<string, string>, body: string, secrets: string[], now = NOW) {
+  return verifyRequest(config, { headers: new Headers(headers), body: enc.encode(body), secrets, now });
+}
+
+describe("api_secret", () => {
+  const config = cfg({ scheme: "api_secret", header: "X-API-KEY" });
+
+  it("accepts the secret in the configured header, case-insensitively named", async () => {
+    expect(await run(config, { "x-api-key": "s3cret-value" }, "{}", ["s3cret-value"])).toEqual({ ok: true, eventId: null });
+  });
+  it("rejects a wrong or missing secret", async () => {
+    expect(await run(config, { "X-API-KEY": "nope-nope" }, "{}", ["s3cret-value"])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+    expect(await run(config, {}, "{}", ["s3cret-value"])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+  });
+  it("accepts any active secret (rotation)", async () => {
+    expect(await run(config, { "X-API-KEY": "new-secret-2" }, "{}", ["old-secret-1", "new-secret-2"])).toMatchObject({ ok: true });
+  });
+  it("takes the event id from a configured id header", async () => {
+    const withId = cfg({ scheme: "api_secret", header: "X-API-KEY", idHeader: "X-Event-Id" });
+    expect(await run(withId, { "X-API-KEY": "s3cret-value", "X-Event-Id": "e-1" }, "{}", ["s3cret-value"])).toEqual({ ok: true, eventId: "e-1" });
+  });
+  it("rejects everything when the source has no secret", async () => {
+    expect(await run(config, { "X-API-KEY": "" }, "{}", [])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+  });
+});
+
+describe("hmac_sha256", () => {
+  const body = '{"resourceType":"Bundle"}';
+  const secret = "partner-hmac-secret";
+
+  it("verifies hex with a prefix", async () => {
+    const config = cfg({ scheme: "hmac_sha256", header: "X-Signature", encoding: "hex", prefix: "sha256=" });
+    const sig = await hmacHex(secret, body);
+    expect(await run(config, { "X-Signature": `sha256=${sig}` }, body, [secret])).toMatchObject({ ok: true });
+    expect(await run(config, { "X-Signature": sig }, body, [secret])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+  });
+  it("verifies base64 without a prefix", async () => {
+    const config = cfg({ scheme: "hmac_sha256", header: "X-Signature", encoding: "base64" });
+    expect(await run(config, { "X-Signature": await hmacBase64(secret, body) }, body, [secret])).toMatchObject({ ok: true });
+  });
+  it("rejects a tampered body, a wrong secret and a malformed header", async () => {
+    const config = cfg({ scheme: "hmac_sha256", header: "X-Signature" });
+    const sig = await hmacHex(secret, body);
+    expect(await run(config, { "X-Signature": sig }, body + " ", [secret])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+    expect(await run(config, { "X-Signature": sig }, body, ["other-secret"])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+    expect(await run(config, { "X-Signature": "zz" }, body, [secret])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+  });
+  it("accepts the old and the new secret during rotation", async () => {
+    const config = cfg({ scheme: "hmac_sha256", header: "X-Signature" });
+    const sig = await hmacHex("old-secret-xx", body);
+    expect(await run(config, { "X-Signature": sig }, body, ["new-secret-yy", "old-secret-xx"])).toMatchObject({ ok: true });
+  });
+  it("signs timestamp.body and enforces the tolerance both ways", async () => {
+    const config = cfg({ scheme: "hmac_sha256", header: "X-Signature", timestampHeader: "X-Timestamp", toleranceSeconds: 300 });
+    const at = async (t: number) => ({ "X-Signature": await hmacHex(secret, `${t}.${body}`), "X-Timestamp": String(t) });
+    expect(await run(config, await at(NOW - 100), body, [secret])).toMatchObject({ ok: true });
+    expect(await run(config, await at(NOW - 301), body, [secret])).toMatchObject({ ok: false, code: "TIMESTAMP_OUT_OF_TOLERANCE" });
+    expect(await run(config, await at(NOW + 301), body, [secret])).toMatchObject({ ok: false, code: "TIMESTAMP_OUT_OF_TOLERANCE" });
+    // a signature over the body alone is not enough when a timestamp is configured
+    expect(await run(config, { "X-Signature": await hmacHex(secret, body), "X-Timestamp": String(NOW) }, body, [secret])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+    expect(await run(config, { "X-Signature": await hmacHex(secret, body) }, body, [secret])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+  });
+});
+
+describe("stripe", () => {
+  const config = cfg({ scheme: "stripe" });
+  const secret = "whsec_test_secret_for_stripe";
+  const body = JSON.stringify({ id: "evt_1", type: "payment_intent.succeeded" });
+
+  it("accepts a header made by the official stripe library", async () => {
+    const stripe = new Stripe("sk_test_x");
+    const header = await stripe.webhooks.generateTestHeaderStringAsync({ payload: body, secret, timestamp: NOW });
+    expect(await run(config, { "Stripe-Signature": header }, body, [secret])).toEqual({ ok: true, eventId: null });
+  });
+  it("accepts one of several v1 signatures and ignores v0", async () => {
+    const good = (await stripeHeader(secret, body, NOW)).split(",")[1];
+    const header = `t=${NOW},v0=abc,v1=${"0".repeat(64)},${good}`;
+    expect(await run(config, { "Stripe-Signature": header }, body, [secret])).toMatchObject({ ok: true });
+  });
+  it("rejects stale and future timestamps, a wrong secret and a missing header", async () => {
+    expect(await run(config, { "Stripe-Signature": await stripeHeader(secret, body, NOW - 301) }, body, [secret])).toMatchObject({ code: "TIMESTAMP_OUT_OF_TOLERANCE" });
+    expect(await run(config, { "Stripe-Signature": await stripeHeader(secret, body, NOW + 301) }, body, [secret])).toMatchObject({ code: "TIMESTAMP_OUT_OF_TOLERANCE" });
+    expect(await run(config, { "Stripe-Signature": await stripeHeader("whsec_other", body, NOW) }, body, [secret])).toMatchObject({ code: "SIGNATURE_INVALID" });
+    expect(await run(config, {}, body, [secret])).toMatchObject({ code: "SIGNATURE_INVALID" });
+    expect(await run(config, { "Stripe-Signature": `t=${NOW}` }, body, [secret])).toMatchObject({ code: "SIGNATURE_INVALID" });
+  });
+});
+
+describe("standard_webhooks", () => {
+  const config = cfg({ scheme: "standard_webhooks" });
+
+  it("verifies the specification's example vector", async () => {
+    const headers = {
+      "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      "webhook-timestamp": "1614265330",
+      "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    };
+    const result = await run(config, headers, '{"test": 2432232314}', ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], 1614265330);
+    expect(result).toEqual({ ok: true, eventId: "msg_p5jXN8AQM9LWM0D4loKWxJek" });
+  });
+  it("accepts headers made by the standardwebhooks library", async () => {
+    const secret = "whsec_" + btoa("a-32-byte-standard-webhooks-key!");
+    const body = '{"type":"x"}';
+    const signature = new Webhook(secret).sign("msg_1", new Date(NOW * 1000), body);
+    const headers = { "webhook-id": "msg_1", "webhook-timestamp": String(NOW), "webhook-signature": signature };
+    expect(await run(config, headers, body, [secret])).toEqual({ ok: true, eventId: "msg_1" });
+  });
+  it("accepts any of several space-separated signatures and any active secret", async () => {
+    const oldSecret = "whsec_" + btoa("old-key-old-key-old-key-old-key!");
+    const newSecret = "whsec_" + btoa("new-key-new-key-new-key-new-key!");
+    const body = "{}";
+    const h = await standardWebhooksHeaders(oldSecret, body, "msg_2", NOW);
+    h["webhook-signature"] = `v1,${btoa("x".repeat(32))} ${h["webhook-signature"]}`;
+    expect(await run(config, h, body, [newSecret, oldSecret])).toMatchObject({ ok: true });
+    expect(await run(config, h, body, [newSecret])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+  });
+  it("rejects stale, future and missing timestamps and a changed id", async () => {
+    const secret = "whsec_" + btoa("k".repeat(32));
+    const stale = await standardWebhooksHeaders(secret, "{}", "msg_3", NOW - 301);
+    expect(await run(config, stale, "{}", [secret])).toMatchObject({ code: "TIMESTAMP_OUT_OF_TOLERANCE" });
+    const future = await standardWebhooksHeaders(secret, "{}", "msg_3", NOW + 301);
+    expect(await run(config, future, "{}", [secret])).toMatchObject({ code: "TIMESTAMP_OUT_OF_TOLERANCE" });
+    const fresh = await standardWebhooksHeaders(secret, "{}", "msg_3", NOW);
+    expect(await run(config, { ...fresh, "webhook-id": "msg_4" }, "{}", [secret])).toMatchObject({ code: "SIGNATURE_INVALID" });
+    const { "webhook-timestamp": _, ...noTs } = fresh;
+    expect(await run(config, noTs, "{}", [secret])).toMatchObject({ code: "SIGNATURE_INVALID" });
+  });
+});
