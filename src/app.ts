@@ -1,14 +1,16 @@
 import { Hono } from "hono";
 import type { AppContext } from "./env";
 import { admin } from "./http/admin";
+import { claimsRead } from "./http/claims";
 import { handleError, notFound } from "./http/error-handler";
 import { webhooks } from "./http/webhooks";
 
 export function buildApp() {
-  const app = new Hono<AppContext>();
+  const app = new Hono<AppContext>({ strict: false });
   app.get("/health", (c) => c.json({ status: "ok", service: "claimgate", time: new Date().toISOString() }));
   app.route("/webhooks", webhooks);
   app.route("/admin", admin);
+  app.route("/api/claims", claimsRead);
   app.notFound(notFound);
   app.onError(handleError);
   return app;

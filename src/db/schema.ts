@@ -74,6 +74,9 @@ export const claimResponses = sqliteTable(
   {
     id: text("id").primaryKey(),
     eventId: text("event_id").notNull(),
+    claimId: text("claim_id"),
+    lifecycleId: text("claim_lifecycle_id"),
+    decision: text("decision"),
     /** `request.reference`, e.g. Claim/44f4… */
     claimReference: text("claim_reference"),
     status: text("status"),
@@ -89,5 +92,151 @@ export const claimResponses = sqliteTable(
     resource: text("resource").notNull(),
     receivedAt: text("received_at").notNull(),
   },
-  (t) => [index("claim_responses_claim_ref").on(t.claimReference)],
+  (t) => [
+    index("claim_responses_claim_ref").on(t.claimReference),
+    index("claim_responses_lifecycle").on(t.lifecycleId, t.createdDate),
+  ],
+);
+
+// ── Claim lifecycle model ────────────────────────────────────────────────────────────────────────────
+// A lifecycle is one bill (the Cair claim-id identifier, whose value is the Elation bill id); its claims
+// are the original, corrected and resubmitted versions. Claim-specific identifiers (FHIR Claim id,
+// Healthie CMS-1500 id, HCMS claim id) live in claim_identifiers and are unique across claims.
+
+export const patients = sqliteTable(
+  "patients",
+  {
+    id: text("id").primaryKey(),
+    /** Where the external id comes from: fhir-patient, healthie, hcms, … (no names or birth dates here). */
+    system: text("system").notNull(),
+    externalId: text("external_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("patients_system_external").on(t.system, t.externalId)],
+);
+
+export const claimLifecycles = sqliteTable("claim_lifecycles", {
+  id: text("id").primaryKey(),
+  /** The claim-id identifier value (Elation bill id); null until a payload names it. */
+  billId: text("bill_id").unique(),
+  patientId: text("patient_id"),
+  createdAt: createdAt(),
+});
+
+export const claims = sqliteTable(
+  "claims",
+  {
+    id: text("id").primaryKey(),
+    lifecycleId: text("claim_lifecycle_id").notNull(),
+    /** Created from a payload that only referenced it (a remit before its claim); filled in later. */
+    placeholder: integer("placeholder", { mode: "boolean" }).notNull().default(false),
+    patientId: text("patient_id"),
+    payerId: text("payer_id"),
+    payerName: text("payer_name"),
+    providerId: text("provider_id"),
+    status: text("status").notNull().default("draft"),
+    /** Event time of the status change in force; older status events do not move it back. */
+    statusAt: text("status_at"),
+    totalChargeCents: integer("total_charge_cents").notNull().default(0),
+    approvedCents: integer("approved_cents"),
+    payorPatientResponsibilityCents: integer("payor_patient_responsibility_cents"),
+    patientPaidCents: integer("patient_paid_cents").notNull().default(0),
+    serviceDate: text("service_date"),
+    /** Received-at of the payload whose lines and diagnoses are stored (newer replaces, older is ignored). */
+    linesAt: text("lines_at"),
+    createdAt: createdAt(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("claims_lifecycle").on(t.lifecycleId), index("claims_patient").on(t.patientId)],
+);
+
+export const claimIdentifiers = sqliteTable(
+  "claim_identifiers",
+  {
+    system: text("system").notNull(),
+    value: text("value").notNull(),
+    claimId: text("claim_id").notNull(),
+  },
+  (t) => [uniqueIndex("claim_identifiers_system_value").on(t.system, t.value), index("claim_identifiers_claim").on(t.claimId)],
+);
+
+export const claimLines = sqliteTable(
+  "claim_lines",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    claimId: text("claim_id").notNull(),
+    sequence: integer("sequence").notNull(),
+    code: text("code").notNull(),
+    codeSystem: text("code_system"),
+    modifiers: text("modifiers").notNull().default("[]"),
+    units: integer("units").notNull().default(1),
+    chargeCents: integer("charge_cents").notNull().default(0),
+    diagnosisPointers: text("diagnosis_pointers").notNull().default("[]"),
+    serviceDate: text("service_date"),
+  },
+  (t) => [index("claim_lines_claim").on(t.claimId)],
+);
+
+export const claimDiagnoses = sqliteTable(
+  "claim_diagnoses",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    claimId: text("claim_id").notNull(),
+    sequence: integer("sequence").notNull(),
+    code: text("code").notNull(),
+    codeSystem: text("code_system"),
+  },
+  (t) => [index("claim_diagnoses_claim").on(t.claimId)],
+);
+
+export const scrubResults = sqliteTable(
+  "scrub_results",
+  {
+    id: text("id").primaryKey(),
+    claimId: text("claim_id").notNull(),
+    eventId: text("event_id").notNull(),
+    /** The AI-generated FHIR Claim (parsed from ai_generated_x12_837), JSON. */
+    fhirClaim: text("fhir_claim").notNull(),
+    rulesApplied: text("rules_applied").notNull(),
+    rulesFlagged: text("rules_flagged").notNull(),
+    edits: text("edits").notNull(),
+    receivedAt: text("received_at").notNull(),
+  },
+  (t) => [index("scrub_results_claim").on(t.claimId)],
+);
+
+export const claimStatusHistory = sqliteTable(
+  "claim_status_history",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    claimId: text("claim_id").notNull(),
+    eventId: text("event_id").notNull(),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    source: text("source").notNull(),
+    message: text("message"),
+    at: text("at").notNull(),
+    /** false when the update was older than the status in force (recorded, not applied). */
+    applied: integer("applied", { mode: "boolean" }).notNull(),
+  },
+  (t) => [index("claim_status_history_claim").on(t.claimId), uniqueIndex("claim_status_history_event").on(t.eventId, t.claimId)],
+);
+
+/**
+ * Events the gateway produces for subscribers (CLAIMS_REMIT_APPROVED, cms1500.created, …), one per raw
+ * event and type: (source_event_id, type) is unique, so replaying a raw event records nothing new.
+ */
+export const domainEvents = sqliteTable(
+  "domain_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    sourceEventId: text("source_event_id").notNull(),
+    claimId: text("claim_id"),
+    lifecycleId: text("claim_lifecycle_id"),
+    /** The subscriber-facing `data` (JSON). */
+    payload: text("payload").notNull(),
+    occurredAt: text("occurred_at").notNull(),
+  },
+  (t) => [uniqueIndex("domain_events_source_type").on(t.sourceEventId, t.type), index("domain_events_occurred").on(t.occurredAt)],
 );

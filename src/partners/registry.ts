@@ -1,7 +1,10 @@
 import { cairClaimResponse } from "./cair-claim-response/adapter";
+import { cairClaimScrubber } from "./cair-claim-scrubber/adapter";
+import { healthieCms1500 } from "./healthie-cms1500/adapter";
+import { payorClaimStatus } from "./payor-claim-status/adapter";
 import type { PartnerAdapter } from "./types";
 
-const adapters: PartnerAdapter<any>[] = [cairClaimResponse];
+const adapters: PartnerAdapter<any>[] = [cairClaimResponse, cairClaimScrubber, healthieCms1500, payorClaimStatus];
 
 const byKind = new Map(adapters.map((a) => [a.kind, a]));
 

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Db } from "../db/client";
+import type { ProducedEvent } from "../claims/write";
 import type { Env } from "../env";
 
 /** A stored raw event as the projection sees it. */
@@ -8,17 +9,21 @@ export interface StoredEvent {
   sourceId: string;
   kind: string;
   receivedAt: string;
+  /** Stored request headers (credentials removed). */
+  headers: Record<string, string>;
 }
 
 export interface ProjectionContext {
   env: Env;
   db: Db;
   event: StoredEvent;
+  /** The body as the partner sent it (parsed, not transformed): what subscribers receive as `data`. */
+  raw: unknown;
 }
 
 export interface ProjectionResult {
-  /** The domain event type this raw event produced, e.g. CLAIMS_REMIT_APPROVED. */
-  eventType: string | null;
+  /** Events for subscribers, e.g. CLAIMS_REMIT_APPROVED; recorded once per raw event and type. */
+  produced: ProducedEvent[];
 }
 
 /**

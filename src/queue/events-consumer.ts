@@ -4,6 +4,7 @@ import { database, nowIso } from "../db/client";
 import { events } from "../db/schema";
 import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
+import { recordDomainEvents } from "../claims/write";
 import { adapterFor } from "../partners/registry";
 
 export const EVENTS_QUEUE = "claimgate-events";
@@ -45,16 +46,30 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
   const adapter = adapterFor(event.kind);
   if (!adapter) throw new Error(`no adapter for kind ${event.kind}`);
   // The payload was validated at ingest; parsing again yields the typed (defaulted) value.
-  const payload = adapter.schema.parse(JSON.parse(event.body));
+  const raw: unknown = JSON.parse(event.body);
+  const payload = adapter.schema.parse(raw);
   const result = await adapter.project(
-    { env, db, event: { id: event.id, sourceId: event.sourceId, kind: event.kind, receivedAt: event.receivedAt } },
+    {
+      env,
+      db,
+      raw,
+      event: {
+        id: event.id,
+        sourceId: event.sourceId,
+        kind: event.kind,
+        receivedAt: event.receivedAt,
+        headers: JSON.parse(event.headers) as Record<string, string>,
+      },
+    },
     payload,
   );
+  await recordDomainEvents(db, event.id, result.produced);
+  const eventType = result.produced.map((p) => p.type).join(",") || null;
   await db
     .update(events)
-    .set({ status: "processed", eventType: result.eventType, processedAt: nowIso(), lastError: null })
+    .set({ status: "processed", eventType, processedAt: nowIso(), lastError: null })
     .where(eq(events.id, eventId));
-  log.info("events.processed", { eventId, kind: event.kind, eventType: result.eventType });
+  log.info("events.processed", { eventId, kind: event.kind, eventType });
 }
 
 /** Dead letters of the events queue: the event is marked failed (visible to operators), never dropped. */

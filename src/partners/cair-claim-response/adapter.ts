@@ -1,7 +1,11 @@
 import { sql } from "drizzle-orm";
+import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
+import { applyStatus } from "../../claims/write";
 import { claimResponses } from "../../db/schema";
-import { itemCategoryCents, patientResponsibilityCents, remitDecision } from "../../domain/remit";
+import { toInstant } from "../../domain/claim-status";
 import { roundToCents } from "../../domain/money";
+import { itemCategoryCents, patientResponsibilityCents, remitDecision } from "../../domain/remit";
+import { referenceId } from "../fhir";
 import { defineAdapter } from "../types";
 import { bundleResources, claimResponseBundle } from "./schema";
 
@@ -11,11 +15,27 @@ export const REMIT_EVENT = { approved: "CLAIMS_REMIT_APPROVED", denied: "CLAIMS_
 export const cairClaimResponse = defineAdapter({
   kind: "cair.claim_response",
   schema: claimResponseBundle,
-  async project({ db, event }, bundle) {
+  async project({ db, event, raw }, bundle) {
     const { claimResponse: cr } = bundleResources(bundle);
+    const claimRef = referenceId(cr.request?.reference, "Claim");
+    const billId =
+      [...(cr.identifier ?? []), ...(cr.request?.identifier ? [cr.request.identifier] : [])].find(
+        (i) => i.system === CLAIM_ID_SYSTEM && i.value,
+      )?.value ?? null;
+    const patientRef = referenceId(cr.patient.reference, "Patient");
+    const { claimId, lifecycleId } = await resolveClaim(db, {
+      keys: claimRef ? [{ system: ID_SYSTEM.fhirClaim, value: claimRef }] : [],
+      billId,
+      patient: patientRef ? { system: "fhir-patient", externalId: patientRef } : null,
+    });
+
+    const decision = remitDecision(cr);
     const { id: _id, ...update } = {
       id: cr.id,
       eventId: event.id,
+      claimId,
+      lifecycleId,
+      decision,
       claimReference: cr.request?.reference ?? null,
       status: cr.status,
       outcome: cr.outcome,
@@ -29,20 +49,25 @@ export const cairClaimResponse = defineAdapter({
       resource: JSON.stringify(cr),
       receivedAt: event.receivedAt,
     };
-    const row = { id: cr.id, ...update };
     // A later version of the same ClaimResponse replaces the earlier one; an older event never
     // overwrites a newer one, so replays and out-of-order redeliveries end in the same row.
     await db
       .insert(claimResponses)
-      .values(row)
+      .values({ id: cr.id, ...update })
       .onConflictDoUpdate({
         target: claimResponses.id,
         set: update,
-        setWhere: sqlNewer(event.receivedAt, event.id),
+        setWhere: sql`(${claimResponses.receivedAt}, ${claimResponses.eventId}) <= (${event.receivedAt}, ${event.id})`,
       });
-    return { eventType: REMIT_EVENT[remitDecision(cr)] };
+
+    await applyStatus(db, {
+      claimId,
+      eventId: event.id,
+      to: decision === "approved" ? "approved" : "rejected",
+      at: toInstant(cr.created),
+      source: "cair.claim_response",
+      message: cr.disposition ?? null,
+    });
+    return { produced: [{ type: REMIT_EVENT[decision], claimId, lifecycleId, payload: raw }] };
   },
 });
-
-const sqlNewer = (receivedAt: string, eventId: string) =>
-  sql`(${claimResponses.receivedAt}, ${claimResponses.eventId}) <= (${receivedAt}, ${eventId})`;

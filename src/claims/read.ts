@@ -1,0 +1,131 @@
+import { and, asc, desc, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import {
+  claimDiagnoses,
+  claimIdentifiers,
+  claimLifecycles,
+  claimLines,
+  claimResponses,
+  claims,
+  claimStatusHistory,
+  scrubResults,
+} from "../db/schema";
+import { centsToAmount } from "../domain/money";
+import { CLAIM_ID_SYSTEM, ID_SYSTEM } from "./resolve";
+
+/** Finds a claim by our id, an HCMS CLM-… id, or any stored identifier. */
+export async function findClaimId(db: Db, idOrHcms: string): Promise<string | null> {
+  const [own] = await db.select({ id: claims.id }).from(claims).where(eq(claims.id, idOrHcms));
+  if (own) return own.id;
+  return findClaimByIdentifier(db, ID_SYSTEM.hcmsClaim, idOrHcms);
+}
+
+/** A claim-specific identifier names one claim; the Cair claim-id (bill id) names the lifecycle's latest. */
+export async function findClaimByIdentifier(db: Db, system: string, value: string): Promise<string | null> {
+  const [hit] = await db
+    .select({ claimId: claimIdentifiers.claimId })
+    .from(claimIdentifiers)
+    .where(and(eq(claimIdentifiers.system, system), eq(claimIdentifiers.value, value)));
+  if (hit || system !== CLAIM_ID_SYSTEM) return hit?.claimId ?? null;
+  const [latest] = await db
+    .select({ id: claims.id })
+    .from(claims)
+    .innerJoin(claimLifecycles, eq(claimLifecycles.id, claims.lifecycleId))
+    .where(eq(claimLifecycles.billId, value))
+    .orderBy(desc(claims.createdAt), desc(claims.id))
+    .limit(1);
+  return latest?.id ?? null;
+}
+
+const money = (cents: number | null | undefined) => (cents == null ? null : centsToAmount(cents));
+
+/**
+ * The HCMS claim shape plus `lifecycle`: lines, diagnoses, the latest ClaimResponse, scrub summary, status
+ * history and payment totals. Money leaves as decimal USD.
+ */
+export async function readClaim(db: Db, claimId: string) {
+  const [claim] = await db.select().from(claims).where(eq(claims.id, claimId));
+  if (!claim) return null;
+  const [lifecycle, identifiers, lines, diagnoses, history, latestRemit, scrub, siblings] = await Promise.all([
+    db.select().from(claimLifecycles).where(eq(claimLifecycles.id, claim.lifecycleId)),
+    db.select().from(claimIdentifiers).where(eq(claimIdentifiers.claimId, claimId)),
+    db.select().from(claimLines).where(eq(claimLines.claimId, claimId)).orderBy(asc(claimLines.sequence)),
+    db.select().from(claimDiagnoses).where(eq(claimDiagnoses.claimId, claimId)).orderBy(asc(claimDiagnoses.sequence)),
+    db.select().from(claimStatusHistory).where(eq(claimStatusHistory.claimId, claimId)).orderBy(asc(claimStatusHistory.at), asc(claimStatusHistory.id)),
+    db
+      .select()
+      .from(claimResponses)
+      .where(eq(claimResponses.lifecycleId, claim.lifecycleId))
+      .orderBy(desc(claimResponses.createdDate), desc(claimResponses.receivedAt))
+      .limit(1),
+    db.select().from(scrubResults).where(eq(scrubResults.claimId, claimId)).orderBy(desc(scrubResults.receivedAt)).limit(1),
+    db.select({ id: claims.id, status: claims.status }).from(claims).where(eq(claims.lifecycleId, claim.lifecycleId)).orderBy(asc(claims.createdAt)),
+  ]);
+  const hcmsId = identifiers.find((i) => i.system === ID_SYSTEM.hcmsClaim)?.value ?? null;
+  const remit = latestRemit[0];
+  const s = scrub[0];
+  return {
+    claim_id: hcmsId ?? claim.id,
+    id: claim.id,
+    status: claim.status,
+    amount: money(claim.totalChargeCents),
+    diagnosis_code: diagnoses[0]?.code ?? null,
+    procedure_code: lines[0]?.code ?? null,
+    payor_id: claim.payerId,
+    provider_id: claim.providerId,
+    date_of_service: claim.serviceDate,
+    expected_payment: money(claim.approvedCents),
+    patient_responsibility: money(claim.payorPatientResponsibilityCents ?? remit?.patientResponsibilityCents),
+    submitted_date: claim.createdAt,
+    processed_date: claim.statusAt,
+    lifecycle: {
+      id: claim.lifecycleId,
+      billId: lifecycle[0]?.billId ?? null,
+      placeholder: claim.placeholder,
+      claims: siblings,
+      identifiers: identifiers.map((i) => ({ system: i.system, value: i.value })),
+      lines: lines.map((l) => ({
+        sequence: l.sequence,
+        code: l.code,
+        codeSystem: l.codeSystem,
+        modifiers: JSON.parse(l.modifiers) as string[],
+        units: l.units,
+        charge: money(l.chargeCents),
+        diagnosisPointers: JSON.parse(l.diagnosisPointers) as number[],
+        serviceDate: l.serviceDate,
+      })),
+      diagnoses: diagnoses.map((d) => ({ sequence: d.sequence, code: d.code, codeSystem: d.codeSystem })),
+      claimResponse: remit
+        ? {
+            id: remit.id,
+            outcome: remit.outcome,
+            disposition: remit.disposition,
+            decision: remit.decision,
+            created: remit.createdDate,
+            submitted: money(remit.submittedCents),
+            benefit: money(remit.benefitCents),
+            payment: money(remit.paymentCents),
+            patientResponsibility: money(remit.patientResponsibilityCents),
+          }
+        : null,
+      scrub: s
+        ? {
+            optimizerRunId: s.id,
+            rulesApplied: (JSON.parse(s.rulesApplied) as { id: string }[]).length,
+            rulesFlagged: (JSON.parse(s.rulesFlagged) as { id: string }[]).length,
+            edits: (JSON.parse(s.edits) as unknown[]).length,
+            receivedAt: s.receivedAt,
+          }
+        : null,
+      statusHistory: history.map((h) => ({
+        from: h.fromStatus,
+        to: h.toStatus,
+        source: h.source,
+        message: h.message,
+        at: h.at,
+        applied: h.applied,
+      })),
+      payments: { patientPaid: money(claim.patientPaidCents) },
+    },
+  };
+}

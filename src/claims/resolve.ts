@@ -1,0 +1,247 @@
+import { and, asc, desc, eq, inArray, isNull, or } from "drizzle-orm";
+import { newId } from "../crypto/ids";
+import type { Db } from "../db/client";
+import { nowIso } from "../db/client";
+import {
+  claimDiagnoses,
+  claimIdentifiers,
+  claimLifecycles,
+  claimLines,
+  claimResponses,
+  claims,
+  claimStatusHistory,
+  domainEvents,
+  patients,
+  scrubResults,
+} from "../db/schema";
+
+/** The Cair claim-id identifier system; its value is the Elation bill id and names the lifecycle. */
+export const CLAIM_ID_SYSTEM = "https://fhir.cairhealth.com/fhir/identifier/claim-id";
+
+/** Systems of claim-specific identifiers (each names exactly one claim). */
+export const ID_SYSTEM = {
+  fhirClaim: "urn:claimgate:fhir-claim",
+  healthieCms1500: "urn:claimgate:healthie-cms1500",
+  hcmsClaim: "urn:claimgate:hcms-claim",
+} as const;
+
+export interface ClaimKey {
+  system: string;
+  value: string;
+}
+
+/**
+ * How a payload points at its claim. Linking rules:
+ * - a ClaimResponse: `request.reference` Claim/<id> (fhir-claim key) and/or a claim-id identifier (bill);
+ * - a scrub result: `claim_id` and the embedded Claim's id (fhir-claim keys) and its claim-id identifier;
+ * - a CMS-1500: its Healthie id (healthie-cms1500 key);
+ * - a payor status update: `claim_id` (hcms-claim key).
+ * Keys name a claim; the bill id names the lifecycle. A payload with only a bill id lands on the
+ * lifecycle's latest claim.
+ */
+export interface ClaimRef {
+  keys: ClaimKey[];
+  billId?: string | null;
+  patient?: { system: string; externalId: string } | null;
+}
+
+export interface ResolvedClaim {
+  claimId: string;
+  lifecycleId: string;
+  patientId: string | null;
+}
+
+/**
+ * Finds or creates the claim a payload refers to. Unknown claims are created as placeholders, never
+ * dropped; when a later payload shows that two claims (or two lifecycles) are the same, they are merged
+ * into the older one, so a remit that arrives before its claim ends in the same state as one after it.
+ * Concurrent creators race on the unique identifier index; the loser retries and finds the winner.
+ */
+export async function resolveClaim(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await resolveOnce(db, ref);
+    } catch (e) {
+      if (attempt < 3 && String((e as Error)?.message).includes("UNIQUE constraint failed")) continue;
+      throw e;
+    }
+  }
+}
+
+async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
+  const patientId = ref.patient ? await upsertPatient(db, ref.patient.system, ref.patient.externalId) : null;
+  const keys = dedupeKeys(ref.keys);
+  const matched = keys.length
+    ? await db
+        .selectDistinct({ claimId: claimIdentifiers.claimId })
+        .from(claimIdentifiers)
+        .where(or(...keys.map((k) => and(eq(claimIdentifiers.system, k.system), eq(claimIdentifiers.value, k.value)))))
+    : [];
+  const [billLifecycle] = ref.billId
+    ? await db.select().from(claimLifecycles).where(eq(claimLifecycles.billId, ref.billId))
+    : [];
+
+  if (matched.length === 0) {
+    if (keys.length === 0 && billLifecycle) {
+      const [latest] = await db
+        .select({ id: claims.id })
+        .from(claims)
+        .where(eq(claims.lifecycleId, billLifecycle.id))
+        .orderBy(desc(claims.createdAt), desc(claims.id))
+        .limit(1);
+      if (latest) return finish(db, latest.id, billLifecycle.id, patientId);
+    }
+    return createPlaceholder(db, keys, billLifecycle?.id ?? null, ref.billId ?? null, patientId);
+  }
+
+  const found = await db
+    .select({ id: claims.id, lifecycleId: claims.lifecycleId })
+    .from(claims)
+    .where(inArray(claims.id, matched.map((m) => m.claimId)))
+    .orderBy(asc(claims.createdAt), asc(claims.id));
+  const survivor = found[0]!;
+  for (const other of found.slice(1)) await mergeClaims(db, survivor.id, other.id);
+
+  let lifecycleId = survivor.lifecycleId;
+  for (const other of found.slice(1)) {
+    if (other.lifecycleId !== lifecycleId) lifecycleId = await mergeLifecycles(db, lifecycleId, other.lifecycleId);
+  }
+  if (ref.billId) {
+    if (billLifecycle && billLifecycle.id !== lifecycleId) {
+      lifecycleId = await mergeLifecycles(db, billLifecycle.id, lifecycleId);
+    } else if (!billLifecycle) {
+      // A lifecycle that already belongs to another bill keeps it (a claim cannot be on two bills).
+      await db
+        .update(claimLifecycles)
+        .set({ billId: ref.billId })
+        .where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.billId)));
+    }
+  }
+  if (keys.length) {
+    await db
+      .insert(claimIdentifiers)
+      .values(keys.map((k) => ({ ...k, claimId: survivor.id })))
+      .onConflictDoNothing();
+  }
+  return finish(db, survivor.id, lifecycleId, patientId);
+}
+
+async function finish(db: Db, claimId: string, lifecycleId: string, patientId: string | null): Promise<ResolvedClaim> {
+  if (patientId) {
+    await db.batch([
+      db.update(claims).set({ patientId }).where(and(eq(claims.id, claimId), isNull(claims.patientId))),
+      db.update(claimLifecycles).set({ patientId }).where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.patientId))),
+    ]);
+  }
+  const [row] = await db.select({ patientId: claims.patientId }).from(claims).where(eq(claims.id, claimId));
+  return { claimId, lifecycleId, patientId: row?.patientId ?? patientId };
+}
+
+async function createPlaceholder(
+  db: Db,
+  keys: ClaimKey[],
+  lifecycleId: string | null,
+  billId: string | null,
+  patientId: string | null,
+): Promise<ResolvedClaim> {
+  const claimId = newId("clm");
+  const now = nowIso();
+  const newLifecycle = lifecycleId ? null : newId("lc");
+  const lc = lifecycleId ?? newLifecycle!;
+  const insertClaim = db
+    .insert(claims)
+    .values({ id: claimId, lifecycleId: lc, placeholder: true, patientId, createdAt: now, updatedAt: now });
+  await db.batch([
+    insertClaim,
+    ...(newLifecycle ? [db.insert(claimLifecycles).values({ id: newLifecycle, billId, patientId, createdAt: now })] : []),
+    ...(keys.length ? [db.insert(claimIdentifiers).values(keys.map((k) => ({ ...k, claimId })))] : []),
+  ]);
+  return { claimId, lifecycleId: lc, patientId };
+}
+
+async function upsertPatient(db: Db, system: string, externalId: string): Promise<string> {
+  await db.insert(patients).values({ id: newId("pat"), system, externalId }).onConflictDoNothing();
+  const [row] = await db
+    .select({ id: patients.id })
+    .from(patients)
+    .where(and(eq(patients.system, system), eq(patients.externalId, externalId)));
+  return row!.id;
+}
+
+/** Moves everything of claim `drop` onto claim `keep` in one atomic batch; the newer status and lines win. */
+async function mergeClaims(db: Db, keep: string, drop: string): Promise<void> {
+  const [a, b] = await Promise.all([
+    db.select().from(claims).where(eq(claims.id, keep)),
+    db.select().from(claims).where(eq(claims.id, drop)),
+  ]);
+  const k = a[0]!;
+  const d = b[0]!;
+  const dropLinesNewer = (d.linesAt ?? "") > (k.linesAt ?? "");
+  const dropStatusNewer = (d.statusAt ?? "") > (k.statusAt ?? "");
+  await db.batch([
+    db.update(claimIdentifiers).set({ claimId: keep }).where(eq(claimIdentifiers.claimId, drop)),
+    dropLinesNewer
+      ? db.delete(claimLines).where(eq(claimLines.claimId, keep))
+      : db.delete(claimLines).where(eq(claimLines.claimId, drop)),
+    db.update(claimLines).set({ claimId: keep }).where(eq(claimLines.claimId, drop)),
+    dropLinesNewer
+      ? db.delete(claimDiagnoses).where(eq(claimDiagnoses.claimId, keep))
+      : db.delete(claimDiagnoses).where(eq(claimDiagnoses.claimId, drop)),
+    db.update(claimDiagnoses).set({ claimId: keep }).where(eq(claimDiagnoses.claimId, drop)),
+    db.update(scrubResults).set({ claimId: keep }).where(eq(scrubResults.claimId, drop)),
+    db.update(claimResponses).set({ claimId: keep }).where(eq(claimResponses.claimId, drop)),
+    db.update(claimStatusHistory).set({ claimId: keep }).where(eq(claimStatusHistory.claimId, drop)),
+    db.update(domainEvents).set({ claimId: keep }).where(eq(domainEvents.claimId, drop)),
+    db
+      .update(claims)
+      .set({
+        placeholder: k.placeholder && d.placeholder,
+        patientId: k.patientId ?? d.patientId,
+        payerId: k.payerId ?? d.payerId,
+        payerName: k.payerName ?? d.payerName,
+        providerId: k.providerId ?? d.providerId,
+        serviceDate: k.serviceDate ?? d.serviceDate,
+        ...(dropStatusNewer ? { status: d.status, statusAt: d.statusAt } : {}),
+        ...(dropLinesNewer ? { linesAt: d.linesAt, totalChargeCents: d.totalChargeCents } : {}),
+        approvedCents: k.approvedCents ?? d.approvedCents,
+        payorPatientResponsibilityCents: k.payorPatientResponsibilityCents ?? d.payorPatientResponsibilityCents,
+        patientPaidCents: Math.max(k.patientPaidCents, d.patientPaidCents),
+        updatedAt: nowIso(),
+      })
+      .where(eq(claims.id, keep)),
+    db.delete(claims).where(eq(claims.id, drop)),
+  ]);
+}
+
+/**
+ * Folds lifecycle `drop` into `keep` (keeping the bill id either had) and returns `keep`. Two lifecycles
+ * with different bill ids are different bills and are never merged; then `keep` is returned unchanged.
+ */
+async function mergeLifecycles(db: Db, keep: string, drop: string): Promise<string> {
+  const rows = await db.select().from(claimLifecycles).where(inArray(claimLifecycles.id, [keep, drop]));
+  const k = rows.find((r) => r.id === keep);
+  const d = rows.find((r) => r.id === drop);
+  if (!k || !d) return keep;
+  if (k.billId && d.billId && k.billId !== d.billId) return keep;
+  await db.batch([
+    db.update(claims).set({ lifecycleId: keep }).where(eq(claims.lifecycleId, drop)),
+    db.update(claimResponses).set({ lifecycleId: keep }).where(eq(claimResponses.lifecycleId, drop)),
+    db.update(domainEvents).set({ lifecycleId: keep }).where(eq(domainEvents.lifecycleId, drop)),
+    db.delete(claimLifecycles).where(eq(claimLifecycles.id, drop)),
+    db
+      .update(claimLifecycles)
+      .set({ billId: k.billId ?? d.billId, patientId: k.patientId ?? d.patientId })
+      .where(eq(claimLifecycles.id, keep)),
+  ]);
+  return keep;
+}
+
+function dedupeKeys(keys: ClaimKey[]): ClaimKey[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    const id = `${k.system}|${k.value}`;
+    if (!k.value || seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}

@@ -1,0 +1,40 @@
+import { eq } from "drizzle-orm";
+import { ID_SYSTEM, resolveClaim } from "../../claims/resolve";
+import { applyStatus } from "../../claims/write";
+import { claims } from "../../db/schema";
+import { toInstant } from "../../domain/claim-status";
+import { roundToCents } from "../../domain/money";
+import { defineAdapter } from "../types";
+import { claimStatusUpdate } from "./schema";
+
+/** payor.claim_status: an HCMS claim_status_update. A stale update is history, not a status change. */
+export const payorClaimStatus = defineAdapter({
+  kind: "payor.claim_status",
+  schema: claimStatusUpdate,
+  async project({ db, event, raw }, update) {
+    const { claimId, lifecycleId } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] });
+    const { applied } = await applyStatus(db, {
+      claimId,
+      eventId: event.id,
+      to: update.new_status,
+      at: toInstant(update.timestamp),
+      source: "payor.claim_status",
+      message: update.message ?? null,
+    });
+    if (applied) {
+      await db
+        .update(claims)
+        .set({
+          ...(update.provider_id ? { providerId: update.provider_id } : {}),
+          ...(update.payment_details
+            ? {
+                approvedCents: roundToCents(update.payment_details.approved_amount),
+                payorPatientResponsibilityCents: roundToCents(update.payment_details.patient_responsibility),
+              }
+            : {}),
+        })
+        .where(eq(claims.id, claimId));
+    }
+    return { produced: [{ type: "claim_status_update", claimId, lifecycleId, payload: raw }] };
+  },
+});
