@@ -5,6 +5,7 @@ import { nowIso } from "../db/client";
 import { claimDiagnoses, claimLines, claims, claimStatusHistory, domainEvents } from "../db/schema";
 import { supersedes, type ClaimStatus } from "../domain/claim-status";
 
+
 export interface StatusChange {
   claimId: string;
   eventId: string;
@@ -20,6 +21,7 @@ export async function applyStatus(db: Db, change: StatusChange): Promise<{ from:
   const [claim] = await db.select({ status: claims.status, statusAt: claims.statusAt }).from(claims).where(eq(claims.id, change.claimId));
   if (!claim) throw new Error(`claim ${change.claimId} not found`);
   const applied = supersedes(change.at, claim.statusAt);
+  const unchanged = claim.statusAt === change.at && claim.status === change.to;
   await db.batch([
     db
       .insert(claimStatusHistory)
@@ -34,7 +36,7 @@ export async function applyStatus(db: Db, change: StatusChange): Promise<{ from:
         applied,
       })
       .onConflictDoNothing(),
-    ...(applied
+    ...(applied && !unchanged
       ? [
           db
             .update(claims)
@@ -78,7 +80,8 @@ export async function replaceLines(
 ): Promise<boolean> {
   const [claim] = await db.select({ linesAt: claims.linesAt }).from(claims).where(eq(claims.id, claimId));
   if (!claim) throw new Error(`claim ${claimId} not found`);
-  if (!supersedes(version, claim.linesAt)) return false;
+  // Strictly newer only: the same version again (a replay) changes nothing.
+  if (claim.linesAt !== null && version <= claim.linesAt) return false;
   const total = lines.reduce((n, l) => n + l.chargeCents, 0);
   await db.batch([
     db.delete(claimLines).where(eq(claimLines.claimId, claimId)),

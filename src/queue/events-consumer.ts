@@ -13,7 +13,16 @@ export const EVENTS_DLQ = "claimgate-events-dlq";
 /** Backoff between projection retries: 5 s, 10 s, 20 s … capped at 5 minutes. */
 export const projectionRetryDelay = (attempts: number) => Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 
-/** The events queue consumer: project each raw event into the claim model, then ack; failures retry. */
+/**
+ * The events queue consumer: project each raw event into the claim model, then ack; failures retry.
+ *
+ * Ordering: queues do not promise order, and a remit can reach us before its claim. Instead of ordering
+ * delivery, every projection is order-independent: claims are found or created by identifier (placeholders
+ * merge when their claim arrives), status changes carry the partner's time and never move a status back,
+ * line sets carry a version and only a newer one replaces them, and a ClaimResponse row keeps its latest
+ * version. Any arrival order ends in the same state (test/integration/claims-integration.test.ts).
+ * Money that depends on order (patient payments) goes through the lifecycle's Durable Object instead.
+ */
 export async function consumeEvents(batch: MessageBatch<EventMessage>, env: Env): Promise<void> {
   const db = database(env.DB);
   for (const message of batch.messages) {
