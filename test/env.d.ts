@@ -10,3 +10,8 @@ declare namespace Cloudflare {
     durableNamespaces: "ClaimLifecycle";
   }
 }
+
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}
