@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import type { AppContext } from "./env";
 import { admin } from "./http/admin";
 import { claimsRead } from "./http/claims";
+import { creditsApi, patientsApi } from "./http/credits";
+import { patientPayments } from "./http/patient-payments";
 import { handleError, notFound } from "./http/error-handler";
 import { webhooks } from "./http/webhooks";
 
@@ -11,6 +13,9 @@ export function buildApp() {
   app.route("/webhooks", webhooks);
   app.route("/admin", admin);
   app.route("/api/claims", claimsRead);
+  app.route("/api/webhooks/patient-payment", patientPayments);
+  app.route("/api/patients", patientsApi);
+  app.route("/api/credits", creditsApi);
   app.notFound(notFound);
   app.onError(handleError);
   return app;

@@ -127,23 +127,28 @@ export interface ProducedEvent {
   payload: unknown;
 }
 
+/** The insert of one produced event, for callers that write it in their own atomic batch. */
+export function domainEventInsert(db: Db, sourceEventId: string, e: ProducedEvent, at = nowIso()) {
+  return db
+    .insert(domainEvents)
+    .values({
+      id: newId("dev"),
+      type: e.type,
+      sourceEventId,
+      claimId: e.claimId,
+      lifecycleId: e.lifecycleId,
+      payload: JSON.stringify(e.payload),
+      occurredAt: at,
+    })
+    .onConflictDoNothing()
+    .returning({ id: domainEvents.id });
+}
+
 /** Records produced events once per (raw event, type); returns the ids of the ones newly recorded. */
 export async function recordDomainEvents(db: Db, sourceEventId: string, produced: ProducedEvent[], at = nowIso()): Promise<string[]> {
   const ids: string[] = [];
   for (const e of produced) {
-    const rows = await db
-      .insert(domainEvents)
-      .values({
-        id: newId("dev"),
-        type: e.type,
-        sourceEventId,
-        claimId: e.claimId,
-        lifecycleId: e.lifecycleId,
-        payload: JSON.stringify(e.payload),
-        occurredAt: at,
-      })
-      .onConflictDoNothing()
-      .returning({ id: domainEvents.id });
+    const rows = await domainEventInsert(db, sourceEventId, e, at);
     if (rows[0]) ids.push(rows[0].id);
   }
   return ids;

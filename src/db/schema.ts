@@ -240,3 +240,74 @@ export const domainEvents = sqliteTable(
   },
   (t) => [uniqueIndex("domain_events_source_type").on(t.sourceEventId, t.type), index("domain_events_occurred").on(t.occurredAt)],
 );
+
+// ── Patient payments ─────────────────────────────────────────────────────────────────────────────────
+// The ClaimLifecycle Durable Object owns each lifecycle's payment ledger (its own SQLite storage) and
+// writes these D1 rows from it, one payment at a time.
+
+/** One patient payment as applied to a lifecycle (Cair's PatientPaymentDetails). */
+export const patientPaymentDetails = sqliteTable(
+  "patient_payment_details",
+  {
+    id: text("id").primaryKey(),
+    /** `trace:<paymentTraceId>`, or `key:<billId>|<cents>|<date>|<method>` without a trace id. */
+    traceKey: text("trace_key").notNull().unique(),
+    traceId: text("trace_id"),
+    claimId: text("claim_id").notNull(),
+    lifecycleId: text("claim_lifecycle_id").notNull(),
+    patientId: text("patient_id"),
+    billId: text("bill_id").notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    appliedCents: integer("applied_cents").notNull(),
+    excessCents: integer("excess_cents").notNull(),
+    paymentDate: text("payment_date").notNull(),
+    paymentMethod: text("payment_method"),
+    source: text("source").notNull(),
+    status: text("status", { enum: ["applied", "reversed"] }).notNull().default("applied"),
+    createdAt: text("created_at").notNull(),
+    reversedAt: text("reversed_at"),
+  },
+  (t) => [index("patient_payment_details_lifecycle").on(t.lifecycleId), index("patient_payment_details_claim").on(t.claimId)],
+);
+
+/** FHIR R4B PaymentReconciliation per payment, as JSON (updated when the payment is reversed). */
+export const paymentReconciliations = sqliteTable(
+  "payment_reconciliations",
+  {
+    id: text("id").primaryKey(),
+    paymentId: text("payment_id").notNull().unique(),
+    claimId: text("claim_id").notNull(),
+    resource: text("resource").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("payment_reconciliations_claim").on(t.claimId)],
+);
+
+/** Excess patient money, unallocated until applied to another claim of the same patient. */
+export const patientCredits = sqliteTable(
+  "patient_credits",
+  {
+    id: text("id").primaryKey(),
+    patientId: text("patient_id"),
+    sourcePaymentId: text("source_payment_id").notNull().unique(),
+    amountCents: integer("amount_cents").notNull(),
+    remainingCents: integer("remaining_cents").notNull(),
+    status: text("status", { enum: ["unallocated", "partially_allocated", "allocated", "void"] }).notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [index("patient_credits_patient").on(t.patientId)],
+);
+
+export const creditAllocations = sqliteTable(
+  "credit_allocations",
+  {
+    id: text("id").primaryKey(),
+    creditId: text("credit_id").notNull(),
+    claimId: text("claim_id").notNull(),
+    lifecycleId: text("claim_lifecycle_id").notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("credit_allocations_credit").on(t.creditId), index("credit_allocations_lifecycle").on(t.lifecycleId)],
+);

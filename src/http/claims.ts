@@ -1,6 +1,8 @@
+import { asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { findClaimByIdentifier, findClaimId, readClaim } from "../claims/read";
 import { database } from "../db/client";
+import { paymentReconciliations } from "../db/schema";
 import type { AppContext } from "../env";
 import { ApiError } from "../errors";
 import { requireAdmin } from "./admin/auth";
@@ -24,6 +26,24 @@ claimsRead.get("/", async (c) => {
   const claim = claimId ? await readClaim(db, claimId) : null;
   if (!claim) throw claimNotFound(`identifier ${identifier}`);
   return c.json({ success: true, claim });
+});
+
+/** GET /api/claims/:claimId/payment-reconciliation: the claim's FHIR PaymentReconciliations, as a Bundle. */
+claimsRead.get("/:claimId/payment-reconciliation", async (c) => {
+  const db = database(c.env.DB);
+  const claimId = await findClaimId(db, c.req.param("claimId"));
+  if (!claimId) throw claimNotFound(`id ${c.req.param("claimId")}`);
+  const rows = await db
+    .select({ resource: paymentReconciliations.resource })
+    .from(paymentReconciliations)
+    .where(eq(paymentReconciliations.claimId, claimId))
+    .orderBy(asc(paymentReconciliations.updatedAt));
+  return c.json({
+    resourceType: "Bundle",
+    type: "searchset",
+    total: rows.length,
+    entry: rows.map((r) => ({ resource: JSON.parse(r.resource) as unknown })),
+  });
 });
 
 /** GET /api/claims/:claimId (our id or an HCMS CLM-… id; trailing slash optional) */

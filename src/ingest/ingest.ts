@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import type { z } from "zod";
 import { newId } from "../crypto/ids";
 import { sha256Hex } from "../crypto/hmac";
 import type { Db } from "../db/client";
@@ -29,20 +30,12 @@ export async function ingest(
   source: ResolvedSource,
   headers: Headers,
   body: Uint8Array,
+  options: { enqueue?: boolean } = {},
 ): Promise<IngestResult> {
-  const verdict = await verifyRequest(source.verification, {
-    headers,
-    body,
-    secrets: source.secrets,
-    now: Math.floor(Date.now() / 1000),
-  });
-  if (!verdict.ok) throw new ApiError(401, verdict.code, verdict.message);
-
-  const json = parseJsonBody(body);
+  const verdict = await authenticate(source, headers, body);
   const adapter = adapterFor(source.kind);
   if (!adapter) throw new ApiError(500, "KIND_NOT_SUPPORTED", `Source kind ${source.kind} has no adapter.`);
-  const parsed = adapter.schema.safeParse(json);
-  if (!parsed.success) throw payloadInvalid(parsed.error);
+  const parsed = parseAndValidate(body, adapter.schema);
 
   // Dedup key: the scheme's event id (webhook-id, a configured id header), else the payload's own event
   // id (Stripe), else the SHA-256 of the exact body bytes.
@@ -83,9 +76,29 @@ export async function ingest(
     return { eventId: existing[0]?.id ?? eventId, duplicate: true, payload: parsed.data };
   }
 
-  await enqueueEvent(env, db, eventId);
+  // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
+  if (options.enqueue !== false) await enqueueEvent(env, db, eventId);
   log.info("ingest.accepted", { sourceId: source.id, kind: source.kind, eventId });
   return { eventId, duplicate: false, payload: parsed.data };
+}
+
+/** Verifies the request against its source: 401 SIGNATURE_INVALID / TIMESTAMP_OUT_OF_TOLERANCE. */
+export async function authenticate(source: ResolvedSource, headers: Headers, body: Uint8Array) {
+  const verdict = await verifyRequest(source.verification, {
+    headers,
+    body,
+    secrets: source.secrets,
+    now: Math.floor(Date.now() / 1000),
+  });
+  if (!verdict.ok) throw new ApiError(401, verdict.code, verdict.message);
+  return verdict;
+}
+
+/** 400 MALFORMED_JSON, then 422 PAYLOAD_INVALID with details. */
+export function parseAndValidate<S extends z.ZodType>(body: Uint8Array, schema: S): { data: z.output<S> } {
+  const parsed = schema.safeParse(parseJsonBody(body));
+  if (!parsed.success) throw payloadInvalid(parsed.error);
+  return { data: parsed.data };
 }
 
 /** Sends the event to the events queue and marks it enqueued; a failure is logged and left to the sweep. */

@@ -1,0 +1,29 @@
+import { exactCents } from "../../domain/money";
+import { applyPatientPayment, today, type PatientPaymentRequest } from "../../payments/service";
+import { defineAdapter } from "../types";
+import { patientPaymentBody, type PatientPaymentBody } from "./schema";
+
+export function paymentRequest(body: PatientPaymentBody): PatientPaymentRequest {
+  return {
+    billId: body.billId,
+    amountCents: exactCents(body.paymentAmount)!,
+    paymentDate: body.paymentDate ?? today(),
+    paymentMethod: body.paymentMethod ?? null,
+    traceId: body.paymentTraceId ?? null,
+    source: "cair",
+  };
+}
+
+/**
+ * cair.patient_payment: answered synchronously at /api/webhooks/patient-payment. The projection is the
+ * recovery path (an event whose synchronous application did not finish is swept and applied here); the
+ * Durable Object's ledger makes both paths apply a payment once. The object records the domain events.
+ */
+export const cairPatientPayment = defineAdapter({
+  kind: "cair.patient_payment",
+  schema: patientPaymentBody,
+  async project({ env, db }, body) {
+    await applyPatientPayment(env, db, paymentRequest(body));
+    return { produced: [] };
+  },
+});
