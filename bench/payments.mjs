@@ -1,0 +1,101 @@
+// bench/payments: N concurrent patient payments spread over M claim lifecycles against wrangler dev on
+// loopback, beside GET /health (hello-world) measured in the same run before and after; then the ledger
+// is checked: per lifecycle, applied = min(responsibility, paid) and credits = the rest, exactly once.
+import { ADMIN, api, baseline, fixture, load, round, startWorker, strip, waitFor, writeResult } from "./lib.mjs";
+
+const N = Number(process.env.BENCH_PAYMENTS ?? 2000);
+const M = Number(process.env.BENCH_LIFECYCLES ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const RESPONSIBILITY_CENTS = 50_000; // each lifecycle's patient owes $500.00
+const SECRET = "bench-secret";
+const PR = "https://x12.org/codes/claim-adjustment-group-codes";
+
+const { base, stop } = await startWorker(8799);
+try {
+  for (const [id, kind] of [["scrub", "cair.claim_scrubber"], ["remit", "cair.claim_response"], ["patient-payments", "cair.patient_payment"]]) {
+    const r = await api(base, "POST", "/admin/sources", { id, kind, verification: { scheme: "api_secret" }, secrets: [SECRET] });
+    if (r.status !== 201) throw new Error(`source ${id}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const scrubSeed = fixture("cair-claim-scrubber.json");
+  const remitSeed = fixture("cair-claim-response.json");
+  for (let l = 0; l < M; l++) {
+    const claimId = `bench-claim-${l}`;
+    const scrub = structuredClone(scrubSeed);
+    const claim = JSON.parse(scrub.output.ai_generated_x12_837);
+    claim.id = claimId;
+    claim.identifier[0].value = `BENCH-${l}`;
+    claim.patient.reference = `Patient/bench-patient-${l}`;
+    scrub.output.claim_id = claimId;
+    scrub.output.optimizer_run_id = `bench-run-${l}`;
+    scrub.output.ai_generated_x12_837 = JSON.stringify(claim);
+    const remit = structuredClone(remitSeed);
+    const cr = remit.entry[0].resource;
+    cr.id = `bench-cr-${l}`;
+    cr.request.reference = `Claim/${claimId}`;
+    cr.patient.reference = `Patient/bench-patient-${l}`;
+    cr.item[0].adjudication.push({ category: { coding: [{ system: PR, code: "PR" }] }, amount: { value: RESPONSIBILITY_CENTS / 100, currency: "USD" } });
+    for (const [source, body] of [["scrub", scrub], ["remit", remit]]) {
+      const r = await api(base, "POST", `/webhooks/${source}`, body, { "x-api-key": SECRET });
+      if (r.status !== 202) throw new Error(`${source}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  }
+  await waitFor(async () => {
+    for (let l = 0; l < M; l++) {
+      const r = await api(base, "GET", `/api/claims?identifier=${encodeURIComponent(`https://fhir.cairhealth.com/fhir/identifier/claim-id|BENCH-${l}`)}`);
+      if (r.status !== 200 || !r.body.claim.lifecycle.claimResponse) return false;
+    }
+    return true;
+  }, 120_000);
+
+  // amounts in cents, 1.00–25.99; every 20th request repeats an earlier trace id (a partner retry)
+  const amounts = Array.from({ length: N }, (_, i) => 100 + ((i * 7919) % 2500));
+  const traceOf = (i) => (i % 20 === 19 ? `bench-pay-${i - 7}` : `bench-pay-${i}`);
+  const lifecycleOf = (i) => (i % 20 === 19 ? (i - 7) % M : i % M);
+  const amountOf = (i) => (i % 20 === 19 ? amounts[i - 7] : amounts[i]);
+
+  const before = await baseline(base, N, CONCURRENCY);
+  const payments = await load({
+    count: N,
+    concurrency: CONCURRENCY,
+    make: (i) => ({
+      url: `${base}/api/webhooks/patient-payment`,
+      init: {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": SECRET },
+        body: JSON.stringify({ billId: `BENCH-${lifecycleOf(i)}`, paymentAmount: amountOf(i) / 100, paymentTraceId: traceOf(i), paymentMethod: "card" }),
+      },
+    }),
+  });
+  const after = await baseline(base, N, CONCURRENCY);
+
+  // the ledger check: unique payments per lifecycle against what the Worker says it holds
+  const paid = new Map();
+  for (let i = 0; i < N; i++) {
+    if (i % 20 === 19) continue;
+    paid.set(lifecycleOf(i), (paid.get(lifecycleOf(i)) ?? 0) + amounts[i]);
+  }
+  const problems = [];
+  for (let l = 0; l < M; l++) {
+    const claim = (await api(base, "GET", `/api/claims?identifier=${encodeURIComponent(`https://fhir.cairhealth.com/fhir/identifier/claim-id|BENCH-${l}`)}`)).body.claim;
+    const credits = (await api(base, "GET", `/api/patients/bench-patient-${l}/credits`)).body.data;
+    const total = paid.get(l) ?? 0;
+    const expectApplied = Math.min(RESPONSIBILITY_CENTS, total);
+    const applied = Math.round(claim.lifecycle.payments.patientPaid * 100);
+    const credited = credits.reduce((n, c) => n + Math.round(c.amount * 100), 0);
+    if (applied !== expectApplied || credited !== total - expectApplied) problems.push({ lifecycle: l, applied, expectApplied, credited, expectCredited: total - expectApplied });
+  }
+
+  const baselineRps = (before.rps + after.rps) / 2;
+  const result = {
+    config: { payments: N, lifecycles: M, concurrency: CONCURRENCY, duplicateShare: 0.05 },
+    baseline: { before: strip(before), after: strip(after) },
+    payments: strip(payments),
+    ratio: { throughput: round(payments.rps / baselineRps), p50: round(payments.p50 / ((before.p50 + after.p50) / 2)) },
+    ledger: { lifecycles: M, exactlyOnce: problems.length === 0, problems },
+  };
+  const file = writeResult("payments", result);
+  console.log(JSON.stringify({ ...result, file }, null, 2));
+  if (problems.length || payments.statuses[200] !== N) process.exitCode = 1;
+} finally {
+  stop();
+}
