@@ -5,6 +5,7 @@ export interface ClaimgateEnv {
   DB: D1Database;
   EVENTS_QUEUE: Queue<EventMessage>;
   DELIVERIES_QUEUE: Queue<DeliveryMessage>;
+  DELIVERIES_DLQ: Queue<DeliveryMessage>;
   CLAIM_LIFECYCLE: DurableObjectNamespace<ClaimLifecycle>;
   /** Bearer token for /admin/* (secret). */
   ADMIN_TOKEN?: string;
@@ -16,6 +17,10 @@ export interface ClaimgateEnv {
   SOURCE_CACHE_TTL_SECONDS?: string;
   /** Comma-separated seconds between delivery attempts. */
   DELIVERY_RETRY_SCHEDULE?: string;
+  /** Subscriber request timeout, ms (default 15000). */
+  DELIVERY_TIMEOUT_MS?: string;
+  /** A subscription whose deliveries only failed for this long is disabled (default 5 days). */
+  SUBSCRIPTION_DISABLE_AFTER_SECONDS?: string;
 }
 
 export type Env = ClaimgateEnv;

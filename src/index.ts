@@ -1,6 +1,8 @@
 import { buildApp } from "./app";
 import { database } from "./db/client";
-import type { Env, EventMessage } from "./env";
+import { consumeDeliveries, consumeDeliveryDeadLetters, DELIVERIES_DLQ, DELIVERIES_QUEUE } from "./delivery/consumer";
+import { fanOut, sweepPendingDeliveries } from "./delivery/fan-out";
+import type { DeliveryMessage, Env, EventMessage } from "./env";
 import { sweepPendingEvents } from "./ingest/outbox-sweep";
 import { errorText, log } from "./log";
 import { consumeEvents, consumeEventsDeadLetters, EVENTS_DLQ, EVENTS_QUEUE } from "./queue/events-consumer";
@@ -18,6 +20,10 @@ export default {
         return consumeEvents(batch as MessageBatch<EventMessage>, env);
       case EVENTS_DLQ:
         return consumeEventsDeadLetters(batch as MessageBatch<EventMessage>, env);
+      case DELIVERIES_QUEUE:
+        return consumeDeliveries(batch as MessageBatch<DeliveryMessage>, env);
+      case DELIVERIES_DLQ:
+        return consumeDeliveryDeadLetters(batch as MessageBatch<DeliveryMessage>, env);
       default:
         log.error("queue.unknown", { queue: batch.queue });
         batch.retryAll({ delaySeconds: 60 });
@@ -25,8 +31,20 @@ export default {
   },
 
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    const db = database(env.DB);
+    const sweep = async (name: string, job: () => Promise<number>) => {
+      try {
+        await job();
+      } catch (e) {
+        log.error("sweep.failed", { sweep: name, error: errorText(e) });
+      }
+    };
     ctx.waitUntil(
-      sweepPendingEvents(env, database(env.DB)).catch((e) => log.error("sweep.failed", { error: errorText(e) })),
+      Promise.all([
+        sweep("events", () => sweepPendingEvents(env, db)),
+        // domain events a crash left un-fanned-out, then deliveries whose enqueue failed
+        sweep("deliveries", async () => (await fanOut(env, db, 60)) + (await sweepPendingDeliveries(env, db))),
+      ]),
     );
   },
 } satisfies ExportedHandler<Env>;

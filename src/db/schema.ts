@@ -237,8 +237,14 @@ export const domainEvents = sqliteTable(
     /** The subscriber-facing `data` (JSON). */
     payload: text("payload").notNull(),
     occurredAt: text("occurred_at").notNull(),
+    /** Set once deliveries were created for every matching subscription (the fan-out outbox). */
+    fannedOutAt: text("fanned_out_at"),
   },
-  (t) => [uniqueIndex("domain_events_source_type").on(t.sourceEventId, t.type), index("domain_events_occurred").on(t.occurredAt)],
+  (t) => [
+    uniqueIndex("domain_events_source_type").on(t.sourceEventId, t.type),
+    index("domain_events_occurred").on(t.occurredAt),
+    index("domain_events_fan_out").on(t.fannedOutAt),
+  ],
 );
 
 // ── Patient payments ─────────────────────────────────────────────────────────────────────────────────
@@ -310,4 +316,85 @@ export const creditAllocations = sqliteTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [index("credit_allocations_credit").on(t.creditId), index("credit_allocations_lifecycle").on(t.lifecycleId)],
+);
+
+// ── Outbound delivery ────────────────────────────────────────────────────────────────────────────────
+
+export const subscriptions = sqliteTable("subscriptions", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  description: text("description"),
+  /** JSON array of event types; `*` is every type, CLAIMS_REMIT_ALL both remit types. */
+  events: text("events").notNull(),
+  providerId: text("provider_id"),
+  payerId: text("payer_id"),
+  /** Deliveries for one claim lifecycle go out in event order. */
+  ordered: integer("ordered", { mode: "boolean" }).notNull().default(false),
+  active: integer("active", { mode: "boolean" }).notNull().default(true),
+  disabledReason: text("disabled_reason"),
+  /** Start of the current run of failures (null after any success); drives auto-disable. */
+  failingSince: text("failing_since"),
+  lastSuccessAt: text("last_success_at"),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Signing secrets, encrypted; a rotated-out secret keeps signing until expires_at (grace period). */
+export const subscriptionSecrets = sqliteTable(
+  "subscription_secrets",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    subscriptionId: text("subscription_id").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at"),
+  },
+  (t) => [index("subscription_secrets_subscription").on(t.subscriptionId)],
+);
+
+/**
+ * One domain event to one subscription. The id is the stable `webhook-id` across retries.
+ * status: pending → delivered | dead (after the last attempt, or 410 Gone) | cancelled (subscription gone).
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    subscriptionId: text("subscription_id").notNull(),
+    domainEventId: text("domain_event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    lifecycleId: text("claim_lifecycle_id"),
+    status: text("status", { enum: ["pending", "delivered", "dead", "cancelled"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: text("next_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    enqueuedAt: text("enqueued_at"),
+    createdAt: text("created_at").notNull(),
+    deliveredAt: text("delivered_at"),
+    deadAt: text("dead_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("deliveries_event_subscription").on(t.domainEventId, t.subscriptionId),
+    index("deliveries_subscription_created").on(t.subscriptionId, t.createdAt),
+    index("deliveries_status").on(t.status, t.createdAt),
+    index("deliveries_ordering").on(t.subscriptionId, t.lifecycleId, t.createdAt),
+  ],
+);
+
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    latencyMs: integer("latency_ms").notNull(),
+    /** First 2 KB of the subscriber's response. */
+    responseBody: text("response_body"),
+    error: text("error"),
+    at: text("at").notNull(),
+  },
+  (t) => [index("delivery_attempts_delivery").on(t.deliveryId)],
 );

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { database } from "../db/client";
+import { fanOutSafely } from "../delivery/fan-out";
 import { centsToAmount } from "../domain/money";
 import type { AppContext } from "../env";
 import { allocateCredit, listCredits } from "../payments/credits";
@@ -21,7 +22,9 @@ const allocateBody = z.strictObject({ billId: z.string().trim().min(1) });
 
 creditsApi.post("/:creditId/allocate", async (c) => {
   const { billId } = await readJson(c, allocateBody);
-  const outcome = await allocateCredit(c.env, database(c.env.DB), c.req.param("creditId"), billId);
+  const db = database(c.env.DB);
+  const outcome = await allocateCredit(c.env, db, c.req.param("creditId"), billId);
+  c.executionCtx.waitUntil(fanOutSafely(c.env, db));
   return c.json({
     success: true,
     message: "Credit allocated successfully",

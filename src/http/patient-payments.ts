@@ -10,6 +10,7 @@ import { paymentRequest } from "../partners/cair-patient-payment/adapter";
 import { reversalBody, type PatientPaymentBody } from "../partners/cair-patient-payment/schema";
 import { applyPatientPayment, reversePatientPayment } from "../payments/service";
 import type { ResolvedSource } from "../sources/repository";
+import { fanOutSafely } from "../delivery/fan-out";
 import { loadEnabledSource, readPartnerBody } from "./load-source";
 
 /** The source every patient payment is authenticated against (any verification scheme). */
@@ -53,6 +54,7 @@ patientPayments.post("/", async (c) => {
     .update(events)
     .set({ status: "processed", eventType: "patient_payment.applied", processedAt: nowIso(), lastError: null })
     .where(eq(events.id, stored.eventId));
+  c.executionCtx.waitUntil(fanOutSafely(c.env, db));
   return c.json({
     success: true,
     message: "Payment processed successfully",
@@ -71,7 +73,9 @@ patientPayments.post("/reversal", async (c) => {
   const body = await readPartnerBody(c.req.raw);
   await authenticate(source, c.req.raw.headers, body);
   const { data } = parseAndValidate(body, reversalBody);
-  const outcome = await reversePatientPayment(c.env, database(c.env.DB), data.paymentTraceId);
+  const db = database(c.env.DB);
+  const outcome = await reversePatientPayment(c.env, db, data.paymentTraceId);
+  c.executionCtx.waitUntil(fanOutSafely(c.env, db));
   return c.json({
     success: true,
     message: "Payment reversed successfully",

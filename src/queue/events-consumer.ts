@@ -5,6 +5,7 @@ import { events } from "../db/schema";
 import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
 import { recordDomainEvents } from "../claims/write";
+import { fanOutSafely } from "../delivery/fan-out";
 import { adapterFor } from "../partners/registry";
 
 export const EVENTS_QUEUE = "claimgate-events";
@@ -73,6 +74,7 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
     payload,
   );
   await recordDomainEvents(db, event.id, result.produced);
+  await fanOutSafely(env, db);
   const eventType = result.produced.map((p) => p.type).join(",") || null;
   await db
     .update(events)

@@ -1,8 +1,12 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../env";
 import { requireAdmin } from "./auth";
+import { adminDeliveries } from "./deliveries";
 import { adminSources } from "./sources";
+import { adminSubscriptions } from "./subscriptions";
 
 export const admin = new Hono<AppContext>();
 admin.use("*", requireAdmin);
 admin.route("/sources", adminSources);
+admin.route("/subscriptions", adminSubscriptions);
+admin.route("/deliveries", adminDeliveries);

@@ -1,0 +1,203 @@
+import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { recordDomainEvents } from "../claims/write";
+import type { Db } from "../db/client";
+import { database, nowIso } from "../db/client";
+import { deliveries, deliveryAttempts, domainEvents, subscriptions } from "../db/schema";
+import type { DeliveryMessage, Env } from "../env";
+import { errorText, log } from "../log";
+import { enqueueDeliveries } from "./fan-out";
+import { maxAttempts, parseSchedule, retryAfterSeconds, retryDelay } from "./schedule";
+import { activeSecrets } from "./subscriptions";
+import { signedHeaders } from "./signing";
+
+export const DELIVERIES_QUEUE = "claimgate-deliveries";
+export const DELIVERIES_DLQ = "claimgate-deliveries-dlq";
+
+const RESPONSE_BODY_LIMIT = 2048;
+
+type Outcome =
+  | { kind: "done" }
+  | { kind: "retry"; delaySeconds: number }
+  | { kind: "dead" }
+  /** Parked behind an earlier delivery of the same lifecycle (ordered subscriptions). */
+  | { kind: "waiting" };
+
+/** The deliveries consumer: one POST per message, every attempt recorded, retries on our own schedule. */
+export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  for (const message of batch.messages) {
+    const { deliveryId } = message.body;
+    try {
+      const outcome = await attemptDelivery(env, db, deliveryId);
+      if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
+      else if (outcome.kind === "dead") {
+        // After the last attempt the message goes to the dead letter queue, whose consumer records it.
+        await env.DELIVERIES_DLQ.send({ deliveryId }, { contentType: "json" });
+        message.ack();
+        await releaseNextInOrder(env, db, deliveryId);
+      } else {
+        message.ack();
+        if (outcome.kind === "done") await releaseNextInOrder(env, db, deliveryId);
+      }
+    } catch (e) {
+      log.error("delivery.consumer_error", { deliveryId, error: errorText(e) });
+      message.retry({ delaySeconds: 30 });
+    }
+  }
+}
+
+export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now = Date.now()): Promise<Outcome> {
+  const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
+  if (!delivery || delivery.status !== "pending") return { kind: "done" };
+  const [sub] = await db.select().from(subscriptions).where(eq(subscriptions.id, delivery.subscriptionId));
+  if (!sub || !sub.active) {
+    await db
+      .update(deliveries)
+      .set({ status: "cancelled", lastError: sub ? "subscription disabled" : "subscription deleted", updatedAt: nowIso() })
+      .where(eq(deliveries.id, deliveryId));
+    return { kind: "done" };
+  }
+
+  // Ordered subscriptions: a later event of a lifecycle waits while an earlier one is still pending.
+  // The waiting delivery is parked (not enqueued) and released when the earlier one is delivered or
+  // dead (releaseNextInOrder); the minute sweep re-checks parked ones as a fallback. Dead or cancelled
+  // earlier deliveries do not block: they wait for an operator's replay instead.
+  if (sub.ordered && delivery.lifecycleId) {
+    const [earlier] = await db
+      .select({ id: deliveries.id })
+      .from(deliveries)
+      .where(
+        and(
+          eq(deliveries.subscriptionId, sub.id),
+          eq(deliveries.lifecycleId, delivery.lifecycleId),
+          eq(deliveries.status, "pending"),
+          or(lt(deliveries.createdAt, delivery.createdAt), and(eq(deliveries.createdAt, delivery.createdAt), lt(deliveries.id, delivery.id))),
+        ),
+      )
+      .limit(1);
+    if (earlier) {
+      await db.update(deliveries).set({ enqueuedAt: null, lastError: "waiting for an earlier delivery of this claim lifecycle" }).where(eq(deliveries.id, deliveryId));
+      return { kind: "waiting" };
+    }
+  }
+
+  const [event] = await db.select().from(domainEvents).where(eq(domainEvents.id, delivery.domainEventId));
+  if (!event) throw new Error(`domain event ${delivery.domainEventId} missing`);
+  const body = new TextEncoder().encode(`{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.occurredAt)},"data":${event.payload}}`);
+  const secrets = await activeSecrets(db, env.SECRETS_KEY, sub.id);
+  const headers = await signedHeaders(secrets, delivery.id, Math.floor(now / 1000), body);
+
+  const attempt = delivery.attempts + 1;
+  const timeoutMs = Number(env.DELIVERY_TIMEOUT_MS ?? "15000") || 15_000;
+  const started = Date.now();
+  let status: number | null = null;
+  let responseBody: string | null = null;
+  let error: string | null = null;
+  let retryAfter: number | null = null;
+  try {
+    const res = await fetch(sub.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    status = res.status;
+    responseBody = await readLimited(res);
+    if (status === 429 || status === 503) retryAfter = retryAfterSeconds(res.headers.get("retry-after"), now);
+    if (status >= 300 && status < 400) error = `redirect to ${res.headers.get("location") ?? "?"} not followed`;
+  } catch (e) {
+    error = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError") ? `timeout after ${timeoutMs} ms` : errorText(e);
+  }
+  const latencyMs = Date.now() - started;
+  const at = nowIso();
+  const ok = status !== null && status >= 200 && status < 300;
+  const schedule = parseSchedule(env.DELIVERY_RETRY_SCHEDULE);
+  const gone = status === 410;
+  const last = !ok && (gone || attempt >= maxAttempts(schedule));
+  const delaySeconds = ok || last ? null : (retryAfter ?? retryDelay(schedule, attempt));
+
+  await db.batch([
+    db.insert(deliveryAttempts).values({ deliveryId, attempt, statusCode: status, latencyMs, responseBody, error, at }),
+    db
+      .update(deliveries)
+      .set({
+        attempts: attempt,
+        lastStatusCode: status,
+        lastError: ok ? null : (error ?? `HTTP ${status}`),
+        updatedAt: at,
+        ...(ok ? { status: "delivered" as const, deliveredAt: at, nextAttemptAt: null } : {}),
+        ...(last ? { status: "dead" as const, deadAt: at, nextAttemptAt: null } : {}),
+        ...(delaySeconds !== null ? { nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString() } : {}),
+      })
+      .where(eq(deliveries.id, deliveryId)),
+    ok
+      ? db.update(subscriptions).set({ failingSince: null, lastSuccessAt: at }).where(eq(subscriptions.id, sub.id))
+      : db.update(subscriptions).set({ failingSince: sql`coalesce(${subscriptions.failingSince}, ${at})` }).where(eq(subscriptions.id, sub.id)),
+  ]);
+  log.info("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
+
+  if (gone) await disableSubscription(db, sub.id, "endpoint answered 410 Gone");
+  else if (!ok) await disableIfFailingTooLong(env, db, sub.id, now);
+  if (ok) return { kind: "done" };
+  return last ? { kind: "dead" } : { kind: "retry", delaySeconds: delaySeconds! };
+}
+
+/** On an ordered subscription, enqueues the oldest parked delivery of the same lifecycle. */
+async function releaseNextInOrder(env: Env, db: Db, deliveryId: string) {
+  const [d] = await db
+    .select({ subscriptionId: deliveries.subscriptionId, lifecycleId: deliveries.lifecycleId, ordered: subscriptions.ordered })
+    .from(deliveries)
+    .innerJoin(subscriptions, eq(subscriptions.id, deliveries.subscriptionId))
+    .where(eq(deliveries.id, deliveryId));
+  if (!d?.ordered || !d.lifecycleId) return;
+  const [next] = await db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(eq(deliveries.subscriptionId, d.subscriptionId), eq(deliveries.lifecycleId, d.lifecycleId), eq(deliveries.status, "pending"), isNull(deliveries.enqueuedAt)))
+    .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
+    .limit(1);
+  if (next) await enqueueDeliveries(env, db, [next.id]);
+}
+
+async function readLimited(res: Response): Promise<string> {
+  const text = await res.text();
+  return text.length > RESPONSE_BODY_LIMIT ? text.slice(0, RESPONSE_BODY_LIMIT) : text;
+}
+
+/** Svix-style: a subscription whose deliveries have only failed for the window is disabled. */
+async function disableIfFailingTooLong(env: Env, db: Db, subscriptionId: string, now: number) {
+  const window = Number(env.SUBSCRIPTION_DISABLE_AFTER_SECONDS ?? "432000") || 432_000;
+  const [sub] = await db.select({ failingSince: subscriptions.failingSince, active: subscriptions.active }).from(subscriptions).where(eq(subscriptions.id, subscriptionId));
+  if (!sub?.active || !sub.failingSince) return;
+  if (now - Date.parse(sub.failingSince) >= window * 1000) {
+    await disableSubscription(db, subscriptionId, `every delivery failed since ${sub.failingSince}`);
+  }
+}
+
+export async function disableSubscription(db: Db, subscriptionId: string, reason: string) {
+  const rows = await db
+    .update(subscriptions)
+    .set({ active: false, disabledReason: reason, updatedAt: nowIso() })
+    .where(and(eq(subscriptions.id, subscriptionId), eq(subscriptions.active, true)))
+    .returning({ id: subscriptions.id });
+  if (rows.length === 0) return;
+  log.warn("subscription.disabled", { subscriptionId, reason });
+  await recordDomainEvents(db, `disable:${subscriptionId}:${nowIso()}`, [
+    { type: "subscription.disabled", claimId: null, lifecycleId: null, payload: { subscriptionId, reason } },
+  ]);
+}
+
+/** Dead letters: the delivery is marked dead (visible, replayable); nothing is dropped silently. */
+export async function consumeDeliveryDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  const db = database(env.DB);
+  for (const message of batch.messages) {
+    const { deliveryId } = message.body;
+    try {
+      const at = nowIso();
+      await db
+        .update(deliveries)
+        .set({ status: "dead", deadAt: sql`coalesce(${deliveries.deadAt}, ${at})`, nextAttemptAt: null, updatedAt: at })
+        .where(and(eq(deliveries.id, deliveryId), or(eq(deliveries.status, "pending"), eq(deliveries.status, "dead"))));
+      log.error("delivery.dead_lettered", { deliveryId });
+      message.ack();
+    } catch (e) {
+      log.error("delivery.dead_letter_record_failed", { deliveryId, error: errorText(e) });
+      message.retry({ delaySeconds: 30 });
+    }
+  }
+}

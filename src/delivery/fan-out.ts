@@ -1,0 +1,121 @@
+import { and, asc, eq, inArray, isNull, lt } from "drizzle-orm";
+import { newId } from "../crypto/ids";
+import type { Db } from "../db/client";
+import { nowIso } from "../db/client";
+import { claims, deliveries, domainEvents, subscriptions } from "../db/schema";
+import type { Env } from "../env";
+import { errorText, log } from "../log";
+import { wantsEvent } from "./filters";
+
+const BATCH = 50;
+
+/**
+ * The fan-out outbox: domain events not yet fanned out are claimed (fanned_out_at set where it is still
+ * NULL, so concurrent fan-outs never split one event), one delivery row per matching active subscription
+ * is inserted idempotently (domain event + subscription is unique), and only newly inserted deliveries are
+ * sent to the deliveries queue. `olderThanSeconds` lets the cron sweep pick up what a crash left behind.
+ * Returns how many deliveries were created.
+ */
+export async function fanOut(env: Env, db: Db, olderThanSeconds = 0): Promise<number> {
+  let created = 0;
+  for (let round = 0; round < 20; round++) {
+    const cutoff = new Date(Date.now() - olderThanSeconds * 1000 + 1).toISOString();
+    const candidates = await db
+      .select({ id: domainEvents.id })
+      .from(domainEvents)
+      .where(and(isNull(domainEvents.fannedOutAt), lt(domainEvents.occurredAt, cutoff)))
+      .orderBy(asc(domainEvents.occurredAt), asc(domainEvents.id))
+      .limit(BATCH);
+    if (candidates.length === 0) break;
+    const claimed = await db
+      .update(domainEvents)
+      .set({ fannedOutAt: nowIso() })
+      .where(and(inArray(domainEvents.id, candidates.map((c) => c.id)), isNull(domainEvents.fannedOutAt)))
+      .returning();
+    if (claimed.length === 0) continue;
+    try {
+      created += await createDeliveries(env, db, claimed);
+    } catch (e) {
+      await db.update(domainEvents).set({ fannedOutAt: null }).where(inArray(domainEvents.id, claimed.map((c) => c.id)));
+      log.error("fanout.failed", { count: claimed.length, error: errorText(e) });
+      throw e;
+    }
+  }
+  return created;
+}
+
+async function createDeliveries(env: Env, db: Db, events: (typeof domainEvents.$inferSelect)[]): Promise<number> {
+  const subs = await db.select().from(subscriptions).where(eq(subscriptions.active, true));
+  if (subs.length === 0) return 0;
+  const claimIds = [...new Set(events.map((e) => e.claimId).filter((c): c is string => !!c))];
+  const claimRows = claimIds.length && subs.some((s) => s.providerId || s.payerId)
+    ? await db.select({ id: claims.id, providerId: claims.providerId, payerId: claims.payerId }).from(claims).where(inArray(claims.id, claimIds))
+    : [];
+  const claimById = new Map(claimRows.map((c) => [c.id, c]));
+
+  const now = nowIso();
+  const rows: (typeof deliveries.$inferInsert)[] = [];
+  for (const e of events) {
+    for (const s of subs) {
+      if (!wantsEvent(JSON.parse(s.events) as string[], e.type)) continue;
+      const claim = e.claimId ? claimById.get(e.claimId) : undefined;
+      if (s.providerId && claim?.providerId !== s.providerId) continue;
+      if (s.payerId && claim?.payerId !== s.payerId) continue;
+      rows.push({
+        id: newId("msg"),
+        subscriptionId: s.id,
+        domainEventId: e.id,
+        eventType: e.type,
+        lifecycleId: e.lifecycleId,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+  }
+  const inserted: string[] = [];
+  for (let i = 0; i < rows.length; i += 8) {
+    const ids = await db.insert(deliveries).values(rows.slice(i, i + 8)).onConflictDoNothing().returning({ id: deliveries.id });
+    inserted.push(...ids.map((r) => r.id));
+  }
+  await enqueueDeliveries(env, db, inserted);
+  return inserted.length;
+}
+
+/** Sends deliveries to the queue (100 per sendBatch) and marks them enqueued; failures wait for the sweep. */
+export async function enqueueDeliveries(env: Env, db: Db, ids: string[]): Promise<number> {
+  let sent = 0;
+  for (let i = 0; i < ids.length; i += 100) {
+    const part = ids.slice(i, i + 100);
+    try {
+      await env.DELIVERIES_QUEUE.sendBatch(part.map((deliveryId) => ({ body: { deliveryId }, contentType: "json" as const })));
+    } catch (e) {
+      log.warn("deliveries.enqueue_failed", { count: part.length, error: errorText(e) });
+      continue;
+    }
+    for (let j = 0; j < part.length; j += 90) {
+      await db.update(deliveries).set({ enqueuedAt: nowIso() }).where(inArray(deliveries.id, part.slice(j, j + 90)));
+    }
+    sent += part.length;
+  }
+  return sent;
+}
+
+/** Cron: pending deliveries whose enqueue failed more than a minute ago are sent again. */
+export async function sweepPendingDeliveries(env: Env, db: Db): Promise<number> {
+  const cutoff = new Date(Date.now() - 60_000).toISOString();
+  const stuck = await db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(eq(deliveries.status, "pending"), isNull(deliveries.enqueuedAt), lt(deliveries.createdAt, cutoff)))
+    .limit(500);
+  return enqueueDeliveries(env, db, stuck.map((d) => d.id));
+}
+
+/** Fan-out right after events are produced; a failure is left to the minute sweep. */
+export async function fanOutSafely(env: Env, db: Db): Promise<void> {
+  try {
+    await fanOut(env, db);
+  } catch (e) {
+    log.warn("fanout.deferred", { error: errorText(e) });
+  }
+}

@@ -1,0 +1,25 @@
+import { toBase64 } from "../crypto/encoding";
+import { signStandardWebhook } from "../verify/standard-webhooks";
+
+/** A fresh Standard Webhooks secret: whsec_ + base64 of 32 random bytes. */
+export const newSubscriptionSecret = () => `whsec_${toBase64(crypto.getRandomValues(new Uint8Array(32)))}`;
+
+/**
+ * Secrets are kept in the Standard Webhooks form. A plain secret (the HCMS registration's `secret_key`)
+ * becomes whsec_ + base64 of its bytes, which signs exactly as an HMAC keyed by the plain string does.
+ */
+export function normalizeSubscriptionSecret(secret: string): string {
+  return secret.startsWith("whsec_") ? secret : `whsec_${toBase64(new TextEncoder().encode(secret))}`;
+}
+
+/** The Standard Webhooks headers: one `v1,<base64>` signature per active secret, space-separated. */
+export async function signedHeaders(secrets: string[], id: string, timestamp: number, body: Uint8Array): Promise<Record<string, string>> {
+  const signatures = await Promise.all(secrets.map((s) => signStandardWebhook(s, id, timestamp, body)));
+  return {
+    "content-type": "application/json",
+    "user-agent": "claimgate-webhooks/1",
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signatures.join(" "),
+  };
+}

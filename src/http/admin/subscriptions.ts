@@ -1,0 +1,157 @@
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { database } from "../../db/client";
+import { subscriptions, subscriptionSecrets } from "../../db/schema";
+import { replaySubscriptionRange } from "../../delivery/replay";
+import { newSubscriptionSecret, normalizeSubscriptionSecret } from "../../delivery/signing";
+import {
+  createSubscription,
+  getSubscription,
+  listSubscriptions,
+  rotateSubscriptionSecret,
+  subscriptionView,
+  updateSubscription,
+} from "../../delivery/subscriptions";
+import { subscriberUrlProblem } from "../../delivery/url-policy";
+import type { AppContext } from "../../env";
+import { ApiError } from "../../errors";
+import { readJson } from "../json-body";
+
+const eventType = z.string().regex(/^(\*|[A-Za-z0-9_.]+)$/, "must be an event type or *");
+const secret = z.string().min(8, "must be at least 8 characters").max(512);
+
+/** Our shape, or the HCMS registration shape {provider_id, webhook_url, secret_key, events, active}. */
+const ownShape = z.strictObject({
+  url: z.string(),
+  events: z.array(eventType).min(1).max(50),
+  secret: secret.optional(),
+  description: z.string().max(500).nullish(),
+  active: z.boolean().optional(),
+  ordered: z.boolean().optional(),
+  filter: z.strictObject({ providerId: z.string().nullish(), payerId: z.string().nullish() }).optional(),
+});
+const hcmsShape = z
+  .strictObject({
+    provider_id: z.string().min(1),
+    webhook_url: z.string(),
+    secret_key: secret.optional(),
+    events: z.array(eventType).min(1).max(50),
+    active: z.boolean().optional(),
+  })
+  .transform((h) => ({
+    url: h.webhook_url,
+    events: h.events,
+    secret: h.secret_key,
+    description: `HCMS registration for ${h.provider_id}`,
+    active: h.active,
+    ordered: false,
+    filter: { providerId: h.provider_id, payerId: null },
+  }));
+const createBody = z.union([ownShape, hcmsShape], { error: "must be {url, events, …} or {provider_id, webhook_url, …}" });
+
+const patchBody = z.strictObject({
+  url: z.string().optional(),
+  events: z.array(eventType).min(1).max(50).optional(),
+  description: z.string().max(500).nullish(),
+  active: z.boolean().optional(),
+  ordered: z.boolean().optional(),
+  filter: z.strictObject({ providerId: z.string().nullish(), payerId: z.string().nullish() }).optional(),
+});
+
+const rotateBody = z.strictObject({
+  secret: secret.optional(),
+  graceSeconds: z.number().int().min(0).max(7 * 86_400).default(86_400),
+});
+
+const replayBody = z.strictObject({
+  since: z.iso.datetime({ offset: true }),
+  until: z.iso.datetime({ offset: true }),
+  status: z.array(z.enum(["pending", "delivered", "dead", "cancelled"])).min(1).optional(),
+  cursor: z.string().nullish(),
+});
+
+function checkUrl(url: string, environment: string | undefined) {
+  const problem = subscriberUrlProblem(url, environment === "development");
+  if (problem) throw new ApiError(422, "PAYLOAD_INVALID", `The subscriber URL ${problem}.`, [{ path: "url", message: problem }]);
+}
+
+const notFound = (id: string) => new ApiError(404, "SUBSCRIPTION_NOT_FOUND", `No subscription ${id}.`);
+
+export const adminSubscriptions = new Hono<AppContext>();
+
+adminSubscriptions.post("/", async (c) => {
+  const body = await readJson(c, createBody);
+  checkUrl(body.url, c.env.ENVIRONMENT);
+  const signingSecret = body.secret ? normalizeSubscriptionSecret(body.secret) : newSubscriptionSecret();
+  const row = await createSubscription(database(c.env.DB), c.env.SECRETS_KEY, {
+    url: body.url,
+    events: body.events,
+    secret: signingSecret,
+    description: body.description ?? null,
+    ...(body.active !== undefined ? { active: body.active } : {}),
+    ...(body.ordered !== undefined ? { ordered: body.ordered } : {}),
+    providerId: body.filter?.providerId ?? null,
+    payerId: body.filter?.payerId ?? null,
+  });
+  // The signing secret is shown this once.
+  return c.json({ ...subscriptionView(row), secret: signingSecret }, 201);
+});
+
+adminSubscriptions.get("/", async (c) => {
+  const active = c.req.query("active");
+  const rows = await listSubscriptions(database(c.env.DB), active === "true" || active === "false" ? { active: active === "true" } : {});
+  return c.json({ data: rows.map(subscriptionView) });
+});
+
+adminSubscriptions.get("/:id", async (c) => {
+  const row = await getSubscription(database(c.env.DB), c.req.param("id"));
+  if (!row) throw notFound(c.req.param("id"));
+  return c.json(subscriptionView(row));
+});
+
+adminSubscriptions.patch("/:id", async (c) => {
+  const patch = await readJson(c, patchBody);
+  if (patch.url) checkUrl(patch.url, c.env.ENVIRONMENT);
+  const row = await updateSubscription(database(c.env.DB), c.req.param("id"), {
+    ...(patch.url !== undefined ? { url: patch.url } : {}),
+    ...(patch.events !== undefined ? { events: JSON.stringify(patch.events) } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    ...(patch.ordered !== undefined ? { ordered: patch.ordered } : {}),
+    ...(patch.active !== undefined ? { active: patch.active, ...(patch.active ? { disabledReason: null, failingSince: null } : { disabledReason: "disabled by an operator" }) } : {}),
+    ...(patch.filter ? { providerId: patch.filter.providerId ?? null, payerId: patch.filter.payerId ?? null } : {}),
+  });
+  if (!row) throw notFound(c.req.param("id"));
+  return c.json(subscriptionView(row));
+});
+
+adminSubscriptions.delete("/:id", async (c) => {
+  const db = database(c.env.DB);
+  const id = c.req.param("id");
+  if (!(await getSubscription(db, id))) throw notFound(id);
+  // Pending deliveries of a deleted subscription are cancelled by the consumer when it meets them.
+  await db.batch([db.delete(subscriptionSecrets).where(eq(subscriptionSecrets.subscriptionId, id)), db.delete(subscriptions).where(eq(subscriptions.id, id))]);
+  return c.body(null, 204);
+});
+
+adminSubscriptions.post("/:id/rotate-secret", async (c) => {
+  const body = await readJson(c, rotateBody);
+  const db = database(c.env.DB);
+  const id = c.req.param("id");
+  if (!(await getSubscription(db, id))) throw notFound(id);
+  const next = body.secret ? normalizeSubscriptionSecret(body.secret) : newSubscriptionSecret();
+  const { previousSecretsExpireAt } = await rotateSubscriptionSecret(db, c.env.SECRETS_KEY, id, next, body.graceSeconds);
+  return c.json({ id, secret: next, previousSecretsExpireAt });
+});
+
+adminSubscriptions.post("/:id/replay", async (c) => {
+  const body = await readJson(c, replayBody);
+  const db = database(c.env.DB);
+  const id = c.req.param("id");
+  if (!(await getSubscription(db, id))) throw notFound(id);
+  const since = new Date(body.since).toISOString();
+  const until = new Date(body.until).toISOString();
+  if (since > until) throw new ApiError(422, "PAYLOAD_INVALID", "since must not be after until.", [{ path: "since", message: "must not be after until" }]);
+  const result = await replaySubscriptionRange(c.env, db, id, { since, until, statuses: body.status ?? ["dead", "cancelled"], cursor: body.cursor ?? null });
+  return c.json({ subscriptionId: id, ...result });
+});
