@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { receiver } from "./test/receiver.ts";
 
 const migrations = await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url)));
 
@@ -16,7 +17,12 @@ export default defineConfig({
           SECRETS_KEY: "dGVzdC1vbmx5LXNlY3JldHMta2V5LTMyLWJ5dGVzISE=",
           ENVIRONMENT: "development",
           SOURCE_CACHE_TTL_SECONDS: "0",
+          // short gaps and timeout so retry, timeout and dead-letter paths run in seconds
+          DELIVERY_RETRY_SCHEDULE: "1,1",
+          DELIVERY_TIMEOUT_MS: "500",
         },
+        // outbound fetches from the Worker reach a real local receiver (test/receiver.ts)
+        outboundService: receiver as never,
       },
     }),
   ],

@@ -5,7 +5,7 @@ import { database, nowIso } from "../db/client";
 import { deliveries, deliveryAttempts, domainEvents, subscriptions } from "../db/schema";
 import type { DeliveryMessage, Env } from "../env";
 import { errorText, log } from "../log";
-import { enqueueDeliveries } from "./fan-out";
+import { enqueueDeliveries, fanOutSafely } from "./fan-out";
 import { maxAttempts, parseSchedule, retryAfterSeconds, retryDelay } from "./schedule";
 import { activeSecrets } from "./subscriptions";
 import { signedHeaders } from "./signing";
@@ -131,7 +131,7 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   ]);
   log.info("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
 
-  if (gone) await disableSubscription(db, sub.id, "endpoint answered 410 Gone");
+  if (gone) await disableSubscription(env, db, sub.id, "endpoint answered 410 Gone");
   else if (!ok) await disableIfFailingTooLong(env, db, sub.id, now);
   if (ok) return { kind: "done" };
   return last ? { kind: "dead" } : { kind: "retry", delaySeconds: delaySeconds! };
@@ -165,11 +165,11 @@ async function disableIfFailingTooLong(env: Env, db: Db, subscriptionId: string,
   const [sub] = await db.select({ failingSince: subscriptions.failingSince, active: subscriptions.active }).from(subscriptions).where(eq(subscriptions.id, subscriptionId));
   if (!sub?.active || !sub.failingSince) return;
   if (now - Date.parse(sub.failingSince) >= window * 1000) {
-    await disableSubscription(db, subscriptionId, `every delivery failed since ${sub.failingSince}`);
+    await disableSubscription(env, db, subscriptionId, `every delivery failed since ${sub.failingSince}`);
   }
 }
 
-export async function disableSubscription(db: Db, subscriptionId: string, reason: string) {
+export async function disableSubscription(env: Env, db: Db, subscriptionId: string, reason: string) {
   const rows = await db
     .update(subscriptions)
     .set({ active: false, disabledReason: reason, updatedAt: nowIso() })
@@ -180,6 +180,7 @@ export async function disableSubscription(db: Db, subscriptionId: string, reason
   await recordDomainEvents(db, `disable:${subscriptionId}:${nowIso()}`, [
     { type: "subscription.disabled", claimId: null, lifecycleId: null, payload: { subscriptionId, reason } },
   ]);
+  await fanOutSafely(env, db);
 }
 
 /** Dead letters: the delivery is marked dead (visible, replayable); nothing is dropped silently. */

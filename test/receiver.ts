@@ -1,0 +1,56 @@
+// A subscriber endpoint for the delivery tests, served through the vitest plugin's outbound service:
+// every fetch the Worker makes to https://receiver.test arrives here (in Node) as a real HTTP request.
+// The path scripts the behaviour: /<key>/<mode>; GET /__log/<key> returns what <key> received.
+//   ok            200
+//   fail-twice    500, 500, then 200
+//   fail-once     500, then 200
+//   throttle      429 with Retry-After: 2, then 200
+//   slow-once     answers after 2 s the first time (beyond the test timeout), then at once
+//   gone          410
+//   down          500 always
+
+interface Received {
+  mode: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+  answered: number;
+}
+
+const log = new Map<string, Received[]>();
+
+export async function receiver(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.hostname !== "receiver.test") return new Response("no network in tests", { status: 502 });
+  const parts = url.pathname.split("/").filter(Boolean);
+  if (parts[0] === "__log") return Response.json(log.get(parts[1] ?? "") ?? []);
+  const [key = "", mode = "ok"] = parts;
+  const seen = log.get(key) ?? [];
+  log.set(key, seen);
+  const headers: Record<string, string> = {};
+  request.headers.forEach((v, k) => (headers[k] = v));
+  const entry: Received = { mode, headers, body: await request.text(), at: Date.now(), answered: 0 };
+  seen.push(entry);
+  const n = seen.length;
+  const answer = (status: number, extra: Record<string, string> = {}) => {
+    entry.answered = status;
+    return new Response(status < 300 ? "ok" : `error ${status}`, { status, headers: extra });
+  };
+  switch (mode) {
+    case "fail-twice":
+      return answer(n <= 2 ? 500 : 200);
+    case "fail-once":
+      return answer(n === 1 ? 500 : 200);
+    case "throttle":
+      return answer(n === 1 ? 429 : 200, n === 1 ? { "retry-after": "2" } : {});
+    case "slow-once":
+      if (n === 1) await new Promise((r) => setTimeout(r, 2000));
+      return answer(200);
+    case "gone":
+      return answer(410);
+    case "down":
+      return answer(500);
+    default:
+      return answer(200);
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { wantsEvent } from "../../src/delivery/filters";
+import { maxAttempts, parseSchedule, retryAfterSeconds, retryDelay } from "../../src/delivery/schedule";
+import { subscriberUrlProblem } from "../../src/delivery/url-policy";
+
+describe("retry schedule", () => {
+  it("defaults to Svix's gaps: 8 attempts over about 27 h", () => {
+    const s = parseSchedule(undefined);
+    expect(s).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000]);
+    expect(maxAttempts(s)).toBe(8);
+    expect(s.reduce((a, b) => a + b, 0) / 3600).toBeCloseTo(27.4, 1);
+    expect(parseSchedule("1,2,x")).toEqual(s);
+    expect(parseSchedule("10,20")).toEqual([10, 20]);
+  });
+  it("jitters ±20 % and clamps to the queue's 12 h", () => {
+    const s = [100, 50_000];
+    expect(retryDelay(s, 1, () => 0)).toBe(80);
+    expect(retryDelay(s, 1, () => 1)).toBe(120);
+    expect(retryDelay(s, 2, () => 0.5)).toBe(43_200);
+    expect(retryDelay([0], 1, () => 0)).toBe(1);
+  });
+  it("reads Retry-After as seconds or an HTTP date, clamped", () => {
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(retryAfterSeconds("120", now)).toBe(120);
+    expect(retryAfterSeconds("0", now)).toBe(1);
+    expect(retryAfterSeconds("999999", now)).toBe(43_200);
+    expect(retryAfterSeconds("Thu, 01 Jan 2026 00:01:00 GMT", now)).toBe(60);
+    expect(retryAfterSeconds("soon", now)).toBeNull();
+    expect(retryAfterSeconds(null, now)).toBeNull();
+  });
+});
+
+describe("event filters", () => {
+  it("exact, REMIT_ALL and *", () => {
+    expect(wantsEvent(["CLAIMS_REMIT_ALL"], "CLAIMS_REMIT_DENIED")).toBe(true);
+    expect(wantsEvent(["CLAIMS_REMIT_ALL"], "CLAIMS_AI_OPTIMIZER")).toBe(false);
+    expect(wantsEvent(["CLAIMS_REMIT_APPROVED"], "CLAIMS_REMIT_DENIED")).toBe(false);
+    expect(wantsEvent(["*"], "cms1500.created")).toBe(true);
+  });
+});
+
+describe("subscriber URL policy", () => {
+  it("production: https to public hosts only", () => {
+    expect(subscriberUrlProblem("https://hooks.example.com/x", false)).toBeNull();
+    expect(subscriberUrlProblem("http://hooks.example.com/x", false)).toBe("must use https");
+    expect(subscriberUrlProblem("http://127.0.0.1:3000/x", false)).toBe("must use https");
+    for (const host of ["10.0.0.1", "192.168.1.5", "172.16.0.1", "169.254.169.254", "127.0.0.1", "[::1]", "[fd00::1]", "localhost"]) {
+      expect(subscriberUrlProblem(`https://${host}/x`, false), host).toMatch(/private/);
+    }
+    expect(subscriberUrlProblem("https://a:b@example.com", false)).toBe("must not contain credentials");
+  });
+  it("development: http only to localhost", () => {
+    expect(subscriberUrlProblem("http://127.0.0.1:3000/x", true)).toBeNull();
+    expect(subscriberUrlProblem("http://localhost:3000/x", true)).toBeNull();
+    expect(subscriberUrlProblem("http://example.com/x", true)).toMatch(/localhost/);
+  });
+});
