@@ -1,0 +1,99 @@
+// bench/delivery: deliveries per second from the deliveries consumer to a local receiver on loopback.
+// Phase 1 is end to end (ingest → projection → fan-out → delivery); phase 2 replays every delivery in
+// bulk, so the rate is the consumer's alone.
+// The receiver's own count (and signature check) is the truth. GET /health of the same Worker, under the
+// same concurrency, is the hello-world baseline measured in the same run.
+import { createHmac } from "node:crypto";
+import http from "node:http";
+import { api, baseline, fixture, round, startWorker, strip, waitFor, writeResult } from "./lib.mjs";
+
+const K = Number(process.env.BENCH_DELIVERIES ?? 300);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const SECRET = "bench-secret";
+
+let secretKey = null;
+const got = new Map();
+let first = null;
+let last = null;
+let badSignatures = 0;
+const server = http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (d) => (body += d));
+  req.on("end", () => {
+    const id = req.headers["webhook-id"];
+    const expected = createHmac("sha256", secretKey).update(`${id}.${req.headers["webhook-timestamp"]}.${body}`).digest("base64");
+    if (!String(req.headers["webhook-signature"]).split(" ").includes(`v1,${expected}`)) badSignatures++;
+    got.set(id, (got.get(id) ?? 0) + 1);
+    first ??= performance.now();
+    last = performance.now();
+    res.writeHead(200).end("ok");
+  });
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const receiverUrl = `http://127.0.0.1:${server.address().port}/hooks`;
+
+const { base, stop } = await startWorker(8798);
+try {
+  await api(base, "POST", "/admin/sources", { id: "remit", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: [SECRET] });
+  const sub = await api(base, "POST", "/admin/subscriptions", { url: receiverUrl, events: ["CLAIMS_REMIT_ALL"] });
+  if (sub.status !== 201) throw new Error(JSON.stringify(sub.body));
+  secretKey = Buffer.from(sub.body.secret.slice("whsec_".length), "base64");
+
+  const before = await baseline(base, K, CONCURRENCY);
+  const seed = fixture("cair-claim-response.json");
+  const start = performance.now();
+  const { load } = await import("./lib.mjs");
+  const ingest = await load({
+    count: K,
+    concurrency: CONCURRENCY,
+    make: (i) => {
+      const b = structuredClone(seed);
+      b.entry[0].resource.id = `bench-delivery-${i}`;
+      b.entry[0].resource.request.reference = `Claim/bench-delivery-claim-${i}`;
+      return { url: `${base}/webhooks/remit`, init: { method: "POST", headers: { "content-type": "application/json", "x-api-key": SECRET }, body: JSON.stringify(b) } };
+    },
+  });
+  await waitFor(async () => got.size >= K, 300_000);
+  const endToEnd = (performance.now() - start) / 1000;
+  const duplicates = [...got.values()].filter((n) => n > 1).length;
+
+  // Phase 2, the consumer alone: every delivery is replayed at once (bulk replay by time range) and the
+  // receiver times the second copies.
+  const received = () => [...got.values()].reduce((a, b) => a + b, 0);
+  const before2 = received();
+  first = null;
+  const replayStart = performance.now();
+  let cursor = null;
+  do {
+    const r = await api(base, "POST", `/admin/subscriptions/${sub.body.id}/replay`, { since: "2000-01-01T00:00:00Z", until: new Date().toISOString(), status: ["delivered"], cursor });
+    if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+    cursor = r.body.nextCursor;
+  } while (cursor);
+  await waitFor(async () => received() - before2 >= K, 300_000);
+  const replaySeconds = (last - replayStart) / 1000;
+  const after = await baseline(base, K, CONCURRENCY);
+
+  const baselineRps = (before.rps + after.rps) / 2;
+  const deliveriesPerSecond = round(K / replaySeconds);
+  const result = {
+    config: { deliveries: K, concurrency: CONCURRENCY },
+    baseline: { before: strip(before), after: strip(after) },
+    ingest: strip(ingest),
+    delivery: {
+      received: got.size,
+      duplicatesInPhase1: duplicates,
+      badSignatures,
+      endToEndSeconds: round(endToEnd),
+      endToEndPerSecond: round(K / endToEnd),
+      consumerSeconds: round(replaySeconds),
+      deliveriesPerSecond,
+    },
+    ratio: { deliveriesToBaseline: round(deliveriesPerSecond / baselineRps) },
+  };
+  const file = writeResult("delivery", result);
+  console.log(JSON.stringify({ ...result, file }, null, 2));
+  if (got.size !== K || badSignatures > 0) process.exitCode = 1;
+} finally {
+  stop();
+  server.close();
+}
