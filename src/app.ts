@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppContext } from "./env";
 import { admin } from "./http/admin";
-import { claimsRead } from "./http/claims";
+import { claimsApi } from "./http/claims";
 import { creditsApi, patientsApi } from "./http/credits";
 import { patientPayments } from "./http/patient-payments";
 import { handleError, notFound } from "./http/error-handler";
@@ -12,7 +12,7 @@ export function buildApp() {
   app.get("/health", (c) => c.json({ status: "ok", service: "claimgate", time: new Date().toISOString() }));
   app.route("/webhooks", webhooks);
   app.route("/admin", admin);
-  app.route("/api/claims", claimsRead);
+  app.route("/api/claims", claimsApi);
   app.route("/api/webhooks/patient-payment", patientPayments);
   app.route("/api/patients", patientsApi);
   app.route("/api/credits", creditsApi);

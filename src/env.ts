@@ -19,6 +19,8 @@ export interface ClaimgateEnv {
   DELIVERY_RETRY_SCHEDULE?: string;
   /** Subscriber request timeout, ms (default 15000). */
   DELIVERY_TIMEOUT_MS?: string;
+  /** "true" allows the HCMS guide's unauthenticated claim submission (never in production). */
+  HCMS_OPEN_MODE?: string;
   /** A subscription whose deliveries only failed for this long is disabled (default 5 days). */
   SUBSCRIPTION_DISABLE_AFTER_SECONDS?: string;
 }

@@ -398,3 +398,68 @@ export const deliveryAttempts = sqliteTable(
   },
   (t) => [index("delivery_attempts_delivery").on(t.deliveryId)],
 );
+
+// ── Payor claims API (HCMS contract) ─────────────────────────────────────────────────────────────────
+
+/** Provider API keys, stored as SHA-256 hashes; the key itself is shown once at creation. */
+export const providerKeys = sqliteTable("provider_keys", {
+  id: text("id").primaryKey(),
+  providerId: text("provider_id").notNull(),
+  keyHash: text("key_hash").notNull().unique(),
+  label: text("label"),
+  createdAt: text("created_at").notNull(),
+  revokedAt: text("revoked_at"),
+});
+
+export const coveragePlans = sqliteTable("coverage_plans", {
+  insuranceId: text("insurance_id").primaryKey(),
+  payorId: text("payor_id").notNull(),
+  planName: text("plan_name").notNull(),
+  activeFrom: text("active_from"),
+  activeTo: text("active_to"),
+  coinsuranceBps: integer("coinsurance_bps").notNull(),
+  copayCents: integer("copay_cents").notNull(),
+  excludedCpt: text("excluded_cpt").notNull().default("[]"),
+  excludedIcd: text("excluded_icd").notNull().default("[]"),
+  coveredCpt: text("covered_cpt"),
+  autoApproveCeilingCents: integer("auto_approve_ceiling_cents").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** What a provider submitted and what the adjudication said, beside the claim model's claim. */
+export const payorSubmissions = sqliteTable(
+  "payor_submissions",
+  {
+    claimId: text("claim_id").primaryKey(),
+    hcmsClaimId: text("hcms_claim_id").notNull().unique(),
+    providerId: text("provider_id"),
+    /** PHI: kept because the guide's claim responses and status webhooks carry it. */
+    patientName: text("patient_name").notNull(),
+    insuranceId: text("insurance_id").notNull(),
+    diagnosisCode: text("diagnosis_code").notNull(),
+    procedureCode: text("procedure_code"),
+    amountCents: integer("amount_cents").notNull(),
+    /** The optional fields as submitted (JSON). */
+    details: text("details").notNull(),
+    coverageValidated: integer("coverage_validated", { mode: "boolean" }).notNull(),
+    coverageMessage: text("coverage_message").notNull(),
+    autoApproved: integer("auto_approved", { mode: "boolean" }).notNull(),
+    reviewReason: text("review_reason"),
+    rejectionReason: text("rejection_reason"),
+    expectedPaymentCents: integer("expected_payment_cents"),
+    patientResponsibilityCents: integer("patient_responsibility_cents"),
+    payorId: text("payor_id"),
+    submittedDate: text("submitted_date").notNull(),
+    processedDate: text("processed_date"),
+    notes: text("notes"),
+  },
+  (t) => [index("payor_submissions_provider").on(t.providerId)],
+);
+
+/** Idempotency-Key → the first response, per provider. */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  status: integer("status"),
+  response: text("response"),
+  createdAt: text("created_at").notNull(),
+});

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppContext } from "../../env";
 import { requireAdmin } from "./auth";
 import { adminDeliveries } from "./deliveries";
+import { adminPayor } from "./payor";
 import { adminSources } from "./sources";
 import { adminSubscriptions } from "./subscriptions";
 
@@ -10,3 +11,4 @@ admin.use("*", requireAdmin);
 admin.route("/sources", adminSources);
 admin.route("/subscriptions", adminSubscriptions);
 admin.route("/deliveries", adminDeliveries);
+admin.route("/", adminPayor);

@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { CPT_HCPCS, ICD10_CM } from "../../domain/codes";
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD");
 /** Healthie sends numbers as strings ("1", "15"); both forms are accepted. */
 const numeric = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, "must be a number")]);
-const cptCode = z.string().regex(/^(\d{5}|\d{4}[FTU]|[A-Z]\d{4})$/, "must be a CPT/HCPCS code");
-const icd10 = z.string().regex(/^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$/, "must be an ICD-10 code");
+const cptCode = z.string().regex(CPT_HCPCS, "must be a CPT/HCPCS code");
+const icd10 = z.string().regex(ICD10_CM, "must be an ICD-10 code");
 const modifier = z.string().regex(/^[0-9A-Z]{2}$/, "must be a two-character modifier").nullish();
 
 export const cms1500Payload = z.looseObject({
