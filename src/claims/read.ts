@@ -8,6 +8,7 @@ import {
   claimResponses,
   claims,
   claimStatusHistory,
+  payorSubmissions,
   scrubResults,
 } from "../db/schema";
 import { centsToAmount } from "../domain/money";
@@ -46,7 +47,7 @@ const money = (cents: number | null | undefined) => (cents == null ? null : cent
 export async function readClaim(db: Db, claimId: string) {
   const [claim] = await db.select().from(claims).where(eq(claims.id, claimId));
   if (!claim) return null;
-  const [lifecycle, identifiers, lines, diagnoses, history, latestRemit, scrub, siblings] = await Promise.all([
+  const [lifecycle, identifiers, lines, diagnoses, history, latestRemit, scrub, siblings, submission] = await Promise.all([
     db.select().from(claimLifecycles).where(eq(claimLifecycles.id, claim.lifecycleId)),
     db.select().from(claimIdentifiers).where(eq(claimIdentifiers.claimId, claimId)),
     db.select().from(claimLines).where(eq(claimLines.claimId, claimId)).orderBy(asc(claimLines.sequence)),
@@ -60,7 +61,9 @@ export async function readClaim(db: Db, claimId: string) {
       .limit(1),
     db.select().from(scrubResults).where(eq(scrubResults.claimId, claimId)).orderBy(desc(scrubResults.receivedAt)).limit(1),
     db.select({ id: claims.id, status: claims.status }).from(claims).where(eq(claims.lifecycleId, claim.lifecycleId)).orderBy(asc(claims.createdAt)),
+    db.select().from(payorSubmissions).where(eq(payorSubmissions.claimId, claimId)),
   ]);
+  const hcms = submission[0];
   const hcmsId = identifiers.find((i) => i.system === ID_SYSTEM.hcmsClaim)?.value ?? null;
   const remit = latestRemit[0];
   const s = scrub[0];
@@ -68,16 +71,28 @@ export async function readClaim(db: Db, claimId: string) {
     claim_id: hcmsId ?? claim.id,
     id: claim.id,
     status: claim.status,
-    amount: money(claim.totalChargeCents),
-    diagnosis_code: diagnoses[0]?.code ?? null,
-    procedure_code: lines[0]?.code ?? null,
-    payor_id: claim.payerId,
+    ...(hcms
+      ? {
+          patient_name: hcms.patientName,
+          insurance_id: hcms.insuranceId,
+          coverage_validated: hcms.coverageValidated,
+          coverage_message: hcms.coverageMessage,
+          auto_approved: hcms.autoApproved,
+          review_reason: hcms.reviewReason,
+          rejection_reason: hcms.rejectionReason,
+          notes: hcms.notes,
+        }
+      : {}),
+    amount: money(hcms?.amountCents ?? claim.totalChargeCents),
+    diagnosis_code: hcms?.diagnosisCode ?? diagnoses[0]?.code ?? null,
+    procedure_code: hcms?.procedureCode ?? lines[0]?.code ?? null,
+    payor_id: hcms?.payorId ?? claim.payerId,
     provider_id: claim.providerId,
     date_of_service: claim.serviceDate,
-    expected_payment: money(claim.approvedCents),
-    patient_responsibility: money(claim.payorPatientResponsibilityCents ?? remit?.patientResponsibilityCents),
-    submitted_date: claim.createdAt,
-    processed_date: claim.statusAt,
+    expected_payment: money(hcms?.expectedPaymentCents ?? claim.approvedCents),
+    patient_responsibility: money(hcms?.patientResponsibilityCents ?? claim.payorPatientResponsibilityCents ?? remit?.patientResponsibilityCents),
+    submitted_date: hcms?.submittedDate ?? claim.createdAt,
+    processed_date: hcms?.processedDate ?? claim.statusAt,
     lifecycle: {
       id: claim.lifecycleId,
       billId: lifecycle[0]?.billId ?? null,

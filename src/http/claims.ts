@@ -99,8 +99,9 @@ claimsApi.post("/", async (c) => {
     if (!isJsonContentType(c.req.header("content-type") ?? null)) {
       throw new PayorError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the claim as application/json", ["Set Content-Type: application/json"]);
     }
-    const parsed = claimSubmission.safeParse(parseJsonBody(await readBodyCapped(c.req.raw)));
-    if (!parsed.success) throw validationError(parsed.error);
+    const json = parseJsonBody(await readBodyCapped(c.req.raw));
+    const parsed = claimSubmission.safeParse(json);
+    if (!parsed.success) throw validationError(parsed.error, json);
     if (providerId && parsed.data.provider_id && parsed.data.provider_id !== providerId) {
       throw new PayorError(400, "VALIDATION_ERROR", "provider_id does not match X-Provider-ID", ["Send the provider_id of the API key, or leave it out"]);
     }

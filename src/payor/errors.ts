@@ -33,10 +33,11 @@ export const insuranceNotFound = (insuranceId: string) =>
   ]);
 
 /** A validation failure, coded by the first field at fault (the guide's codes for the two code checks). */
-export function validationError(error: z.ZodError): PayorError {
+export function validationError(error: z.ZodError, input: unknown): PayorError {
   const details = error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
   const first = details[0]!;
-  const missing = error.issues.some((i) => i.code === "invalid_type" && i.input === undefined);
+  const given = input && typeof input === "object" ? (input as Record<string, unknown>) : {};
+  const missing = error.issues.some((i) => i.path.length === 1 && given[String(i.path[0])] === undefined);
   const code =
     first.path === "diagnosis_code"
       ? "INVALID_DIAGNOSIS_CODE"
