@@ -28,7 +28,7 @@ async function seal(plaintext) {
 
 const q = (v) => (v === null || v === undefined ? "NULL" : `'${String(v).replaceAll("'", "''")}'`);
 const now = new Date().toISOString();
-const { sources } = JSON.parse(readFileSync(`${root}scripts/dev-sources.json`, "utf8"));
+const { sources, coveragePlans = [], providerKeys = [] } = JSON.parse(readFileSync(`${root}scripts/dev-sources.json`, "utf8"));
 const sql = [];
 for (const s of sources) {
   sql.push(
@@ -39,6 +39,17 @@ for (const s of sources) {
   for (const [i, secret] of s.secrets.entries()) {
     sql.push(`INSERT INTO source_secrets (source_id, n, ciphertext, created_at) VALUES (${q(s.id)}, ${i + 1}, ${q(await seal(secret))}, ${q(now)});`);
   }
+}
+for (const p of coveragePlans) {
+  sql.push(
+    `INSERT INTO coverage_plans (insurance_id, payor_id, plan_name, active_from, active_to, coinsurance_bps, copay_cents, excluded_cpt, excluded_icd, covered_cpt, auto_approve_ceiling_cents, updated_at) VALUES (${q(p.insuranceId)}, ${q(p.payorId)}, ${q(p.planName)}, ${q(p.activeFrom)}, ${q(p.activeTo)}, ${p.coinsuranceBps}, ${p.copayCents}, ${q(JSON.stringify(p.excludedCpt))}, ${q(JSON.stringify(p.excludedIcd))}, ${p.coveredCpt ? q(JSON.stringify(p.coveredCpt)) : "NULL"}, ${p.autoApproveCeilingCents}, ${q(now)}) ` +
+      `ON CONFLICT(insurance_id) DO NOTHING;`,
+  );
+}
+for (const k of providerKeys) {
+  // provider keys are stored as SHA-256 hashes (src/payor/repository.ts)
+  const hash = Buffer.from(await webcrypto.subtle.digest("SHA-256", new TextEncoder().encode(k.key))).toString("hex");
+  sql.push(`INSERT INTO provider_keys (id, provider_id, key_hash, label, created_at) VALUES (${q(`pk_dev_${k.providerId}`)}, ${q(k.providerId)}, ${q(hash)}, ${q(k.label)}, ${q(now)}) ON CONFLICT DO NOTHING;`);
 }
 mkdirSync(`${root}.wrangler`, { recursive: true });
 const file = `${root}.wrangler/seed-dev.sql`;
