@@ -14,7 +14,7 @@ const app = buildApp();
 export default {
   fetch: app.fetch,
 
-  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
     switch (batch.queue) {
       case EVENTS_QUEUE:
         return consumeEvents(batch as MessageBatch<EventMessage>, env);

@@ -21,7 +21,7 @@ describe("verification accepts exactly the correctly signed inputs", () => {
         expect(ok.ok).toBe(true);
         if (body.length > 0) {
           const tampered = body.slice();
-          tampered[at % body.length] ^= 1 + (at % 255);
+          tampered[at % body.length]! ^= 1 + (at % 255);
           expect((await verifyRequest(config, { headers: new Headers({ "x-sig": sig }), body: tampered, secrets: [secret], now: NOW })).ok).toBe(false);
         }
         if (other !== secret) {
