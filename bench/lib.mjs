@@ -20,9 +20,15 @@ function run(cmd, args, opts = {}) {
   });
 }
 
-/** Starts wrangler dev on 127.0.0.1:port with fresh local state; returns { base, stop }. */
+/** Read-only SQL against the bench Worker's local D1 (wrangler d1 execute --json). */
+export async function d1(state, sql) {
+  const out = await run("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
+  return JSON.parse(out.slice(out.indexOf("[")))[0].results;
+}
+
+/** Starts wrangler dev on 127.0.0.1:port with fresh local state; returns { base, stop, state }. */
 export async function startWorker(port = 8799) {
-  const state = `${root}.wrangler/bench-state`;
+  const state = `${root}.wrangler/bench-state-${port}`;
   rmSync(state, { recursive: true, force: true });
   await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
   const child = spawn(
@@ -48,7 +54,7 @@ export async function startWorker(port = 8799) {
     } catch {}
   };
   process.on("exit", stop);
-  return { base, stop };
+  return { base, stop, state };
 }
 
 export async function api(base, method, path, body, headers = {}) {

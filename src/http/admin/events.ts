@@ -1,0 +1,69 @@
+import { and, desc, eq, gte, inArray, lte, lt, or } from "drizzle-orm";
+import { Hono } from "hono";
+import { database } from "../../db/client";
+import { deliveries, domainEvents, events } from "../../db/schema";
+import type { AppContext } from "../../env";
+import { ApiError } from "../../errors";
+
+const STATUSES = ["pending", "processed", "failed"] as const;
+
+/** Raw partner events: listed without payloads; one event shows its payload (to admins only). */
+export const adminEvents = new Hono<AppContext>();
+
+/** GET /admin/events?source=&kind=&status=&since=&until=&limit=&before= (newest first; `before` pages) */
+adminEvents.get("/", async (c) => {
+  const q = c.req.query();
+  if (q.status && !STATUSES.includes(q.status as (typeof STATUSES)[number])) {
+    throw new ApiError(400, "INVALID_FILTER", `status must be one of ${STATUSES.join(", ")}.`);
+  }
+  const limit = Math.min(1000, Math.max(1, Number(q.limit ?? 100) || 100));
+  const rows = await database(c.env.DB)
+    .select({
+      id: events.id,
+      sourceId: events.sourceId,
+      kind: events.kind,
+      status: events.status,
+      eventType: events.eventType,
+      receivedAt: events.receivedAt,
+      enqueuedAt: events.enqueuedAt,
+      processedAt: events.processedAt,
+      attempts: events.attempts,
+      lastError: events.lastError,
+    })
+    .from(events)
+    .where(
+      and(
+        q.source ? eq(events.sourceId, q.source) : undefined,
+        q.kind ? eq(events.kind, q.kind) : undefined,
+        q.status ? eq(events.status, q.status as (typeof STATUSES)[number]) : undefined,
+        q.since ? gte(events.receivedAt, new Date(q.since).toISOString()) : undefined,
+        q.until ? lte(events.receivedAt, new Date(q.until).toISOString()) : undefined,
+        q.before ? lt(events.id, q.before) : undefined,
+      ),
+    )
+    .orderBy(desc(events.id))
+    .limit(limit);
+  return c.json({ data: rows, nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null });
+});
+
+/** GET /admin/events/:id — the event with its payload, what it produced and where that was delivered. */
+adminEvents.get("/:id", async (c) => {
+  const db = database(c.env.DB);
+  const [event] = await db.select().from(events).where(eq(events.id, c.req.param("id")));
+  if (!event) throw new ApiError(404, "EVENT_NOT_FOUND", `No event ${c.req.param("id")}.`);
+  const produced = await db
+    .select({ id: domainEvents.id, type: domainEvents.type, claimId: domainEvents.claimId, lifecycleId: domainEvents.lifecycleId, occurredAt: domainEvents.occurredAt })
+    .from(domainEvents)
+    .where(or(eq(domainEvents.sourceEventId, event.id)));
+  const sent = produced.length
+    ? await db.select().from(deliveries).where(inArray(deliveries.domainEventId, produced.map((p) => p.id)))
+    : [];
+  return c.json({
+    ...event,
+    headers: JSON.parse(event.headers) as Record<string, string>,
+    payload: JSON.parse(event.body) as unknown,
+    body: undefined,
+    produced,
+    deliveries: sent,
+  });
+});
