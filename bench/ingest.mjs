@@ -33,17 +33,18 @@ try {
     return JSON.stringify(b);
   };
 
-  const before = await baseline(base, N, CONCURRENCY);
-  const ingest = await load({ count: N, concurrency: CONCURRENCY, make: (i) => ({ url: `${base}/webhooks/remit`, init: signed(bundle(`bench-ingest-${i}`)) }) });
-  const after = await baseline(base, N, CONCURRENCY);
-
-  // the storm: 20 copies of each of 50 events, all in flight at once
+  // the storm first, on a quiet queue: 20 copies of each of 50 events, all in flight at once
   const storm = await load({ count: STORM, concurrency: STORM, make: (i) => ({ url: `${base}/webhooks/storm`, init: signed(bundle(`bench-storm-${i % DISTINCT}`)) }) });
   const stormEvents = async () => (await api(base, "GET", "/admin/events?source=storm&limit=1000")).body.data;
   await waitFor(async () => (await stormEvents()).filter((e) => e.status === "processed").length >= DISTINCT, 120_000);
   await new Promise((r) => setTimeout(r, 3000)); // a second (wrong) enqueue would be consumed by now
   const all = await stormEvents();
   const stored = { stored: all.length, enqueued: all.filter((e) => e.enqueuedAt).length, consumed: all.reduce((n, e) => n + e.attempts, 0) };
+
+
+  const before = await baseline(base, N, CONCURRENCY);
+  const ingest = await load({ count: N, concurrency: CONCURRENCY, make: (i) => ({ url: `${base}/webhooks/remit`, init: signed(bundle(`bench-ingest-${i}`)) }) });
+  const after = await baseline(base, N, CONCURRENCY);
 
   const baselineRps = (before.rps + after.rps) / 2;
   const ratio = round(ingest.rps / baselineRps);

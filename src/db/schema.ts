@@ -463,3 +463,23 @@ export const idempotencyKeys = sqliteTable("idempotency_keys", {
   response: text("response"),
   createdAt: text("created_at").notNull(),
 });
+
+/**
+ * Append-only audit trail (HIPAA §164.312(b)): every admin mutation and every payload read. Triggers in
+ * the migration refuse UPDATE and DELETE on this table.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: text("at").notNull(),
+    /** Which credential acted: `admin:<first 12 hex of SHA-256 of the token>`; never the token. */
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    status: integer("status").notNull(),
+    ip: text("ip"),
+    requestId: text("request_id"),
+  },
+  (t) => [index("audit_log_at").on(t.at)],
+);

@@ -18,7 +18,7 @@ patientsApi.get("/:patientId/credits", async (c) => {
 export const creditsApi = new Hono<AppContext>({ strict: false });
 creditsApi.use("*", requireAdmin);
 
-const allocateBody = z.strictObject({ billId: z.string().trim().min(1) });
+export const allocateBody = z.strictObject({ billId: z.string().trim().min(1) });
 
 creditsApi.post("/:creditId/allocate", async (c) => {
   const { billId } = await readJson(c, allocateBody);

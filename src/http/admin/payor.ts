@@ -17,7 +17,7 @@ const dollars = z.number().min(0).refine((v) => exactCents(v) !== null, "must ha
 const code = z.string().trim().toUpperCase();
 
 /** Plans in API units (percent and dollars); stored as basis points and cents. */
-const planBody = z.strictObject({
+export const planBody = z.strictObject({
   payorId: z.string().trim().min(1),
   planName: z.string().trim().min(1),
   activeFrom: z.iso.date().nullish(),

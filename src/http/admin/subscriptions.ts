@@ -48,9 +48,9 @@ const hcmsShape = z
     ordered: false,
     filter: { providerId: h.provider_id, payerId: null },
   }));
-const createBody = z.union([ownShape, hcmsShape], { error: "must be {url, events, …} or {provider_id, webhook_url, …}" });
+export const createSubscriptionBody = z.union([ownShape, hcmsShape], { error: "must be {url, events, …} or {provider_id, webhook_url, …}" });
 
-const patchBody = z.strictObject({
+export const patchSubscriptionBody = z.strictObject({
   url: z.string().optional(),
   events: z.array(eventType).min(1).max(50).optional(),
   description: z.string().max(500).nullish(),
@@ -59,12 +59,12 @@ const patchBody = z.strictObject({
   filter: z.strictObject({ providerId: z.string().nullish(), payerId: z.string().nullish() }).optional(),
 });
 
-const rotateBody = z.strictObject({
+export const rotateSecretBody = z.strictObject({
   secret: secret.optional(),
   graceSeconds: z.number().int().min(0).max(7 * 86_400).default(86_400),
 });
 
-const replayBody = z.strictObject({
+export const replayRangeBody = z.strictObject({
   since: z.iso.datetime({ offset: true }),
   until: z.iso.datetime({ offset: true }),
   status: z.array(z.enum(["pending", "delivered", "dead", "cancelled"])).min(1).optional(),
@@ -81,7 +81,7 @@ const notFound = (id: string) => new ApiError(404, "SUBSCRIPTION_NOT_FOUND", `No
 export const adminSubscriptions = new Hono<AppContext>();
 
 adminSubscriptions.post("/", async (c) => {
-  const body = await readJson(c, createBody);
+  const body = await readJson(c, createSubscriptionBody);
   checkUrl(body.url, c.env.ENVIRONMENT);
   const signingSecret = body.secret ? normalizeSubscriptionSecret(body.secret) : newSubscriptionSecret();
   const row = await createSubscription(database(c.env.DB), c.env.SECRETS_KEY, {
@@ -111,7 +111,7 @@ adminSubscriptions.get("/:id", async (c) => {
 });
 
 adminSubscriptions.patch("/:id", async (c) => {
-  const patch = await readJson(c, patchBody);
+  const patch = await readJson(c, patchSubscriptionBody);
   if (patch.url) checkUrl(patch.url, c.env.ENVIRONMENT);
   const row = await updateSubscription(database(c.env.DB), c.req.param("id"), {
     ...(patch.url !== undefined ? { url: patch.url } : {}),
@@ -135,7 +135,7 @@ adminSubscriptions.delete("/:id", async (c) => {
 });
 
 adminSubscriptions.post("/:id/rotate-secret", async (c) => {
-  const body = await readJson(c, rotateBody);
+  const body = await readJson(c, rotateSecretBody);
   const db = database(c.env.DB);
   const id = c.req.param("id");
   if (!(await getSubscription(db, id))) throw notFound(id);
@@ -145,7 +145,7 @@ adminSubscriptions.post("/:id/rotate-secret", async (c) => {
 });
 
 adminSubscriptions.post("/:id/replay", async (c) => {
-  const body = await readJson(c, replayBody);
+  const body = await readJson(c, replayRangeBody);
   const db = database(c.env.DB);
   const id = c.req.param("id");
   if (!(await getSubscription(db, id))) throw notFound(id);

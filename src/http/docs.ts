@@ -1,0 +1,30 @@
+import { Hono } from "hono";
+import type { AppContext } from "../env";
+import { openApiDocument, ROUTES } from "./openapi";
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export const docs = new Hono<AppContext>();
+
+docs.get("/openapi.json", (c) => c.json(openApiDocument() as object));
+
+/** A self-contained reference page (no external scripts or fonts: it must work offline). */
+docs.get("/docs", (c) => {
+  const tags = [...new Set(ROUTES.map((r) => r.tag))];
+  const sections = tags
+    .map((tag) => {
+      const rows = ROUTES.filter((r) => r.tag === tag)
+        .map(
+          (r) =>
+            `<tr><td class="m ${r.method}">${r.method.toUpperCase()}</td><td><code>${esc(r.path)}</code></td><td>${esc(r.summary)}</td><td>${esc(r.auth)}</td><td>${Object.entries(r.responses)
+              .map(([s, d]) => `<b>${s}</b> ${esc(d)}`)
+              .join("<br>")}</td></tr>`,
+        )
+        .join("");
+      return `<h2>${esc(tag)}</h2><table><tr><th></th><th>path</th><th>what</th><th>auth</th><th>responses</th></tr>${rows}</table>`;
+    })
+    .join("");
+  return c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>claimgate API</title>
+<style>body{font:14px/1.4 system-ui,sans-serif;margin:2rem;max-width:1200px}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}.m{font-weight:bold}.get{color:#0a7}.post{color:#06c}.patch,.put{color:#a60}.delete{color:#c33}</style>
+</head><body><h1>claimgate API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1, request schemas generated from the routes' zod schemas; partner payload schemas under <code>x-partner-payloads</code>).</p>${sections}</body></html>`);
+});
