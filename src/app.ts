@@ -3,6 +3,7 @@ import type { AppContext } from "./env";
 import { admin } from "./http/admin";
 import { claimsApi } from "./http/claims";
 import { creditsApi, patientsApi } from "./http/credits";
+import { consoleApp } from "./http/console";
 import { docs } from "./http/docs";
 import { patientPayments } from "./http/patient-payments";
 import { handleError, notFound } from "./http/error-handler";
@@ -12,6 +13,7 @@ export function buildApp() {
   const app = new Hono<AppContext>({ strict: false });
   app.get("/health", (c) => c.json({ status: "ok", service: "claimgate", time: new Date().toISOString() }));
   app.route("/", docs);
+  app.route("/console", consoleApp);
   app.route("/webhooks", webhooks);
   app.route("/admin", admin);
   app.route("/api/claims", claimsApi);

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { recordDomainEvents } from "../claims/write";
 import type { Db } from "../db/client";
 import { database, nowIso } from "../db/client";
@@ -187,7 +187,11 @@ export async function disableSubscription(env: Env, db: Db, subscriptionId: stri
   await fanOutSafely(env, db);
 }
 
-/** Dead letters: the delivery is marked dead (visible, replayable); nothing is dropped silently. */
+/**
+ * Dead letters: the delivery is marked dead (visible, replayable); nothing is dropped silently. A delivery
+ * the consumer already marked dead needs nothing more; one still pending (the consumer kept crashing) is
+ * marked dead unless it changed after the message was dead-lettered (an operator replayed it meanwhile).
+ */
 export async function consumeDeliveryDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   const db = database(env.DB);
   for (const message of batch.messages) {
@@ -196,8 +200,8 @@ export async function consumeDeliveryDeadLetters(batch: MessageBatch<DeliveryMes
       const at = nowIso();
       await db
         .update(deliveries)
-        .set({ status: "dead", deadAt: sql`coalesce(${deliveries.deadAt}, ${at})`, nextAttemptAt: null, updatedAt: at })
-        .where(and(eq(deliveries.id, deliveryId), or(eq(deliveries.status, "pending"), eq(deliveries.status, "dead"))));
+        .set({ status: "dead", deadAt: at, nextAttemptAt: null, lastError: sql`coalesce(${deliveries.lastError}, 'dead-lettered')`, updatedAt: at })
+        .where(and(eq(deliveries.id, deliveryId), eq(deliveries.status, "pending"), lte(deliveries.updatedAt, new Date(message.timestamp).toISOString())));
       log.error("delivery.dead_lettered", { deliveryId });
       message.ack();
     } catch (e) {

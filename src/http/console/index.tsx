@@ -1,0 +1,299 @@
+/** @jsxImportSource hono/jsx */
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Child } from "hono/jsx";
+import { readClaim } from "../../claims/read";
+import { timingSafeEqual } from "../../crypto/compare";
+import { utf8 } from "../../crypto/encoding";
+import { database } from "../../db/client";
+import { deliveries, deliveryAttempts, events } from "../../db/schema";
+import { replayDelivery } from "../../delivery/replay";
+import { listSubscriptions, subscriptionView } from "../../delivery/subscriptions";
+import type { AppContext } from "../../env";
+import { listCredits } from "../../payments/credits";
+import { listSources } from "../../sources/repository";
+import { csrfToken, newSession, SESSION_COOKIE, validCsrf, validSession } from "./session";
+
+type ConsoleContext = AppContext & { Variables: AppContext["Variables"] & { session: string; csrf: string } };
+
+/**
+ * The operator console: server-rendered with hono/jsx, no build step, no external assets. Login with the
+ * admin token sets an HttpOnly, Secure, SameSite=Strict session cookie; every POST carries a CSRF token
+ * bound to the session and must come from the console's own origin.
+ */
+export const consoleApp = new Hono<ConsoleContext>({ strict: false });
+
+const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222}header{background:#123;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
+header a{color:#cde;text-decoration:none}main{padding:1rem 1.2rem;max-width:1200px}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
+td,th{border-bottom:1px solid #e3e3e3;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f6f7f9}.ok{color:#087}.bad{color:#b22}.muted{color:#777}
+form.inline{display:inline}button{cursor:pointer}input,select{padding:.25rem}`;
+
+function Page(props: { title: string; children: Child; csrf?: string }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <title>{`${props.title} · claimgate`}</title>
+        <style>{STYLE}</style>
+      </head>
+      <body>
+        <header>
+          <strong>claimgate</strong>
+          <a href="/console">Overview</a>
+          <a href="/console/events">Events</a>
+          <a href="/console/deliveries?status=dead">Dead letters</a>
+          <a href="/docs">API</a>
+          {props.csrf ? (
+            <form class="inline" method="post" action="/console/logout">
+              <input type="hidden" name="csrf" value={props.csrf} />
+              <button type="submit">Log out</button>
+            </form>
+          ) : null}
+        </header>
+        <main>
+          <h1>{props.title}</h1>
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+const sameOrigin = (c: { req: { url: string; header(n: string): string | undefined } }) => {
+  const origin = c.req.header("origin");
+  return !origin || origin === new URL(c.req.url).origin;
+};
+
+consoleApp.get("/login", (c) =>
+  c.html(
+    <Page title="Log in">
+      <form method="post" action="/console/login">
+        <label>
+          Admin token <input type="password" name="token" autocomplete="current-password" required />
+        </label>{" "}
+        <button type="submit">Log in</button>
+      </form>
+      {c.req.query("failed") ? <p class="bad">That token is not valid.</p> : null}
+    </Page>,
+  ),
+);
+
+consoleApp.post("/login", async (c) => {
+  const form = await c.req.parseBody();
+  const token = typeof form.token === "string" ? form.token : "";
+  const expected = c.env.ADMIN_TOKEN;
+  if (!sameOrigin(c) || !expected || !timingSafeEqual(utf8(token), utf8(expected))) return c.redirect("/console/login?failed=1", 303);
+  const session = await newSession(expected);
+  setCookie(c, SESSION_COOKIE, session.value, { httpOnly: true, secure: true, sameSite: "Strict", path: "/console", maxAge: session.maxAge });
+  return c.redirect("/console", 303);
+});
+
+// Everything below needs a session; POSTs also need the CSRF token and the console's own origin.
+consoleApp.use("*", async (c, next) => {
+  const session = getCookie(c, SESSION_COOKIE);
+  if (!session || !(await validSession(c.env.ADMIN_TOKEN, session))) return c.redirect("/console/login", 303);
+  c.set("session", session);
+  c.set("csrf", await csrfToken(c.env.ADMIN_TOKEN!, session));
+  if (c.req.method === "POST") {
+    const form = await c.req.parseBody();
+    const token = typeof form.csrf === "string" ? form.csrf : undefined;
+    if (!sameOrigin(c) || !(await validCsrf(c.env.ADMIN_TOKEN!, session, token))) return c.text("Forbidden: bad or missing CSRF token", 403);
+  }
+  await next();
+});
+
+consoleApp.post("/logout", (c) => {
+  deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
+  return c.redirect("/console/login", 303);
+});
+
+const Status = (p: { s: string }) => <span class={p.s === "delivered" || p.s === "processed" ? "ok" : p.s === "dead" || p.s === "failed" ? "bad" : "muted"}>{p.s}</span>;
+
+consoleApp.get("/", async (c) => {
+  const db = database(c.env.DB);
+  const [sources, subs, health, recent] = await Promise.all([
+    listSources(db),
+    listSubscriptions(db),
+    db
+      .select({ subscriptionId: deliveries.subscriptionId, status: deliveries.status, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .groupBy(deliveries.subscriptionId, deliveries.status),
+    db.select().from(events).orderBy(desc(events.id)).limit(10),
+  ]);
+  const count = (id: string, status: string) => health.find((h) => h.subscriptionId === id && h.status === status)?.n ?? 0;
+  return c.html(
+    <Page title="Overview" csrf={c.get("csrf")}>
+      <h2>Sources</h2>
+      <table>
+        <tr><th>id</th><th>kind</th><th>verification</th><th>secrets</th><th>enabled</th></tr>
+        {sources.map((s) => (
+          <tr><td><a href={`/console/events?source=${encodeURIComponent(s.id)}`}>{s.id}</a></td><td>{s.kind}</td><td>{s.verification.scheme}</td><td>{s.secrets.length}</td><td>{s.enabled ? "yes" : "no"}</td></tr>
+        ))}
+      </table>
+      <h2>Subscriptions</h2>
+      <table>
+        <tr><th>id</th><th>url</th><th>events</th><th>health</th><th>last failure</th><th>active</th></tr>
+        {subs.map(subscriptionView).map((s) => {
+          const delivered = count(s.id, "delivered");
+          const dead = count(s.id, "dead");
+          const total = delivered + dead;
+          return (
+            <tr>
+              <td><a href={`/console/deliveries?subscription=${s.id}`}>{s.id}</a></td><td>{s.url}</td><td>{s.events.join(", ")}</td>
+              <td>{total ? `${Math.round((delivered / total) * 100)} % delivered (${delivered}/${total})` : "no deliveries yet"}; {count(s.id, "pending")} pending</td>
+              <td>{s.failingSince ? <span class="bad">failing since {s.failingSince}</span> : <span class="muted">{s.lastSuccessAt ? `ok, last ${s.lastSuccessAt}` : "—"}</span>}</td>
+              <td>{s.active ? "yes" : <span class="bad">no ({s.disabledReason})</span>}</td>
+            </tr>
+          );
+        })}
+      </table>
+      <h2>Latest events</h2>
+      <EventTable rows={recent} />
+    </Page>,
+  );
+});
+
+function EventTable(p: { rows: (typeof events.$inferSelect)[] }) {
+  return (
+    <table>
+      <tr><th>event</th><th>source</th><th>kind</th><th>status</th><th>produced</th><th>received</th></tr>
+      {p.rows.map((e) => (
+        <tr><td><a href={`/console/events/${e.id}`}>{e.id}</a></td><td>{e.sourceId}</td><td>{e.kind}</td><td><Status s={e.status} /></td><td>{e.eventType ?? ""}</td><td>{e.receivedAt}</td></tr>
+      ))}
+    </table>
+  );
+}
+
+consoleApp.get("/events", async (c) => {
+  const source = c.req.query("source") || undefined;
+  const status = c.req.query("status") || undefined;
+  const rows = await database(c.env.DB)
+    .select()
+    .from(events)
+    .where(and(source ? eq(events.sourceId, source) : undefined, status ? eq(events.status, status as "pending") : undefined))
+    .orderBy(desc(events.id))
+    .limit(200);
+  return c.html(
+    <Page title="Events" csrf={c.get("csrf")}>
+      <form method="get" action="/console/events">
+        <input name="source" placeholder="source id" value={source ?? ""} />{" "}
+        <select name="status">
+          {["", "pending", "processed", "failed"].map((s) => <option value={s} selected={s === (status ?? "")}>{s || "any status"}</option>)}
+        </select>{" "}
+        <button type="submit">Filter</button>
+      </form>
+      <EventTable rows={rows} />
+    </Page>,
+  );
+});
+
+consoleApp.get("/events/:id", async (c) => {
+  const db = database(c.env.DB);
+  const [e] = await db.select().from(events).where(eq(events.id, c.req.param("id")));
+  if (!e) return c.notFound();
+  const sent = await db
+    .select({ d: deliveries })
+    .from(deliveries)
+    .innerJoin(sql`domain_events`, sql`domain_events.id = ${deliveries.domainEventId}`)
+    .where(sql`domain_events.source_event_id = ${e.id}`);
+  return c.html(
+    <Page title={`Event ${e.id}`} csrf={c.get("csrf")}>
+      <p>{e.sourceId} · {e.kind} · <Status s={e.status} /> · {e.eventType ?? "nothing produced yet"} · attempts {e.attempts}{e.lastError ? ` · ${e.lastError}` : ""}</p>
+      <h2>Deliveries</h2>
+      <DeliveryTable rows={sent.map((r) => r.d)} csrf={c.get("csrf")} />
+      <h2>Payload (admins only)</h2>
+      <pre>{JSON.stringify(JSON.parse(e.body), null, 2)}</pre>
+    </Page>,
+  );
+});
+
+function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: string }) {
+  return (
+    <table>
+      <tr><th>delivery</th><th>type</th><th>subscription</th><th>status</th><th>attempts</th><th>last</th><th></th></tr>
+      {p.rows.map((d) => (
+        <tr>
+          <td><a href={`/console/deliveries/${d.id}`}>{d.id}</a></td><td>{d.eventType}</td><td>{d.subscriptionId}</td><td><Status s={d.status} /></td><td>{d.attempts}</td>
+          <td>{d.lastStatusCode ?? ""} {d.lastError ?? ""}</td>
+          <td>{d.status === "dead" || d.status === "cancelled" ? <ReplayButton id={d.id} csrf={p.csrf} /> : null}</td>
+        </tr>
+      ))}
+    </table>
+  );
+}
+
+const ReplayButton = (p: { id: string; csrf: string }) => (
+  <form class="inline" method="post" action={`/console/deliveries/${p.id}/replay`}>
+    <input type="hidden" name="csrf" value={p.csrf} />
+    <button type="submit">Replay</button>
+  </form>
+);
+
+consoleApp.get("/deliveries", async (c) => {
+  const status = c.req.query("status") || undefined;
+  const subscription = c.req.query("subscription") || undefined;
+  const rows = await database(c.env.DB)
+    .select()
+    .from(deliveries)
+    .where(and(status ? eq(deliveries.status, status as "dead") : undefined, subscription ? eq(deliveries.subscriptionId, subscription) : undefined))
+    .orderBy(desc(deliveries.createdAt))
+    .limit(200);
+  return c.html(
+    <Page title={status === "dead" ? "Dead letters" : "Deliveries"} csrf={c.get("csrf")}>
+      <DeliveryTable rows={rows} csrf={c.get("csrf")} />
+    </Page>,
+  );
+});
+
+consoleApp.get("/deliveries/:id", async (c) => {
+  const db = database(c.env.DB);
+  const [d] = await db.select().from(deliveries).where(eq(deliveries.id, c.req.param("id")));
+  if (!d) return c.notFound();
+  const attempts = await db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, d.id)).orderBy(asc(deliveryAttempts.id));
+  return c.html(
+    <Page title={`Delivery ${d.id}`} csrf={c.get("csrf")}>
+      <p>{d.eventType} → {d.subscriptionId} · <Status s={d.status} /> {d.status === "dead" || d.status === "cancelled" ? <ReplayButton id={d.id} csrf={c.get("csrf")} /> : null}</p>
+      <h2>Attempts</h2>
+      <table class="attempts">
+        <tr><th>#</th><th>at</th><th>status</th><th>latency</th><th>response / error</th></tr>
+        {attempts.map((a) => (
+          <tr><td>{a.attempt}</td><td>{a.at}</td><td class={a.statusCode && a.statusCode < 300 ? "ok" : "bad"}>{a.statusCode ?? "—"}</td><td>{a.latencyMs} ms</td><td>{a.error ?? a.responseBody ?? ""}</td></tr>
+        ))}
+      </table>
+      {d.lifecycleId ? <p>Claim lifecycle {d.lifecycleId}</p> : null}
+    </Page>,
+  );
+});
+
+consoleApp.post("/deliveries/:id/replay", async (c) => {
+  await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
+  return c.redirect(`/console/deliveries/${c.req.param("id")}`, 303);
+});
+
+consoleApp.get("/claims/:id", async (c) => {
+  const db = database(c.env.DB);
+  const claim = await readClaim(db, c.req.param("id"));
+  if (!claim) return c.notFound();
+  const patientId = (await db.select({ p: sql<string | null>`patient_id` }).from(sql`claims`).where(sql`id = ${claim.id}`))[0]?.p;
+  const credits = patientId ? await listCredits(db, patientId) : [];
+  return c.html(
+    <Page title={`Claim ${claim.claim_id}`} csrf={c.get("csrf")}>
+      <p>status {claim.status} · amount {claim.amount} · patient paid {claim.lifecycle.payments.patientPaid} · lifecycle {claim.lifecycle.id} (bill {claim.lifecycle.billId ?? "—"})</p>
+      <h2>Timeline</h2>
+      <table>
+        <tr><th>at</th><th>change</th><th>source</th><th>message</th></tr>
+        {claim.lifecycle.statusHistory.map((h) => (
+          <tr><td>{h.at}</td><td>{h.from ?? "—"} → {h.to}{h.applied ? "" : " (stale, not applied)"}</td><td>{h.source}</td><td>{h.message ?? ""}</td></tr>
+        ))}
+      </table>
+      <h2>Remit</h2>
+      <p>{claim.lifecycle.claimResponse ? `${claim.lifecycle.claimResponse.decision}: paid ${claim.lifecycle.claimResponse.payment}, patient responsibility ${claim.lifecycle.claimResponse.patientResponsibility}` : "no ClaimResponse yet"}</p>
+      <h2>Credits of the patient</h2>
+      <table>
+        <tr><th>credit</th><th>amount</th><th>remaining</th><th>status</th></tr>
+        {credits.map((cr) => <tr><td>{cr.id}</td><td>{cr.amount}</td><td>{cr.remaining}</td><td>{cr.status}</td></tr>)}
+      </table>
+    </Page>,
+  );
+});

@@ -1,0 +1,67 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, admin, createSource, postWebhook } from "../helpers/api";
+import { eventually, rows } from "../helpers/db";
+import { remitBundle } from "../helpers/fixtures";
+
+const BASE = "https://claimgate.test";
+const form = (data: Record<string, string>) => new URLSearchParams(data).toString();
+const post = (path: string, body: Record<string, string>, cookie?: string, origin = BASE) =>
+  exports.default.fetch(new Request(BASE + path, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin, ...(cookie ? { cookie } : {}) }, body: form(body) }));
+const get = (path: string, cookie?: string) => exports.default.fetch(new Request(BASE + path, { redirect: "manual", headers: cookie ? { cookie } : {} }));
+
+async function login(): Promise<string> {
+  const res = await post("/console/login", { token: ADMIN_TOKEN });
+  await res.text();
+  expect(res.status).toBe(303);
+  const set = res.headers.get("set-cookie")!;
+  expect(set).toMatch(/HttpOnly/i);
+  expect(set).toMatch(/Secure/i);
+  expect(set).toMatch(/SameSite=Strict/i);
+  return set.split(";")[0]!;
+}
+
+describe("console", () => {
+  it("needs a login; a wrong token or a foreign origin is refused", async () => {
+    const anon = await get("/console");
+    await anon.text();
+    expect(anon.status).toBe(303);
+    expect(anon.headers.get("location")).toBe("/console/login");
+    const wrong = await post("/console/login", { token: "nope" });
+    await wrong.text();
+    expect(wrong.headers.get("location")).toContain("failed");
+    const foreign = await post("/console/login", { token: ADMIN_TOKEN }, undefined, "https://evil.example");
+    await foreign.text();
+    expect(foreign.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("shows sources, events and dead letters, and replays a dead delivery only with the CSRF token", async () => {
+    await createSource({ id: "console-src", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: ["console-secret"] });
+    const sub = await admin("POST", "/admin/subscriptions", { url: "https://receiver.test/console/down", events: ["*"] });
+    const posted = await postWebhook("console-src", JSON.stringify(remitBundle()), { "x-api-key": "console-secret" });
+    const [dead] = await eventually(async () => {
+      const r = await rows<any>("SELECT id FROM deliveries WHERE subscription_id = ? AND status = 'dead'", sub.body.id);
+      return r.length ? r : null;
+    }, 20_000);
+
+    const cookie = await login();
+    const overview = await (await get("/console", cookie)).text();
+    expect(overview).toContain("console-src");
+    expect(overview).toContain(posted.body.eventId);
+    expect(overview).toContain(sub.body.id);
+    const deadPage = await (await get("/console/deliveries?status=dead", cookie)).text();
+    expect(deadPage).toContain(dead.id);
+    const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(deadPage)![1]!;
+
+    const forged = await post(`/console/deliveries/${dead.id}/replay`, { csrf: "00" }, cookie);
+    expect(forged.status).toBe(403);
+    await forged.text();
+    const replay = await post(`/console/deliveries/${dead.id}/replay`, { csrf }, cookie);
+    await replay.text();
+    expect(replay.status).toBe(303);
+    // the replay gives a fresh attempt budget (the endpoint still fails, so three more attempts)
+    await eventually(async () => (await rows<any>("SELECT attempt FROM delivery_attempts WHERE delivery_id = ?", dead.id)).length >= 4, 20_000);
+    const timeline = await (await get(`/console/deliveries/${dead.id}`, cookie)).text();
+    expect((timeline.match(/<td>\d+ ms<\/td>/g) ?? []).length).toBeGreaterThanOrEqual(4);
+  });
+});
