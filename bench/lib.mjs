@@ -26,14 +26,18 @@ export async function d1(state, sql) {
   return JSON.parse(out.slice(out.indexOf("[")))[0].results;
 }
 
-/** Starts wrangler dev on 127.0.0.1:port with fresh local state; returns { base, stop, state }. */
-export async function startWorker(port = 8799) {
-  const state = `${root}.wrangler/bench-state-${port}`;
-  rmSync(state, { recursive: true, force: true });
+/**
+ * Starts wrangler dev on 127.0.0.1:port; returns { base, stop, state }. By default with fresh local state
+ * of its own; `extraVars` are added as --var KEY:VALUE; `keepState` reuses the state folder as it is.
+ */
+export async function startWorker(port = 8799, { extraVars = {}, state: stateDir, keepState = false } = {}) {
+  const state = stateDir ?? `${root}.wrangler/bench-state-${port}`;
+  if (!keepState) rmSync(state, { recursive: true, force: true });
   await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+  const vars = { ADMIN_TOKEN: ADMIN, SECRETS_KEY, ENVIRONMENT: "development", SOURCE_CACHE_TTL_SECONDS: "30", ...extraVars };
   const child = spawn(
     "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--var", `ADMIN_TOKEN:${ADMIN}`, "--var", `SECRETS_KEY:${SECRETS_KEY}`, "--var", "ENVIRONMENT:development", "--var", "SOURCE_CACHE_TTL_SECONDS:30"],
+    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let log = "";
