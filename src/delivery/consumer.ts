@@ -116,7 +116,16 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   const delaySeconds = ok || last ? null : (retryAfter ?? retryDelay(schedule, attempt));
 
   await db.batch([
-    db.insert(deliveryAttempts).values({ deliveryId, attempt, statusCode: status, latencyMs, responseBody, error, at }),
+    // attempt rows are numbered over the whole history (a replay starts a new retry budget, not a new count)
+    db.insert(deliveryAttempts).values({
+      deliveryId,
+      attempt: sql`(SELECT count(*) + 1 FROM ${deliveryAttempts} WHERE ${deliveryAttempts.deliveryId} = ${deliveryId})`,
+      statusCode: status,
+      latencyMs,
+      responseBody,
+      error,
+      at,
+    }),
     db
       .update(deliveries)
       .set({
