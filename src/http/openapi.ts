@@ -63,7 +63,7 @@ export const ROUTES: RouteDoc[] = [
   { method: "get", path: "/admin/deliveries", tag: "delivery", summary: "List deliveries (?subscription=&status=&since=&until=&limit=)", auth: "admin", responses: { 200: "deliveries", ...ADMIN, 400: "INVALID_FILTER" } },
   { method: "get", path: "/admin/deliveries/{id}/attempts", tag: "delivery", summary: "A delivery's attempts", auth: "admin", responses: { 200: "attempts", ...ADMIN, 404: "DELIVERY_NOT_FOUND" } },
   { method: "post", path: "/admin/deliveries/{id}/replay", tag: "delivery", summary: "Replay one delivery", auth: "admin", responses: { 202: "re-enqueued", ...ADMIN, 404: "DELIVERY_NOT_FOUND" } },
-  { method: "get", path: "/admin/events", tag: "admin", summary: "List raw partner events (?source=&kind=&status=&since=&until=&limit=&before=)", auth: "admin", responses: { 200: "events (no payloads)", ...ADMIN, 400: "INVALID_FILTER" } },
+  { method: "get", path: "/admin/events", tag: "admin", summary: "List raw partner events (?source=&kind=&status=&claim=&since=&until=&limit=&before=)", auth: "admin", responses: { 200: "events (no payloads)", ...ADMIN, 400: "INVALID_FILTER" } },
   { method: "get", path: "/admin/events/{id}", tag: "admin", summary: "One event with payload, produced events and deliveries (audited)", auth: "admin", responses: { 200: "event", ...ADMIN, 404: "EVENT_NOT_FOUND" } },
   { method: "get", path: "/admin/audit", tag: "admin", summary: "The append-only audit trail (?limit=&before=)", auth: "admin", responses: { 200: "entries", ...ADMIN } },
   { method: "get", path: "/admin/coverage-plans", tag: "payor", summary: "List coverage plans", auth: "admin", responses: { 200: "plans", ...ADMIN } },

@@ -49,6 +49,11 @@ describe("console", () => {
     expect(overview).toContain("console-src");
     expect(overview).toContain(posted.body.eventId);
     expect(overview).toContain(sub.body.id);
+    const eventPage = await (await get(`/console/events/${posted.body.eventId}`, cookie)).text();
+    expect(eventPage).toContain("Payload (admins only)");
+    expect(eventPage).toMatch(/href="\/console\/claims\/clm_/);
+    const audit = (await admin("GET", "/admin/audit")).body.data;
+    expect(audit[0]).toMatchObject({ action: "GET /console/events/:id", target: `/console/events/${posted.body.eventId}`, actor: expect.stringMatching(/^console:/) });
     const deadPage = await (await get("/console/deliveries?status=dead", cookie)).text();
     expect(deadPage).toContain(dead.id);
     const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(deadPage)![1]!;

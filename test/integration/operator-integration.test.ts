@@ -58,5 +58,10 @@ describe("audit trail", () => {
     const one = await admin("GET", `/admin/events/${list[0].id}`);
     expect(one.body).toMatchObject({ id: list[0].id, sourceId: "audited", payload: { resourceType: "Bundle" } });
     expect(one.body.headers).not.toHaveProperty("x-api-key");
+    await new Promise((r) => setTimeout(r, 1500)); // projected by the events consumer
+    const claimId = (await admin("GET", `/admin/events/${list[0].id}`)).body.produced[0]?.claimId;
+    expect(claimId).toMatch(/^clm_/);
+    const byClaim = (await admin("GET", `/admin/events?claim=${claimId}`)).body.data;
+    expect(byClaim.map((e: any) => e.id)).toEqual([list[0].id]);
   });
 });

@@ -8,7 +8,7 @@ import type { AppContext } from "../../env";
 import { errorText, log } from "../../log";
 
 /** Reads that return partner payloads or PHI: audited like mutations. */
-const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/];
+const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/, /^\/console\/events\/[^/]+$/, /^\/console\/claims\/[^/]+$/];
 
 /** Records admin mutations and payload reads after they ran (with the status they got). */
 export const auditTrail = createMiddleware<AppContext>(async (c, next) => {
@@ -16,13 +16,15 @@ export const auditTrail = createMiddleware<AppContext>(async (c, next) => {
   const path = new URL(c.req.url).pathname;
   const mutation = c.req.method !== "GET" && c.req.method !== "HEAD";
   if (!mutation && !PAYLOAD_READS.some((r) => r.test(path))) return;
-  const token = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim() ?? "";
+  const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
+  // the console authenticates with a session cookie signed by the admin token: same credential
+  const token = bearer ?? c.env.ADMIN_TOKEN ?? "";
   try {
     await database(c.env.DB)
       .insert(auditLog)
       .values({
         at: nowIso(),
-        actor: `admin:${(await sha256Hex(new TextEncoder().encode(token))).slice(0, 12)}`,
+        actor: `${bearer ? "admin" : "console"}:${(await sha256Hex(new TextEncoder().encode(token))).slice(0, 12)}`,
         action: `${c.req.method} ${c.req.routePath}`,
         target: path,
         status: c.res.status,

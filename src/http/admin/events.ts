@@ -10,7 +10,7 @@ const STATUSES = ["pending", "processed", "failed"] as const;
 /** Raw partner events: listed without payloads; one event shows its payload (to admins only). */
 export const adminEvents = new Hono<AppContext>();
 
-/** GET /admin/events?source=&kind=&status=&since=&until=&limit=&before= (newest first; `before` pages) */
+/** GET /admin/events?source=&kind=&status=&claim=&since=&until=&limit=&before= (newest first; `before` pages) */
 adminEvents.get("/", async (c) => {
   const q = c.req.query();
   if (q.status && !STATUSES.includes(q.status as (typeof STATUSES)[number])) {
@@ -39,6 +39,10 @@ adminEvents.get("/", async (c) => {
         q.since ? gte(events.receivedAt, new Date(q.since).toISOString()) : undefined,
         q.until ? lte(events.receivedAt, new Date(q.until).toISOString()) : undefined,
         q.before ? lt(events.id, q.before) : undefined,
+        // events that produced something for this claim (our id)
+        q.claim
+          ? inArray(events.id, database(c.env.DB).select({ id: domainEvents.sourceEventId }).from(domainEvents).where(eq(domainEvents.claimId, q.claim)))
+          : undefined,
       ),
     )
     .orderBy(desc(events.id))

@@ -7,12 +7,13 @@ import { readClaim } from "../../claims/read";
 import { timingSafeEqual } from "../../crypto/compare";
 import { utf8 } from "../../crypto/encoding";
 import { database } from "../../db/client";
-import { deliveries, deliveryAttempts, events } from "../../db/schema";
+import { deliveries, deliveryAttempts, domainEvents, events } from "../../db/schema";
 import { replayDelivery } from "../../delivery/replay";
 import { listSubscriptions, subscriptionView } from "../../delivery/subscriptions";
 import type { AppContext } from "../../env";
 import { listCredits } from "../../payments/credits";
 import { listSources } from "../../sources/repository";
+import { auditTrail } from "../admin/audit";
 import { csrfToken, newSession, SESSION_COOKIE, validCsrf, validSession } from "./session";
 
 type ConsoleContext = AppContext & { Variables: AppContext["Variables"] & { session: string; csrf: string } };
@@ -90,6 +91,7 @@ consoleApp.post("/login", async (c) => {
 });
 
 // Everything below needs a session; POSTs also need the CSRF token and the console's own origin.
+// Mutations and payload reads go to the audit trail like the admin API's.
 consoleApp.use("*", async (c, next) => {
   const session = getCookie(c, SESSION_COOKIE);
   if (!session || !(await validSession(c.env.ADMIN_TOKEN, session))) return c.redirect("/console/login", 303);
@@ -102,6 +104,7 @@ consoleApp.use("*", async (c, next) => {
   }
   await next();
 });
+consoleApp.use("*", auditTrail);
 
 consoleApp.post("/logout", (c) => {
   deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
@@ -192,6 +195,10 @@ consoleApp.get("/events/:id", async (c) => {
   const db = database(c.env.DB);
   const [e] = await db.select().from(events).where(eq(events.id, c.req.param("id")));
   if (!e) return c.notFound();
+  const produced = await db
+    .select({ type: domainEvents.type, claimId: domainEvents.claimId })
+    .from(domainEvents)
+    .where(eq(domainEvents.sourceEventId, e.id));
   const sent = await db
     .select({ d: deliveries })
     .from(deliveries)
@@ -200,6 +207,12 @@ consoleApp.get("/events/:id", async (c) => {
   return c.html(
     <Page title={`Event ${e.id}`} csrf={c.get("csrf")}>
       <p>{e.sourceId} · {e.kind} · <Status s={e.status} /> · {e.eventType ?? "nothing produced yet"} · attempts {e.attempts}{e.lastError ? ` · ${e.lastError}` : ""}</p>
+      <h2>Produced</h2>
+      <ul>
+        {produced.map((p) => (
+          <li>{p.type}{p.claimId ? <> for claim <a href={`/console/claims/${p.claimId}`}>{p.claimId}</a></> : null}</li>
+        ))}
+      </ul>
       <h2>Deliveries</h2>
       <DeliveryTable rows={sent.map((r) => r.d)} csrf={c.get("csrf")} />
       <h2>Payload (admins only)</h2>
