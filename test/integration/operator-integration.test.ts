@@ -63,5 +63,10 @@ describe("audit trail", () => {
     expect(claimId).toMatch(/^clm_/);
     const byClaim = (await admin("GET", `/admin/events?claim=${claimId}`)).body.data;
     expect(byClaim.map((e: any) => e.id)).toEqual([list[0].id]);
+    for (const bad of ["/admin/events?status=bogus", "/admin/events?since=yesterday", "/admin/deliveries?until=soon", "/admin/deliveries?status=nope"]) {
+      const res = await admin("GET", bad);
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.code).toBe("INVALID_FILTER");
+    }
   });
 });

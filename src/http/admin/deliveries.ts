@@ -5,6 +5,7 @@ import { deliveries, deliveryAttempts } from "../../db/schema";
 import { replayDelivery } from "../../delivery/replay";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
+import { limitParam, statusFilter, timeBound } from "../list-query";
 
 const STATUSES = ["pending", "delivered", "dead", "cancelled"] as const;
 
@@ -13,19 +14,19 @@ export const adminDeliveries = new Hono<AppContext>();
 /** GET /admin/deliveries?subscription=&status=&since=&until=&limit= (newest first) */
 adminDeliveries.get("/", async (c) => {
   const q = c.req.query();
-  if (q.status && !STATUSES.includes(q.status as (typeof STATUSES)[number])) {
-    throw new ApiError(400, "INVALID_FILTER", `status must be one of ${STATUSES.join(", ")}.`);
-  }
-  const limit = Math.min(500, Math.max(1, Number(q.limit ?? 100) || 100));
+  const status = statusFilter(q.status, STATUSES);
+  const since = timeBound(q.since, "since");
+  const until = timeBound(q.until, "until");
+  const limit = limitParam(q.limit, 500);
   const rows = await database(c.env.DB)
     .select()
     .from(deliveries)
     .where(
       and(
         q.subscription ? eq(deliveries.subscriptionId, q.subscription) : undefined,
-        q.status ? eq(deliveries.status, q.status as (typeof STATUSES)[number]) : undefined,
-        q.since ? gte(deliveries.createdAt, new Date(q.since).toISOString()) : undefined,
-        q.until ? lte(deliveries.createdAt, new Date(q.until).toISOString()) : undefined,
+        status ? eq(deliveries.status, status) : undefined,
+        since ? gte(deliveries.createdAt, since) : undefined,
+        until ? lte(deliveries.createdAt, until) : undefined,
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))

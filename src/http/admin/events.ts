@@ -4,6 +4,7 @@ import { database } from "../../db/client";
 import { deliveries, domainEvents, events } from "../../db/schema";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
+import { limitParam, statusFilter, timeBound } from "../list-query";
 
 const STATUSES = ["pending", "processed", "failed"] as const;
 
@@ -13,10 +14,10 @@ export const adminEvents = new Hono<AppContext>();
 /** GET /admin/events?source=&kind=&status=&claim=&since=&until=&limit=&before= (newest first; `before` pages) */
 adminEvents.get("/", async (c) => {
   const q = c.req.query();
-  if (q.status && !STATUSES.includes(q.status as (typeof STATUSES)[number])) {
-    throw new ApiError(400, "INVALID_FILTER", `status must be one of ${STATUSES.join(", ")}.`);
-  }
-  const limit = Math.min(1000, Math.max(1, Number(q.limit ?? 100) || 100));
+  const status = statusFilter(q.status, STATUSES);
+  const since = timeBound(q.since, "since");
+  const until = timeBound(q.until, "until");
+  const limit = limitParam(q.limit, 1000);
   const rows = await database(c.env.DB)
     .select({
       id: events.id,
@@ -35,9 +36,9 @@ adminEvents.get("/", async (c) => {
       and(
         q.source ? eq(events.sourceId, q.source) : undefined,
         q.kind ? eq(events.kind, q.kind) : undefined,
-        q.status ? eq(events.status, q.status as (typeof STATUSES)[number]) : undefined,
-        q.since ? gte(events.receivedAt, new Date(q.since).toISOString()) : undefined,
-        q.until ? lte(events.receivedAt, new Date(q.until).toISOString()) : undefined,
+        status ? eq(events.status, status) : undefined,
+        since ? gte(events.receivedAt, since) : undefined,
+        until ? lte(events.receivedAt, until) : undefined,
         q.before ? lt(events.id, q.before) : undefined,
         // events that produced something for this claim (our id)
         q.claim
