@@ -8,6 +8,8 @@ import {
   claimResponses,
   claims,
   claimStatusHistory,
+  patientCredits,
+  patientPaymentDetails,
   payorSubmissions,
   scrubResults,
 } from "../db/schema";
@@ -47,7 +49,7 @@ const money = (cents: number | null | undefined) => (cents == null ? null : cent
 export async function readClaim(db: Db, claimId: string) {
   const [claim] = await db.select().from(claims).where(eq(claims.id, claimId));
   if (!claim) return null;
-  const [lifecycle, identifiers, lines, diagnoses, history, latestRemit, scrub, siblings, submission] = await Promise.all([
+  const [lifecycle, identifiers, lines, diagnoses, history, latestRemit, scrub, siblings, submission, payments, credits] = await Promise.all([
     db.select().from(claimLifecycles).where(eq(claimLifecycles.id, claim.lifecycleId)),
     db.select().from(claimIdentifiers).where(eq(claimIdentifiers.claimId, claimId)),
     db.select().from(claimLines).where(eq(claimLines.claimId, claimId)).orderBy(asc(claimLines.sequence)),
@@ -62,6 +64,12 @@ export async function readClaim(db: Db, claimId: string) {
     db.select().from(scrubResults).where(eq(scrubResults.claimId, claimId)).orderBy(desc(scrubResults.receivedAt)).limit(1),
     db.select({ id: claims.id, status: claims.status }).from(claims).where(eq(claims.lifecycleId, claim.lifecycleId)).orderBy(asc(claims.createdAt)),
     db.select().from(payorSubmissions).where(eq(payorSubmissions.claimId, claimId)),
+    db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.lifecycleId, claim.lifecycleId)).orderBy(asc(patientPaymentDetails.createdAt)),
+    db
+      .select({ credit: patientCredits })
+      .from(patientCredits)
+      .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId))
+      .where(eq(patientPaymentDetails.lifecycleId, claim.lifecycleId)),
   ]);
   const hcms = submission[0];
   const hcmsId = identifiers.find((i) => i.system === ID_SYSTEM.hcmsClaim)?.value ?? null;
@@ -140,7 +148,21 @@ export async function readClaim(db: Db, claimId: string) {
         at: h.at,
         applied: h.applied,
       })),
-      payments: { patientPaid: money(claim.patientPaidCents) },
+      payments: {
+        patientPaid: money(claim.patientPaidCents),
+        entries: payments.map((p) => ({
+          id: p.id,
+          paymentTraceId: p.traceId,
+          amount: money(p.amountCents),
+          amountSetOnClaim: money(p.appliedCents),
+          excessAmount: money(p.excessCents),
+          paymentDate: p.paymentDate,
+          paymentMethod: p.paymentMethod,
+          source: p.source,
+          status: p.status,
+        })),
+      },
+      credits: credits.map(({ credit: c }) => ({ id: c.id, amount: money(c.amountCents), remaining: money(c.remainingCents), status: c.status, sourcePaymentId: c.sourcePaymentId })),
     },
   };
 }

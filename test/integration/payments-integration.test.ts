@@ -71,6 +71,9 @@ describe("the Cair patient-payment contract", () => {
     expect(await paidCents("BILL-1")).toEqual([{ paid: 15075 }]);
     const [credit] = await rows<any>("SELECT * FROM patient_credits WHERE source_payment_id = (SELECT id FROM patient_payment_details WHERE trace_id = 'pi_2')");
     expect(credit).toMatchObject({ amount_cents: 2000, remaining_cents: 2000, status: "unallocated" });
+    const claim = (await admin("GET", `/api/claims/${second.body.data.claimId}`)).body.claim;
+    expect(claim.lifecycle.payments).toMatchObject({ patientPaid: 150.75, entries: [{ paymentTraceId: "pi_1", amountSetOnClaim: 100 }, { paymentTraceId: "pi_2", amountSetOnClaim: 50.75, excessAmount: 20 }] });
+    expect(claim.lifecycle.credits).toEqual([expect.objectContaining({ amount: 20, remaining: 20, status: "unallocated" })]);
     const [details] = await rows<any>("SELECT * FROM patient_payment_details WHERE trace_id = 'pi_2'");
     expect(details).toMatchObject({ amount_cents: 7075, applied_cents: 5075, excess_cents: 2000, bill_id: "BILL-1", status: "applied" });
     const types = (await rows<any>("SELECT type FROM domain_events WHERE source_event_id = ? ORDER BY type", details.id)).map((r) => r.type);
