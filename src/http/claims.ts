@@ -9,7 +9,7 @@ import { isJsonContentType, parseJsonBody, readBodyCapped } from "../ingest/read
 import { PayorError, validationError } from "../payor/errors";
 import { claimSubmission } from "../payor/schema";
 import { submitClaim } from "../payor/service";
-import { identifyCaller, withCaller, type Caller, type ProviderContext } from "./provider-auth";
+import { withCaller, type Caller, type ProviderContext } from "./provider-auth";
 
 const claimNotFound = (what: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No claim matches ${what}.`);
 
@@ -79,7 +79,7 @@ claimsApi.post("/", async (c) => {
   const db = database(c.env.DB);
   let reservation: string | null = null;
   try {
-    const caller = c.get("caller") ?? (await identifyCaller(c));
+    const caller = c.get("caller");
     if (!caller) {
       throw new PayorError(401, "AUTHENTICATION_FAILED", "Missing or invalid X-API-Key / X-Provider-ID", [
         "Send X-API-Key and X-Provider-ID headers",

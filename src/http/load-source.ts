@@ -4,7 +4,6 @@ import { ApiError, storageUnavailable } from "../errors";
 import { errorText, log } from "../log";
 import type { ResolvedSource } from "../sources/repository";
 import { cachedSource } from "../sources/cache";
-import { isJsonContentType, readBodyCapped } from "../ingest/read-body";
 
 /** The enabled source with this id, or 404 SOURCE_NOT_FOUND; 503 when storage cannot be read. */
 export async function loadEnabledSource(env: Env, sourceId: string): Promise<ResolvedSource> {
@@ -22,10 +21,3 @@ export async function loadEnabledSource(env: Env, sourceId: string): Promise<Res
   return source;
 }
 
-/** The partner request's body: JSON content type (415) and at most 1 MiB (413), read once as bytes. */
-export async function readPartnerBody(request: Request): Promise<Uint8Array> {
-  if (!isJsonContentType(request.headers.get("content-type"))) {
-    throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Webhook bodies must be sent as application/json.");
-  }
-  return readBodyCapped(request);
-}

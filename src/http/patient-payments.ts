@@ -11,7 +11,8 @@ import { reversalBody, type PatientPaymentBody } from "../partners/cair-patient-
 import { applyPatientPayment, reversePatientPayment } from "../payments/service";
 import type { ResolvedSource } from "../sources/repository";
 import { fanOutSafely } from "../delivery/fan-out";
-import { loadEnabledSource, readPartnerBody } from "./load-source";
+import { readJsonBody } from "../ingest/read-body";
+import { loadEnabledSource } from "./load-source";
 
 /** The source every patient payment is authenticated against (any verification scheme). */
 export const PATIENT_PAYMENTS_SOURCE = "patient-payments";
@@ -32,7 +33,7 @@ export const patientPayments = new Hono<AppContext>({ strict: false });
  */
 patientPayments.post("/", async (c) => {
   const source = await paymentSource(c.env);
-  const body = await readPartnerBody(c.req.raw);
+  const body = await readJsonBody(c.req.raw);
   const db = database(c.env.DB);
   const stored = await ingest(c.env, db, source, c.req.raw.headers, body, { enqueue: false });
   let outcome;
@@ -70,7 +71,7 @@ patientPayments.post("/", async (c) => {
 /** Undoes a payment's application (its unallocated credit first), serialized in the same object. */
 patientPayments.post("/reversal", async (c) => {
   const source = await paymentSource(c.env);
-  const body = await readPartnerBody(c.req.raw);
+  const body = await readJsonBody(c.req.raw);
   await authenticate(source, c.req.raw.headers, body);
   const { data } = parseAndValidate(body, reversalBody);
   const db = database(c.env.DB);

@@ -20,7 +20,7 @@ function isAdmin(env: Env, header: string | undefined): boolean {
  * Who is calling the payor API: an operator (admin bearer token) or a provider (`X-API-Key` +
  * `X-Provider-ID`, the key checked by its hash). Null when neither holds.
  */
-export async function identifyCaller(c: { env: Env; req: { header(name: string): string | undefined } }): Promise<Caller | null> {
+async function identifyCaller(c: { env: Env; req: { header(name: string): string | undefined } }): Promise<Caller | null> {
   if (isAdmin(c.env, c.req.header("authorization"))) return { kind: "admin" };
   const key = c.req.header("x-api-key");
   const providerId = c.req.header("x-provider-id");

@@ -3,7 +3,8 @@ import { database } from "../db/client";
 import type { AppContext } from "../env";
 import { ApiError } from "../errors";
 import { ingest } from "../ingest/ingest";
-import { loadEnabledSource, readPartnerBody } from "./load-source";
+import { readJsonBody } from "../ingest/read-body";
+import { loadEnabledSource } from "./load-source";
 
 /** Kinds that have their own route and answer synchronously; they are refused on the generic route. */
 export const DEDICATED_ROUTE_KINDS: Record<string, string> = {
@@ -18,7 +19,7 @@ webhooks.post("/:sourceId", async (c) => {
   if (dedicated) {
     throw new ApiError(404, "SOURCE_NOT_FOUND", `Source "${source.id}" receives at ${dedicated}, not here.`);
   }
-  const body = await readPartnerBody(c.req.raw);
+  const body = await readJsonBody(c.req.raw);
   const result = await ingest(c.env, database(c.env.DB), source, c.req.raw.headers, body);
   return c.json(
     { received: true, eventId: result.eventId, duplicate: result.duplicate },

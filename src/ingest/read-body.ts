@@ -43,6 +43,14 @@ export function isJsonContentType(value: string | null): boolean {
   return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
+/** A JSON request body: JSON content type (415) and at most 1 MiB (413), read once as bytes. */
+export async function readJsonBody(request: Request): Promise<Uint8Array> {
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be sent as application/json.");
+  }
+  return readBodyCapped(request);
+}
+
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** Decodes UTF-8 strictly and parses JSON; anything else is 400 MALFORMED_JSON. */
