@@ -21,6 +21,8 @@ export interface ClaimgateEnv {
   DELIVERY_TIMEOUT_MS?: string;
   /** "true" allows the HCMS guide's unauthenticated claim submission (never in production). */
   HCMS_OPEN_MODE?: string;
+  /** Lowest log level written: debug, info (default), warn or error. */
+  LOG_LEVEL?: string;
   /** A subscription whose deliveries only failed for this long is disabled (default 5 days). */
   SUBSCRIPTION_DISABLE_AFTER_SECONDS?: string;
 }

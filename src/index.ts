@@ -4,7 +4,7 @@ import { consumeDeliveries, consumeDeliveryDeadLetters, DELIVERIES_DLQ, DELIVERI
 import { fanOut, sweepPendingDeliveries } from "./delivery/fan-out";
 import type { DeliveryMessage, Env, EventMessage } from "./env";
 import { sweepPendingEvents } from "./ingest/outbox-sweep";
-import { errorText, log } from "./log";
+import { configureLogLevel, errorText, log } from "./log";
 import { consumeEvents, consumeEventsDeadLetters, EVENTS_DLQ, EVENTS_QUEUE } from "./queue/events-consumer";
 
 export { ClaimLifecycle } from "./lifecycle/claim-lifecycle";
@@ -12,9 +12,13 @@ export { ClaimLifecycle } from "./lifecycle/claim-lifecycle";
 const app = buildApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    configureLogLevel(env.LOG_LEVEL);
+    return app.fetch(request, env, ctx);
+  },
 
   async queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+    configureLogLevel(env.LOG_LEVEL);
     switch (batch.queue) {
       case EVENTS_QUEUE:
         return consumeEvents(batch as MessageBatch<EventMessage>, env);
@@ -31,6 +35,7 @@ export default {
   },
 
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    configureLogLevel(env.LOG_LEVEL);
     const db = database(env.DB);
     const sweep = async (name: string, job: () => Promise<number>) => {
       try {

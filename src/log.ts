@@ -2,14 +2,27 @@
 // birth dates, member ids or free text (PHI). Callers pass explicit fields; nothing is serialized wholesale.
 type Fields = Record<string, string | number | boolean | null | undefined>;
 
-function emit(level: "info" | "warn" | "error", msg: string, fields: Fields) {
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+type Level = keyof typeof LEVELS;
+let threshold: number = LEVELS.info;
+
+/** The lowest level written (LOG_LEVEL: debug, info, warn or error; default info). */
+export function configureLogLevel(level: string | undefined): void {
+  threshold = LEVELS[level as Level] ?? LEVELS.info;
+}
+
+function emit(level: Level, msg: string, fields: Fields) {
+  if (LEVELS[level] < threshold) return;
   const line = JSON.stringify({ level, msg, ts: new Date().toISOString(), ...fields });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
-  else console.log(line);
+  else if (level === "info") console.info(line);
+  else console.debug(line);
 }
 
 export const log = {
+  /** Per-request detail that stored state already records (off unless LOG_LEVEL=debug). */
+  debug: (msg: string, fields: Fields = {}) => emit("debug", msg, fields),
   info: (msg: string, fields: Fields = {}) => emit("info", msg, fields),
   warn: (msg: string, fields: Fields = {}) => emit("warn", msg, fields),
   error: (msg: string, fields: Fields = {}) => emit("error", msg, fields),
