@@ -35,7 +35,7 @@ patientPayments.post("/", async (c) => {
   const source = await paymentSource(c.env);
   const body = await readJsonBody(c.req.raw);
   const db = database(c.env.DB);
-  const stored = await ingest(c.env, db, source, c.req.raw.headers, body, { enqueue: false });
+  const stored = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work), { enqueue: false });
   let outcome;
   try {
     outcome = await applyPatientPayment(c.env, db, paymentRequest(stored.payload as PatientPaymentBody));

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { database } from "../db/client";
 import type { AppContext } from "../env";
 import { ApiError } from "../errors";
 import { ingest } from "../ingest/ingest";
@@ -20,7 +19,7 @@ webhooks.post("/:sourceId", async (c) => {
     throw new ApiError(404, "SOURCE_NOT_FOUND", `Source "${source.id}" receives at ${dedicated}, not here.`);
   }
   const body = await readJsonBody(c.req.raw);
-  const result = await ingest(c.env, database(c.env.DB), source, c.req.raw.headers, body);
+  const result = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work));
   return c.json(
     { received: true, eventId: result.eventId, duplicate: result.duplicate },
     result.duplicate ? 200 : 202,

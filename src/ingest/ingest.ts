@@ -1,9 +1,9 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { z } from "zod";
 import { newId } from "../crypto/ids";
 import { sha256Hex } from "../crypto/hmac";
 import type { Db } from "../db/client";
-import { nowIso } from "../db/client";
+import { database, nowIso } from "../db/client";
 import { events } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, payloadInvalid, storageUnavailable } from "../errors";
@@ -11,6 +11,7 @@ import { errorText, log } from "../log";
 import { adapterFor } from "../partners/registry";
 import type { ResolvedSource } from "../sources/repository";
 import { credentialHeaders, verifyRequest } from "../verify";
+import { Batcher } from "./batcher";
 import { parseJsonBody } from "./read-body";
 
 export interface IngestResult {
@@ -26,10 +27,10 @@ export interface IngestResult {
  */
 export async function ingest(
   env: Env,
-  db: Db,
   source: ResolvedSource,
   headers: Headers,
   body: Uint8Array,
+  waitUntil: (work: Promise<unknown>) => void,
   options: { enqueue?: boolean } = {},
 ): Promise<IngestResult> {
   const verdict = await authenticate(source, headers, body);
@@ -42,44 +43,78 @@ export async function ingest(
   const partnerId = verdict.eventId ?? adapter.partnerEventId?.(parsed.data) ?? null;
   const dedupKey = partnerId ? `id:${partnerId}` : `sha256:${await sha256Hex(body)}`;
 
-  const eventId = newId("evt");
-  const receivedAt = nowIso();
-  let inserted: { id: string }[];
-  try {
-    inserted = await db
-      .insert(events)
-      .values({
-        id: eventId,
-        sourceId: source.id,
-        kind: source.kind,
-        dedupKey,
-        body: new TextDecoder().decode(body),
-        headers: JSON.stringify(storableHeaders(headers, credentialHeaders(source.verification))),
-        receivedAt,
-      })
-      .onConflictDoNothing()
-      .returning({ id: events.id });
-  } catch (e) {
-    log.error("ingest.store_failed", { sourceId: source.id, error: errorText(e) });
-    throw storageUnavailable();
-  }
+  const stored = await storeBatcher(env)
+    .submit(
+      {
+        row: {
+          id: newId("evt"),
+          sourceId: source.id,
+          kind: source.kind,
+          dedupKey,
+          body: new TextDecoder().decode(body),
+          headers: JSON.stringify(storableHeaders(headers, credentialHeaders(source.verification))),
+          receivedAt: nowIso(),
+        },
+        // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
+        enqueue: options.enqueue !== false,
+      },
+      waitUntil,
+    )
+    .catch((e) => {
+      log.error("ingest.store_failed", { sourceId: source.id, error: errorText(e) });
+      throw storageUnavailable();
+    });
+  // An accepted event is recorded by its row (and the invocation log); a duplicate is worth a line.
+  if (stored.duplicate) log.info("ingest.duplicate", { sourceId: source.id, eventId: stored.eventId });
+  else log.debug("ingest.accepted", { sourceId: source.id, kind: source.kind, eventId: stored.eventId });
+  return { ...stored, payload: parsed.data };
+}
 
-  if (inserted.length === 0) {
-    const existing = await db
+interface NewEvent {
+  row: typeof events.$inferInsert & { id: string; body: string; headers: string };
+  enqueue: boolean;
+}
+type Stored = Pick<IngestResult, "eventId" | "duplicate">;
+
+// One batcher per bindings object: every request of an isolate shares it (tests that pass their own
+// bindings get their own).
+const batchers = new WeakMap<Env, Batcher<NewEvent, Stored>>();
+
+function storeBatcher(env: Env): Batcher<NewEvent, Stored> {
+  let batcher = batchers.get(env);
+  if (!batcher) {
+    batcher = new Batcher((items) => storeEvents(env, items), {
+      maxItems: 40, // sendBatch takes 100 messages; the enqueued_at update binds one parameter per event
+      weight: (item) => item.row.body.length + item.row.headers.length,
+      maxWeight: 2 * 1024 * 1024,
+    });
+    batchers.set(env, batcher);
+  }
+  return batcher;
+}
+
+/**
+ * Stores a batch of events in one atomic D1 batch (each insert ignores a dedup conflict and is followed
+ * by a read of the id now stored under its dedup key: another id means a duplicate, also within the
+ * batch), then enqueues the new ones in one sendBatch.
+ */
+async function storeEvents(env: Env, items: NewEvent[]): Promise<Stored[]> {
+  const db = database(env.DB);
+  const statements = items.flatMap(({ row }) => [
+    db.insert(events).values(row).onConflictDoNothing(),
+    db
       .select({ id: events.id })
       .from(events)
-      .where(and(eq(events.sourceId, source.id), eq(events.dedupKey, dedupKey)))
-      .catch(() => {
-        throw storageUnavailable();
-      });
-    log.info("ingest.duplicate", { sourceId: source.id, eventId: existing[0]?.id });
-    return { eventId: existing[0]?.id ?? eventId, duplicate: true, payload: parsed.data };
-  }
-
-  // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
-  if (options.enqueue !== false) await enqueueEvent(env, db, eventId);
-  log.info("ingest.accepted", { sourceId: source.id, kind: source.kind, eventId });
-  return { eventId, duplicate: false, payload: parsed.data };
+      .where(and(eq(events.sourceId, row.sourceId), eq(events.dedupKey, row.dedupKey))),
+  ]);
+  const results = (await db.batch(statements as [(typeof statements)[number]])) as unknown[];
+  const stored = items.map(({ row }, i): Stored => {
+    const existing = (results[2 * i + 1] as { id: string }[])[0]?.id ?? row.id;
+    return { eventId: existing, duplicate: existing !== row.id };
+  });
+  const toEnqueue = stored.filter((s, i) => !s.duplicate && items[i]!.enqueue).map((s) => s.eventId);
+  if (toEnqueue.length > 0) await enqueueEvents(env, db, toEnqueue);
+  return stored;
 }
 
 /** Verifies the request against its source: 401 SIGNATURE_INVALID / TIMESTAMP_OUT_OF_TOLERANCE. */
@@ -101,19 +136,19 @@ export function parseAndValidate<S extends z.ZodType>(body: Uint8Array, schema: 
   return { data: parsed.data };
 }
 
-/** Sends the event to the events queue and marks it enqueued; a failure is logged and left to the sweep. */
-export async function enqueueEvent(env: Env, db: Db, eventId: string): Promise<boolean> {
+/** Sends the events to the events queue and marks them enqueued; a failure is logged and left to the sweep. */
+export async function enqueueEvents(env: Env, db: Db, eventIds: string[]): Promise<boolean> {
   try {
-    await env.EVENTS_QUEUE.send({ eventId }, { contentType: "json" });
+    await env.EVENTS_QUEUE.sendBatch(eventIds.map((eventId) => ({ body: { eventId }, contentType: "json" as const })));
   } catch (e) {
-    log.warn("ingest.enqueue_failed", { eventId, error: errorText(e) });
+    log.warn("ingest.enqueue_failed", { count: eventIds.length, error: errorText(e) });
     return false;
   }
   try {
-    await db.update(events).set({ enqueuedAt: nowIso() }).where(eq(events.id, eventId));
+    await db.update(events).set({ enqueuedAt: nowIso() }).where(inArray(events.id, eventIds));
   } catch (e) {
-    // The message is on the queue; at worst the sweep sends it once more and the consumer sees it processed.
-    log.warn("ingest.mark_enqueued_failed", { eventId, error: errorText(e) });
+    // The messages are on the queue; at worst the sweep sends one once more and the consumer sees it processed.
+    log.warn("ingest.mark_enqueued_failed", { count: eventIds.length, error: errorText(e) });
   }
   return true;
 }

@@ -331,3 +331,23 @@ describe("storage and queue failures", () => {
     expect((await post(body)).status).toBe(200);
   });
 });
+
+describe("concurrent deliveries share storage round trips", () => {
+  it("40 concurrent POSTs (10 events, 4 copies each) → 10 stored, 10 enqueued, each copy told the same event id", async () => {
+    const bodies = Array.from({ length: 10 }, (_, i) => JSON.stringify(remitBundle((cr) => (cr.id = `burst-cr-${i}`))));
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => post(bodies[i % 10]!)));
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(10);
+    expect(answers.filter((a) => a.status === 200 && a.body.duplicate === true)).toHaveLength(30);
+    for (let e = 0; e < 10; e++) {
+      const ids = new Set(answers.filter((_, i) => i % 10 === e).map((a) => a.body.eventId));
+      expect(ids.size).toBe(1);
+    }
+    const ids = [...new Set(answers.map((a) => a.body.eventId))];
+    expect(ids).toHaveLength(10);
+    const placeholders = ids.map(() => "?").join(",");
+    await eventually(async () => (await count("events", `id IN (${placeholders}) AND status = 'processed'`, ...ids)) === 10);
+    const stored = await rows<any>(`SELECT attempts, enqueued_at FROM events WHERE id IN (${placeholders})`, ...ids);
+    expect(stored.every((e) => e.attempts === 1 && e.enqueued_at !== null)).toBe(true);
+    expect(await count("claim_responses", "id LIKE 'burst-cr-%'")).toBe(10);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * Group commit: concurrent calls in one isolate share one batched operation. The first caller while the
+ * batcher is idle becomes the leader and runs batches inside its own `waitUntil`, so the work outlives
+ * its response and is never cut short by it; every caller waits only for its own item's outcome. At low
+ * load each batch holds one item and nothing waits; under load the items arriving while a batch is in
+ * flight form the next one, so the storage and queue round trips are paid once per batch, not per request.
+ *
+ * A leader runs at most `maxRounds` batches, then hands over: later arrivals elect a new leader, and it
+ * runs what is already waiting at once, so no item is left without a runner.
+ *
+ * Requests share only plain data here, never promises: the Workers runtime binds a promise's continuation
+ * and every I/O object to the request that settled or created it, so a follower woken by the leader's
+ * promise would go on (and be counted as hung) inside the leader's request. A follower instead watches its
+ * slot from its own timers, and all its later work runs in its own request.
+ */
+export interface BatchLimits<T> {
+  maxItems: number;
+  /** Size of one item (bytes), kept under `maxWeight` per batch; one oversized item still runs alone. */
+  weight?: (item: T) => number;
+  maxWeight?: number;
+  maxRounds?: number;
+}
+
+type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+interface Slot<T, R> {
+  item: T;
+  outcome?: Outcome<R>;
+  /** Set for the leader's own slot only: it is settled in the leader's request. */
+  wake?: () => void;
+}
+
+/** How often a follower looks at its slot, and how long it waits at most. */
+const FOLLOWER_POLL_MS = 1;
+const FOLLOWER_TIMEOUT_MS = 25_000;
+
+export class Batcher<T, R> {
+  private waiting: Slot<T, R>[] = [];
+  private leading = false;
+
+  constructor(
+    private readonly run: (items: T[]) => Promise<R[]>,
+    private readonly limits: BatchLimits<T>,
+  ) {}
+
+  async submit(item: T, waitUntil: (work: Promise<unknown>) => void): Promise<R> {
+    const slot: Slot<T, R> = { item };
+    this.waiting.push(slot);
+    if (!this.leading) {
+      this.leading = true;
+      const settled = new Promise<void>((resolve) => (slot.wake = resolve));
+      waitUntil(this.lead());
+      await settled;
+    } else {
+      await watch(slot);
+    }
+    const outcome = slot.outcome!;
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  private async lead(): Promise<void> {
+    try {
+      for (let round = 0; round < (this.limits.maxRounds ?? 32) && this.waiting.length > 0; round++) {
+        await this.runBatch(this.take(this.waiting));
+      }
+    } finally {
+      this.leading = false;
+    }
+    const rest = this.waiting.splice(0);
+    while (rest.length > 0) await this.runBatch(this.take(rest));
+  }
+
+  /** Removes and returns the next batch from the front of `from`. */
+  private take(from: Slot<T, R>[]): Slot<T, R>[] {
+    const { maxItems, weight, maxWeight = Infinity } = this.limits;
+    let n = 0;
+    let total = 0;
+    while (n < from.length && n < maxItems) {
+      total += weight ? weight(from[n]!.item) : 0;
+      if (n > 0 && total > maxWeight) break;
+      n++;
+    }
+    return from.splice(0, n);
+  }
+
+  private async runBatch(batch: Slot<T, R>[]): Promise<void> {
+    let outcomes: Outcome<R>[];
+    try {
+      const results = await this.run(batch.map((s) => s.item));
+      outcomes = results.map((value) => ({ ok: true, value }));
+    } catch (error) {
+      outcomes = batch.map(() => ({ ok: false, error }));
+    }
+    batch.forEach((slot, i) => {
+      slot.outcome = outcomes[i];
+      slot.wake?.();
+    });
+  }
+}
+
+/** Resolves, in the caller's own request, once the slot has an outcome (or rejects after the timeout). */
+async function watch(slot: Slot<unknown, unknown>): Promise<void> {
+  const deadline = Date.now() + FOLLOWER_TIMEOUT_MS;
+  while (!slot.outcome) {
+    if (Date.now() > deadline) throw new Error("batch timed out");
+    await new Promise((resolve) => setTimeout(resolve, FOLLOWER_POLL_MS));
+  }
+}
