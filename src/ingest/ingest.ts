@@ -94,28 +94,36 @@ function storeBatcher(env: Env): Batcher<NewEvent, Stored> {
 }
 
 /**
- * Stores a batch of events in one atomic D1 batch (each insert ignores a dedup conflict and is followed
- * by a read of the id now stored under its dedup key: another id means a duplicate, also within the
- * batch), then enqueues the new ones in one sendBatch.
+ * Stores a batch of events in one atomic D1 batch; an insert that meets a stored dedup key (or an
+ * earlier one in the same batch) returns no row, and only those duplicates cost a second read, of the id
+ * already stored under their key. Then the new events are enqueued in one sendBatch.
  */
 async function storeEvents(env: Env, items: NewEvent[]): Promise<Stored[]> {
   const db = database(env.DB);
-  const statements = items.flatMap(({ row }) => [
-    db.insert(events).values(row).onConflictDoNothing(),
-    db
-      .select({ id: events.id })
-      .from(events)
-      .where(and(eq(events.sourceId, row.sourceId), eq(events.dedupKey, row.dedupKey))),
-  ]);
-  const results = (await db.batch(statements as [(typeof statements)[number]])) as unknown[];
+  const inserts = items.map(({ row }) => db.insert(events).values(row).onConflictDoNothing().returning({ id: events.id }));
+  const inserted = (await db.batch(inserts as [(typeof inserts)[number]])) as { id: string }[][];
+  const duplicates = items.filter((_, i) => inserted[i]!.length === 0).map(({ row }) => row);
+  const existing = new Map<string, string>();
+  if (duplicates.length > 0) {
+    const reads = duplicates.map((row) =>
+      db.select({ id: events.id, sourceId: events.sourceId, dedupKey: events.dedupKey }).from(events).where(and(eq(events.sourceId, row.sourceId), eq(events.dedupKey, row.dedupKey))),
+    );
+    for (const [found] of (await db.batch(reads as [(typeof reads)[number]])) as { id: string; sourceId: string; dedupKey: string }[][]) {
+      if (found) existing.set(keyOf(found), found.id);
+    }
+  }
   const stored = items.map(({ row }, i): Stored => {
-    const existing = (results[2 * i + 1] as { id: string }[])[0]?.id ?? row.id;
-    return { eventId: existing, duplicate: existing !== row.id };
+    if (inserted[i]!.length > 0) return { eventId: row.id, duplicate: false };
+    const eventId = existing.get(keyOf(row));
+    if (!eventId) throw new Error(`event ${row.id}: insert ignored but no event stored under its dedup key`);
+    return { eventId, duplicate: true };
   });
   const toEnqueue = stored.filter((s, i) => !s.duplicate && items[i]!.enqueue).map((s) => s.eventId);
   if (toEnqueue.length > 0) await enqueueEvents(env, db, toEnqueue);
   return stored;
 }
+
+const keyOf = (e: { sourceId: string; dedupKey: string }) => `${e.sourceId}\n${e.dedupKey}`;
 
 /** Verifies the request against its source: 401 SIGNATURE_INVALID / TIMESTAMP_OUT_OF_TOLERANCE. */
 export async function authenticate(source: ResolvedSource, headers: Headers, body: Uint8Array) {
