@@ -1,8 +1,9 @@
 // Shared bench plumbing: a wrangler dev of its own (separate local state, loopback only), a bounded
 // load loop measuring each request, and result files. Node 22 (npm run bench).
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import autocannon from "autocannon";
 
 export const root = new URL("..", import.meta.url).pathname;
 export const ADMIN = "bench-admin-token";
@@ -30,26 +31,27 @@ export async function d1(state, sql) {
  * Starts wrangler dev on 127.0.0.1:port; returns { base, stop, state }. By default with fresh local state
  * of its own; `extraVars` are added as --var KEY:VALUE; `keepState` reuses the state folder as it is.
  */
-export async function startWorker(port = 8799, { extraVars = {}, state: stateDir, keepState = false } = {}) {
+export async function startWorker(port = 8799, { extraVars = {}, state: stateDir, keepState = false, config } = {}) {
   const state = stateDir ?? `${root}.wrangler/bench-state-${port}`;
   if (!keepState) rmSync(state, { recursive: true, force: true });
   await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
   const vars = { ADMIN_TOKEN: ADMIN, SECRETS_KEY, ENVIRONMENT: "development", SOURCE_CACHE_TTL_SECONDS: "30", ...extraVars };
+  const logFile = `${state}.log`;
+  const logFd = openSync(logFile, "w");
   const child = spawn(
     "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
-    { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true },
+    ["wrangler", "dev", ...(config ? ["--config", config] : []), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    // wrangler's output goes to a file, so the load generator's event loop does not also carry the logs
+    { cwd: root, stdio: ["ignore", logFd, logFd], detached: true },
   );
-  let log = "";
-  child.stdout.on("data", (d) => (log += d));
-  child.stderr.on("data", (d) => (log += d));
+  closeSync(logFd);
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       if ((await fetch(`${base}/health`)).ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${log.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   const stop = () => {
@@ -76,45 +78,47 @@ export async function api(base, method, path, body, headers = {}) {
 }
 
 /**
- * Sends `count` requests made by `make(i)` with at most `concurrency` in flight; bounded by count and by
- * `maxSeconds`. Returns throughput and latency percentiles (ms), plus each response's status.
+ * Sends `count` requests made by `make(i)` ({ url, init } as for fetch) over `concurrency` keep-alive
+ * connections with autocannon; bounded by count and by `maxSeconds`. Returns throughput, latency
+ * percentiles (ms) and a count of each response status.
  */
 export async function load({ count, concurrency, make, maxSeconds = 120 }) {
-  const latencies = [];
-  const statuses = new Map();
-  const results = new Array(count);
+  const first = new URL(make(0).url);
   let next = 0;
-  const start = performance.now();
-  const deadline = start + maxSeconds * 1000;
-  async function worker() {
-    while (next < count && performance.now() < deadline) {
-      const i = next++;
-      const { url, init } = make(i);
-      const t0 = performance.now();
-      try {
-        const res = await fetch(url, init);
-        const text = await res.text();
-        latencies.push(performance.now() - t0);
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        results[i] = { status: res.status, text };
-      } catch (e) {
-        statuses.set("error", (statuses.get("error") ?? 0) + 1);
-        results[i] = { status: "error", text: String(e) };
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? null;
+  let firstSentAt = null;
+  let lastAnsweredAt = null;
+  const statuses = new Map();
+  const result = await autocannon({
+    url: first.origin,
+    connections: Math.min(concurrency, count),
+    amount: count,
+    duration: maxSeconds,
+    requests: [
+      {
+        setupRequest: (req) => {
+          firstSentAt ??= performance.now();
+          const { url, init = {} } = make(next++);
+          const u = new URL(url);
+          return { ...req, method: init.method ?? "GET", path: u.pathname + u.search, headers: init.headers ?? {}, body: init.body };
+        },
+        onResponse: (status) => {
+          lastAnsweredAt = performance.now();
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        },
+      },
+    ],
+  });
+  if (result.errors > 0) statuses.set("error", result.errors);
+  // autocannon's own duration ends on its next one-second tick; time from the first request to the last answer
+  const requests = result.requests.total;
+  const seconds = (lastAnsweredAt - firstSentAt) / 1000;
   return {
-    requests: latencies.length,
+    requests,
     seconds: round(seconds),
-    rps: round(latencies.length / seconds),
-    p50: round(pct(50)),
-    p99: round(pct(99)),
+    rps: round(requests / seconds),
+    p50: round(result.latency.p50),
+    p99: round(result.latency.p99),
     statuses: Object.fromEntries(statuses),
-    results,
   };
 }
 
@@ -123,6 +127,37 @@ export const round = (x) => (x === null ? null : Math.round(x * 100) / 100);
 /** GET /health: the hello-world route of the same Worker, the baseline every figure is a ratio to. */
 export const baseline = (base, count, concurrency) =>
   load({ count, concurrency, make: () => ({ url: `${base}/health`, init: {} }) });
+
+/**
+ * Alternates the baseline and the measured load in `rounds` rounds (baseline, subject, baseline, …,
+ * subject, baseline), so drift in the machine's speed during the run hits both alike. Each round's ratio
+ * is the subject's throughput over the mean of the baselines either side of it; the figure is the median.
+ */
+export async function alternate({ rounds, baseline: runBaseline, subject }) {
+  const baselines = [await runBaseline()];
+  const subjects = [];
+  for (let r = 0; r < rounds; r++) {
+    subjects.push(await subject(r));
+    baselines.push(await runBaseline());
+  }
+  const ratios = subjects.map((s, r) => round(s.rps / ((baselines[r].rps + baselines[r + 1].rps) / 2)));
+  return { baseline: combine(baselines), subject: combine(subjects), ratios, ratio: median(ratios) };
+}
+
+/** Totals of several runs of one load: summed requests, throughput over the summed time, median latencies. */
+function combine(runs) {
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const statuses = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return { runs: runs.length, requests, seconds: round(seconds), rps: round(requests / seconds), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), statuses };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : round((s[m - 1] + s[m]) / 2);
+}
 
 export function machine() {
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
@@ -135,14 +170,14 @@ export function writeResult(name, result) {
   return file;
 }
 
-export const strip = ({ results, ...summary }) => summary;
+export const strip = (summary) => summary;
 
-export async function waitFor(check, timeoutMs = 60_000) {
+export async function waitFor(check, timeoutMs = 60_000, intervalMs = 200) {
   const start = Date.now();
   for (;;) {
     const v = await check();
     if (v) return v;
     if (Date.now() - start > timeoutMs) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

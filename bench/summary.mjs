@@ -9,6 +9,13 @@ const payments = read("payments");
 const delivery = read("delivery");
 const m = (ingest ?? payments ?? delivery ?? cpu)?.machine;
 const base = (r) => `${r.baseline.before.rps} → ${r.baseline.after.rps} req/s (p50 ${r.baseline.before.p50} / ${r.baseline.after.p50} ms)`;
+const ingestShortfall = [
+  `- The ingest target is not met on this machine. Its ${m?.cpus} cores carry the load generator, wrangler's`,
+  "  proxy workerd and the Worker's workerd (which also runs local D1 and the queue broker), so each figure",
+  "  is the whole machine's cost per request. Measured the same way while working on it: answering right",
+  "  after validation (no storage) gave 0.78–0.9 of baseline, storing without enqueueing about 0.69, the",
+  "  full path 0.5–0.6 from run to run; the rounds above show the spread within one run.",
+];
 const lines = [
   "# Benchmarks",
   "",
@@ -24,7 +31,10 @@ const lines = [
   "|---|---|---|---|---|---|",
 ];
 if (ingest) {
-  lines.push(`| ingest: signed seed ClaimResponse → 202 (${ingest.config.requests} req, c=${ingest.config.concurrency}) | ${ingest.ingest.rps} req/s, p50 ${ingest.ingest.p50} ms, p99 ${ingest.ingest.p99} ms | ${base(ingest)} | ${ingest.ratio.throughput} of baseline throughput | ≥ 0.6 | ${ingest.ratio.meetsTarget ? "yes" : "**no**"} |`);
+  const w = ingest.withConsumer;
+  const b = ingest.baseline;
+  lines.push(`| ingest: signed seed ClaimResponse → 202 (${ingest.config.requests} req in ${ingest.config.rounds} rounds alternating with the baseline, c=${ingest.config.concurrency}, ${ingest.config.loadGenerator}), events consumer detached | ${ingest.ingest.rps} req/s, p50 ${ingest.ingest.p50} ms, p99 ${ingest.ingest.p99} ms | ${b.rps} req/s (p50 ${b.p50} ms), ${b.runs} runs | ${ingest.ratio.throughput} of baseline throughput (median of rounds ${ingest.ratio.rounds.join(", ")}) | ≥ 0.6 | ${ingest.ratio.meetsTarget ? "yes" : "**no**"} |`);
+  if (w) lines.push(`| ingest, same load, events consumer projecting in the same local process | ${w.ingest.rps} req/s, p50 ${w.ingest.p50} ms, p99 ${w.ingest.p99} ms; backlog drained in ${w.backlogDrainSeconds} s (end to end ${w.endToEndPerSecond} events/s) | ${base(w)} | ${w.ratio} of baseline throughput | (reported) | — |`);
   const s = ingest.duplicatesStorm;
   lines.push(`| duplicates storm: ${s.requests} concurrent POSTs of ${s.distinct} events | ${s.stored} stored, ${s.enqueued} enqueued, ${s.consumerRuns} consumer runs; answers ${JSON.stringify(s.statuses)} | — | — | exactly ${s.distinct} | ${s.exact ? "yes" : "**no**"} |`);
 }
@@ -46,12 +56,19 @@ lines.push(
   "",
   "## Reading the figures",
   "",
-  "- Ingest does one verified, validated D1 insert (dedup), one queue send and one D1 update per request;",
-  "  under `wrangler dev` the local D1 write path, not verification (see the CPU rows), bounds throughput.",
-  "  The events consumer runs in the same local process and drains the backlog the load just created, which",
-  "  is why the after-baseline drops; against the before-baseline alone the ratio is lower still. The 0.6",
-  "  target is not met locally; the next steps are one D1 statement per request (mark enqueued in the",
-  "  insert, with the sweep keyed on age) and a deployed measurement, where consumers run elsewhere.",
+  "- Ingest verifies, validates and stores each event (D1, deduplicated) and enqueues it before answering",
+  "  202. Concurrent requests in one isolate share those round trips (group commit, src/ingest/batcher.ts):",
+  "  the events arriving while one D1 batch is in flight are stored in the next, in one atomic batch, and",
+  "  enqueued with one sendBatch, so under load the storage cost per request shrinks with the batch size.",
+  ...(ingest && !ingest.ratio.meetsTarget ? ingestShortfall : []),
+  "- `wrangler dev` runs the Worker, the queue consumers, D1 and the queue broker on one local workerd",
+  "  thread. In production the events consumer runs in invocations of its own, so the target figure is",
+  "  measured with the events consumer detached (the backlog waits on the local queue); the row below it",
+  "  is the same load with the consumer projecting every event in the same process, and the time the",
+  "  backlog took to drain (its after-baseline is measured once it has).",
+  "- Accepted events are not logged one line each by default (the stored row and the invocation log record",
+  "  them; `LOG_LEVEL=debug` adds the line): under `wrangler dev` each console line also crosses the",
+  "  DevTools inspector, which cost a quarter of ingest throughput here.",
   "- Payments are serialized per claim lifecycle in its Durable Object by design; throughput grows with",
   "  the number of lifecycles, not with concurrency on one lifecycle.",
   "- Local Queues hand a consumer at most `max_batch_size` messages per batch timeout, so local delivery",
