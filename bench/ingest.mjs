@@ -10,7 +10,7 @@
 // measured once it has drained).
 import { createHmac } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { alternate, api, baseline, fixture, load, root, round, startWorker, strip, waitFor, writeResult } from "./lib.mjs";
+import { alternate, api, baseline, fixture, load, root, round, startWorker, waitFor, writeResult } from "./lib.mjs";
 
 const N = Number(process.env.BENCH_INGEST ?? 3000);
 const ROUNDS = 5; // the detached figure alternates baseline and ingest, N / ROUNDS requests each round
@@ -111,12 +111,12 @@ const ratio = detached.ratio;
 const { storm } = attached;
 const result = {
   config: { requests: N, rounds: ROUNDS, concurrency: CONCURRENCY, scheme: "hmac_sha256 with timestamp", loadGenerator: "autocannon" },
-  baseline: strip(detached.baseline),
-  ingest: strip(detached.subject),
+  baseline: detached.baseline,
+  ingest: detached.subject,
   ratio: { throughput: ratio, rounds: detached.ratios, p50: round(detached.subject.p50 / detached.baseline.p50), target: 0.6, meetsTarget: ratio >= 0.6 },
   withConsumer: {
-    baseline: { before: strip(attached.before), after: strip(attached.after) },
-    ingest: strip(attached.ingest),
+    baseline: { before: attached.before, after: attached.after },
+    ingest: attached.ingest,
     ratio: ratioOf(attached),
     backlogDrainSeconds: attached.drainSeconds,
     endToEndPerSecond: round(N / (attached.ingest.seconds + attached.drainSeconds)),

@@ -170,8 +170,6 @@ export function writeResult(name, result) {
   return file;
 }
 
-export const strip = (summary) => summary;
-
 export async function waitFor(check, timeoutMs = 60_000, intervalMs = 200) {
   const start = Date.now();
   for (;;) {

@@ -1,7 +1,7 @@
 // bench/payments: N concurrent patient payments spread over M claim lifecycles against wrangler dev on
 // loopback, beside GET /health (hello-world) measured in the same run before and after; then the ledger
 // is checked: per lifecycle, applied = min(responsibility, paid) and credits = the rest, exactly once.
-import { ADMIN, api, baseline, fixture, load, round, startWorker, strip, waitFor, writeResult } from "./lib.mjs";
+import { ADMIN, api, baseline, fixture, load, round, startWorker, waitFor, writeResult } from "./lib.mjs";
 
 const N = Number(process.env.BENCH_PAYMENTS ?? 2000);
 const M = Number(process.env.BENCH_LIFECYCLES ?? 20);
@@ -88,8 +88,8 @@ try {
   const baselineRps = (before.rps + after.rps) / 2;
   const result = {
     config: { payments: N, lifecycles: M, concurrency: CONCURRENCY, duplicateShare: 0.05 },
-    baseline: { before: strip(before), after: strip(after) },
-    payments: strip(payments),
+    baseline: { before, after },
+    payments,
     ratio: { throughput: round(payments.rps / baselineRps), p50: round(payments.p50 / ((before.p50 + after.p50) / 2)) },
     ledger: { lifecycles: M, exactlyOnce: problems.length === 0, problems },
   };

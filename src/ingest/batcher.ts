@@ -15,7 +15,7 @@
  */
 export interface BatchLimits<T> {
   maxItems: number;
-  /** Size of one item (bytes), kept under `maxWeight` per batch; one oversized item still runs alone. */
+  /** Size of one item, kept under `maxWeight` per batch; one oversized item still runs alone. */
   weight?: (item: T) => number;
   maxWeight?: number;
   maxRounds?: number;

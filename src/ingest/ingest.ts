@@ -86,7 +86,7 @@ function storeBatcher(env: Env): Batcher<NewEvent, Stored> {
     batcher = new Batcher((items) => storeEvents(env, items), {
       maxItems: 40, // sendBatch takes 100 messages; the enqueued_at update binds one parameter per event
       weight: (item) => item.row.body.length + item.row.headers.length,
-      maxWeight: 2 * 1024 * 1024,
+      maxWeight: 2 * 1024 * 1024, // characters of body and headers stored per D1 batch
     });
     batchers.set(env, batcher);
   }
@@ -144,10 +144,15 @@ export function parseAndValidate<S extends z.ZodType>(body: Uint8Array, schema: 
   return { data: parsed.data };
 }
 
+/** Puts the events on the events queue in one sendBatch (at most 100 ids). */
+export async function sendEvents(env: Env, eventIds: string[]): Promise<void> {
+  await env.EVENTS_QUEUE.sendBatch(eventIds.map((eventId) => ({ body: { eventId }, contentType: "json" as const })));
+}
+
 /** Sends the events to the events queue and marks them enqueued; a failure is logged and left to the sweep. */
 export async function enqueueEvents(env: Env, db: Db, eventIds: string[]): Promise<boolean> {
   try {
-    await env.EVENTS_QUEUE.sendBatch(eventIds.map((eventId) => ({ body: { eventId }, contentType: "json" as const })));
+    await sendEvents(env, eventIds);
   } catch (e) {
     log.warn("ingest.enqueue_failed", { count: eventIds.length, error: errorText(e) });
     return false;

@@ -4,6 +4,7 @@ import { nowIso } from "../db/client";
 import { events } from "../db/schema";
 import type { Env } from "../env";
 import { errorText, log } from "../log";
+import { sendEvents } from "./ingest";
 
 const BATCH = 90; // under D1's 100 bound parameters per statement
 
@@ -32,7 +33,7 @@ export async function sweepPendingEvents(env: Env, db: Db, olderThanSeconds = 60
       .returning({ id: events.id });
     if (claimed.length === 0) continue;
     try {
-      await env.EVENTS_QUEUE.sendBatch(claimed.map((c) => ({ body: { eventId: c.id }, contentType: "json" as const })));
+      await sendEvents(env, claimed.map((c) => c.id));
       total += claimed.length;
       log.info("sweep.enqueued", { count: claimed.length });
     } catch (e) {
