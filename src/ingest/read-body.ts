@@ -13,6 +13,14 @@ export async function readBodyCapped(request: Request, max = MAX_BODY_BYTES): Pr
   const declared = request.headers.get("content-length");
   if (declared && Number(declared) > max) throw tooLarge(max);
   if (!request.body) return new Uint8Array(0);
+  // Over HTTP a declared length bounds what the runtime reads, so the body is taken in one native call
+  // (reading it chunk by chunk in JS profiled at a few percent of the ingest path); the size is checked
+  // again for a request built in-process, whose header need not match its body.
+  if (declared) {
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (body.byteLength > max) throw tooLarge(max);
+    return body;
+  }
 
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
