@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
-import { nowIso } from "../db/client";
+import { chunk, nowIso } from "../db/client";
 import { claimDiagnoses, claimLines, claims, claimStatusHistory, domainEvents } from "../db/schema";
 import { supersedes, type ClaimStatus } from "../domain/claim-status";
 
@@ -152,10 +152,4 @@ export async function recordDomainEvents(db: Db, sourceEventId: string, produced
     if (rows[0]) ids.push(rows[0].id);
   }
   return ids;
-}
-
-function chunk<T>(xs: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
 }

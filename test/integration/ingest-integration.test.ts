@@ -350,4 +350,15 @@ describe("concurrent deliveries share storage round trips", () => {
     expect(stored.every((e) => e.attempts === 1 && e.enqueued_at !== null)).toBe(true);
     expect(await count("claim_responses", "id LIKE 'burst-cr-%'")).toBe(10);
   });
+
+  it("30 distinct concurrent POSTs, more than one multi-row insert holds → 30 stored, each once", async () => {
+    const bodies = Array.from({ length: 30 }, (_, i) => JSON.stringify(remitBundle((cr) => (cr.id = `wide-cr-${i}`))));
+    const answers = await Promise.all(bodies.map((b) => post(b)));
+    expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 202));
+    const ids = answers.map((a) => a.body.eventId);
+    expect(new Set(ids).size).toBe(30);
+    const placeholders = ids.map(() => "?").join(",");
+    expect(await count("events", `id IN (${placeholders})`, ...ids)).toBe(30);
+    await eventually(async () => (await count("claim_responses", "id LIKE 'wide-cr-%'")) === 30);
+  });
 });
