@@ -114,7 +114,7 @@ async function watch(slot: Slot<unknown, unknown>, batchMs: number): Promise<voi
   let wait = Math.max(1, batchMs);
   while (!slot.outcome) {
     if (Date.now() > deadline) throw new Error("batch timed out");
-    await new Promise((resolve) => setTimeout(resolve, wait));
+    await scheduler.wait(wait); // the runtime's own timer, lighter than the Node-compatible setTimeout
     wait = Math.max(1, batchMs / 10);
   }
 }
