@@ -81,15 +81,24 @@ export async function api(base, method, path, body, headers = {}) {
  * Sends `count` requests made by `make(i)` ({ url, init } as for fetch) over `concurrency` keep-alive
  * connections with autocannon; bounded by count and by `maxSeconds`. Returns throughput, latency
  * percentiles (ms) and a count of each response status.
+ *
+ * Every request is made (bodies built, signatures computed) before the first is sent: the load
+ * generator shares this machine's cores with the Worker, and its own work per request would otherwise
+ * be charged to whichever route has the heavier requests.
  */
 export async function load({ count, concurrency, make, maxSeconds = 120 }) {
-  const first = new URL(make(0).url);
+  const build = (i) => {
+    const { url, init = {} } = make(i);
+    const u = new URL(url);
+    return { origin: u.origin, method: init.method ?? "GET", path: u.pathname + u.search, headers: init.headers ?? {}, body: init.body };
+  };
+  const prepared = Array.from({ length: count }, (_, i) => build(i));
   let next = 0;
   let firstSentAt = null;
   let lastAnsweredAt = null;
   const statuses = new Map();
   const result = await autocannon({
-    url: first.origin,
+    url: prepared[0].origin,
     connections: Math.min(concurrency, count),
     amount: count,
     duration: maxSeconds,
@@ -97,9 +106,10 @@ export async function load({ count, concurrency, make, maxSeconds = 120 }) {
       {
         setupRequest: (req) => {
           firstSentAt ??= performance.now();
-          const { url, init = {} } = make(next++);
-          const u = new URL(url);
-          return { ...req, method: init.method ?? "GET", path: u.pathname + u.search, headers: init.headers ?? {}, body: init.body };
+          // autocannon may set up a request it never sends once the count is reached
+          const { method, path, headers, body } = prepared[next] ?? build(next);
+          next++;
+          return { ...req, method, path, headers, body };
         },
         onResponse: (status) => {
           lastAnsweredAt = performance.now();
