@@ -19,6 +19,8 @@ export interface BatchLimits<T> {
   weight?: (item: T) => number;
   maxWeight?: number;
   maxRounds?: number;
+  /** Run by the leader once no item is left waiting, for work the batches deferred (see storeEvents). */
+  whenIdle?: () => Promise<void>;
 }
 
 type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -70,6 +72,7 @@ export class Batcher<T, R> {
     }
     const rest = this.waiting.splice(0);
     while (rest.length > 0) await this.runBatch(this.take(rest));
+    await this.limits.whenIdle?.();
   }
 
   /** Removes and returns the next batch from the front of `from`. */

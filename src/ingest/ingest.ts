@@ -76,30 +76,43 @@ interface NewEvent {
 }
 type Stored = Pick<IngestResult, "eventId" | "duplicate">;
 
-// One batcher per bindings object: every request of an isolate shares it (tests that pass their own
-// bindings get their own).
-const batchers = new WeakMap<Env, Batcher<NewEvent, Stored>>();
+/**
+ * Per bindings object (so per isolate; tests that pass their own bindings get their own): the batcher
+ * every request shares, and the ids already on the events queue whose enqueued_at is not written yet.
+ * The leader writes those marks once no batch is waiting, many batches' worth per statement, so callers
+ * are answered without waiting on that write and a busy isolate pays for it once per run, not per batch.
+ * Until then the sweep leaves the events alone: it only takes events older than a minute.
+ */
+interface EventStore {
+  batcher: Batcher<NewEvent, Stored>;
+  unmarked: string[];
+}
+const stores = new WeakMap<Env, EventStore>();
 
 function storeBatcher(env: Env): Batcher<NewEvent, Stored> {
-  let batcher = batchers.get(env);
-  if (!batcher) {
-    batcher = new Batcher((items) => storeEvents(env, items), {
-      maxItems: 40, // sendBatch takes 100 messages; the enqueued_at update binds one parameter per event
-      weight: (item) => item.row.body.length + item.row.headers.length,
-      maxWeight: 2 * 1024 * 1024, // characters of body and headers stored per D1 batch
-    });
-    batchers.set(env, batcher);
+  let store = stores.get(env);
+  if (!store) {
+    const created: EventStore = {
+      unmarked: [],
+      batcher: new Batcher((items) => storeEvents(env, created, items), {
+        maxItems: 40, // sendBatch takes 100 messages
+        weight: (item) => item.row.body.length + item.row.headers.length,
+        maxWeight: 2 * 1024 * 1024, // characters of body and headers stored per D1 batch
+        whenIdle: () => writeMarks(env, created),
+      }),
+    };
+    stores.set(env, (store = created));
   }
-  return batcher;
+  return store.batcher;
 }
 
 /**
  * Stores a batch of events in one atomic D1 batch of multi-row inserts; a row that meets a stored dedup
  * key (or an earlier row of the same batch) is not inserted and its id is not returned, and only those
  * duplicates cost a second read, of the id already stored under their key. Then the new events are
- * enqueued in one sendBatch.
+ * enqueued in one sendBatch; their enqueued_at marks are left to the leader's idle time (writeMarks).
  */
-async function storeEvents(env: Env, items: NewEvent[]): Promise<Stored[]> {
+async function storeEvents(env: Env, store: EventStore, items: NewEvent[]): Promise<Stored[]> {
   const db = database(env.DB);
   const rows = items.map(({ row }) => row);
   const inserts = chunk(rows, rowsPerInsert(db, rows[0]!)).map((part) =>
@@ -124,7 +137,9 @@ async function storeEvents(env: Env, items: NewEvent[]): Promise<Stored[]> {
     return { eventId, duplicate: true };
   });
   const toEnqueue = stored.filter((s, i) => !s.duplicate && items[i]!.enqueue).map((s) => s.eventId);
-  if (toEnqueue.length > 0) await enqueueEvents(env, db, toEnqueue);
+  if (toEnqueue.length > 0 && (await sendOrLeaveToSweep(env, toEnqueue))) store.unmarked.push(...toEnqueue);
+  // a leader kept busy by a long burst writes each statement's worth as soon as it has one
+  if (store.unmarked.length >= MARKS_PER_UPDATE) await writeMarks(env, store);
   return stored;
 }
 
@@ -164,21 +179,34 @@ export async function sendEvents(env: Env, eventIds: string[]): Promise<void> {
   await env.EVENTS_QUEUE.sendBatch(eventIds.map((eventId) => ({ body: { eventId }, contentType: "json" as const })));
 }
 
-/** Sends the events to the events queue and marks them enqueued; a failure is logged and left to the sweep. */
-export async function enqueueEvents(env: Env, db: Db, eventIds: string[]): Promise<boolean> {
+/** Sends the events to the events queue; a failure is logged and the events are left to the sweep. */
+async function sendOrLeaveToSweep(env: Env, eventIds: string[]): Promise<boolean> {
   try {
     await sendEvents(env, eventIds);
+    return true;
   } catch (e) {
     log.warn("ingest.enqueue_failed", { count: eventIds.length, error: errorText(e) });
     return false;
   }
-  try {
-    await db.update(events).set({ enqueuedAt: nowIso() }).where(inArray(events.id, eventIds));
-  } catch (e) {
-    // The messages are on the queue; at worst the sweep sends one once more and the consumer sees it processed.
-    log.warn("ingest.mark_enqueued_failed", { count: eventIds.length, error: errorText(e) });
+}
+
+const MARKS_PER_UPDATE = D1_MAX_BOUND_PARAMETERS - 1; // the ids and the timestamp
+
+const markEnqueued = (db: Db, eventIds: string[]) =>
+  db.update(events).set({ enqueuedAt: nowIso() }).where(inArray(events.id, eventIds));
+
+/** Writes the pending marks. A failure drops them: the sweep sends those events once more and the
+ * consumer, finding them processed, does nothing. */
+async function writeMarks(env: Env, store: EventStore): Promise<void> {
+  while (store.unmarked.length > 0) {
+    const marks = store.unmarked.splice(0, MARKS_PER_UPDATE);
+    try {
+      await markEnqueued(database(env.DB), marks);
+    } catch (e) {
+      log.warn("ingest.mark_enqueued_failed", { count: marks.length, error: errorText(e) });
+      return;
+    }
   }
-  return true;
 }
 
 function storableHeaders(headers: Headers, secret: string[]): Record<string, string> {

@@ -359,6 +359,8 @@ describe("concurrent deliveries share storage round trips", () => {
     expect(new Set(ids).size).toBe(30);
     const placeholders = ids.map(() => "?").join(",");
     expect(await count("events", `id IN (${placeholders})`, ...ids)).toBe(30);
+    // the enqueued_at marks are written by the leader once no batch is waiting
+    await eventually(async () => (await count("events", `id IN (${placeholders}) AND enqueued_at IS NOT NULL`, ...ids)) === 30);
     await eventually(async () => (await count("claim_responses", "id LIKE 'wide-cr-%'")) === 30);
   });
 });

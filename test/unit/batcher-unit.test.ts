@@ -49,4 +49,22 @@ describe("Batcher (group commit)", () => {
     expect(batches.flat().sort()).toEqual([1, 2, 3, 4]);
     await Promise.all(leaders);
   });
+
+  it("the leader runs whenIdle once no item is left, inside its own waitUntil", async () => {
+    const idle: number[][] = [];
+    const leaders: Promise<unknown>[] = [];
+    const batches: number[][] = [];
+    const batcher = new Batcher<number, number>(
+      async (items) => {
+        batches.push(items);
+        await new Promise((r) => setTimeout(r, 5));
+        return items;
+      },
+      { maxItems: 10, whenIdle: async () => void idle.push(batches.flat()) },
+    );
+    await Promise.all([1, 2, 3].map((i) => batcher.submit(i, (work) => leaders.push(work))));
+    await Promise.all(leaders);
+    expect(leaders).toHaveLength(1);
+    expect(idle).toEqual([[1, 2, 3]]);
+  });
 });
