@@ -109,8 +109,8 @@ export class Batcher<T, R> {
 /**
  * Resolves, in the caller's own request, once the slot has an outcome (or rejects after the timeout).
  * A follower's item runs in the batch after the one in flight, so it first sleeps one typical batch
- * time, then looks ten times per batch time (at least every millisecond): each look is a timer firing
- * in the isolate, and at 1 ms polls they profiled at several percent of the ingest path's CPU.
+ * time, then looks ten times per batch time, at most once a millisecond: each look is a timer firing in
+ * the isolate, and polls every millisecond profiled at several percent of the ingest path's CPU.
  */
 async function watch(slot: Slot<unknown, unknown>, batchMs: number): Promise<void> {
   const deadline = Date.now() + FOLLOWER_TIMEOUT_MS;
