@@ -63,6 +63,11 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** Decodes UTF-8 strictly and parses JSON; anything else is 400 MALFORMED_JSON. */
 export function parseJsonBody(body: Uint8Array): unknown {
+  return parseJsonBodyText(body).value;
+}
+
+/** parseJsonBody, also returning the decoded text (for callers that store the body as text). */
+export function parseJsonBodyText(body: Uint8Array): { text: string; value: unknown } {
   let text: string;
   try {
     text = strictUtf8.decode(body);
@@ -70,7 +75,7 @@ export function parseJsonBody(body: Uint8Array): unknown {
     throw new ApiError(400, "MALFORMED_JSON", "The request body is not valid UTF-8.");
   }
   try {
-    return JSON.parse(text);
+    return { text, value: JSON.parse(text) };
   } catch (e) {
     const detail = e instanceof SyntaxError ? ` (${e.message})` : "";
     throw new ApiError(400, "MALFORMED_JSON", `The request body is not valid JSON${detail}.`);
