@@ -43,9 +43,11 @@ export function zodDetails(error: z.ZodError, prefix = ""): ErrorDetail[] {
 
 export function payloadInvalid(error: z.ZodError, what = "payload", prefix = ""): ApiError {
   const details = zodDetails(error, prefix);
-  const first = details[0];
+  // A currency we cannot hold is its own answer (CONTRACT.md "Money rules"): 422 CURRENCY_NOT_SUPPORTED.
+  const currency = error.issues.findIndex((i) => i.code === "custom" && (i as { params?: { code?: string } }).params?.code === "CURRENCY_NOT_SUPPORTED");
+  const first = details[Math.max(0, currency)];
   const where = first?.path ? ` at ${first.path}` : "";
-  return new ApiError(422, "PAYLOAD_INVALID", `The ${what} is invalid${where}: ${first?.message ?? "invalid"}.`, details);
+  return new ApiError(422, currency >= 0 ? "CURRENCY_NOT_SUPPORTED" : "PAYLOAD_INVALID", `The ${what} is invalid${where}: ${first?.message ?? "invalid"}.`, details);
 }
 
 export const storageUnavailable = () =>

@@ -129,8 +129,24 @@ export async function readClaim(db: Db, claimId: string) {
             benefit: money(remit.benefitCents),
             payment: money(remit.paymentCents),
             patientResponsibility: money(remit.patientResponsibilityCents),
+            kind: remit.kind,
+            provisional: remit.provisional,
+            reversal: remit.reversal,
+            withdrawn: remit.withdrawn,
+            responsibilityBasis: remit.responsibilityBasis,
+            responsibilityInferred: remit.responsibilityInferred,
+            // the `total` list's own figure, when it differs from the lines' (a cross-check for analysts)
+            totalResponsibility: remit.totalResponsibilityCents !== null && remit.totalResponsibilityCents !== remit.patientResponsibilityCents ? money(remit.totalResponsibilityCents) : null,
           }
         : null,
+      // The lifecycle's ledger (CONTRACT.md "Money rules"): what the patient owes over every version and
+      // remit, whether that figure is still provisional, and what has been applied against it.
+      money: {
+        patientResponsibility: lifecycle[0]?.responsibilityCents == null ? null : money(lifecycle[0].responsibilityCents),
+        provisional: lifecycle[0]?.responsibilityProvisional ?? false,
+        applied: money(lifecycle[0]?.appliedCents ?? 0),
+        currentClaimId: lifecycle[0]?.currentClaimId ?? null,
+      },
       scrub: s
         ? {
             optimizerRunId: s.id,

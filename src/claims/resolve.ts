@@ -10,8 +10,11 @@ import {
   claimResponses,
   claims,
   claimStatusHistory,
+  creditAllocations,
   domainEvents,
+  patientPaymentDetails,
   patients,
+  paymentReconciliations,
   scrubResults,
 } from "../db/schema";
 
@@ -41,6 +44,8 @@ export interface ClaimKey {
  */
 export interface ClaimRef {
   keys: ClaimKey[];
+  /** Other claims of the same lifecycle (a `Claim.related` prior claim, a corrected claim's original). */
+  linked?: ClaimKey[];
   billId?: string | null;
   patient?: { system: string; externalId: string } | null;
 }
@@ -91,7 +96,9 @@ async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
         .limit(1);
       if (latest) return finish(db, latest.id, billLifecycle.id, patientId);
     }
-    return createPlaceholder(db, keys, billLifecycle?.id ?? null, ref.billId ?? null, patientId);
+    const created = await createPlaceholder(db, keys, billLifecycle?.id ?? null, ref.billId ?? null, patientId);
+    const linkedTo = await linkVersions(db, created.lifecycleId, dedupeKeys(ref.linked ?? []));
+    return linkedTo === created.lifecycleId ? created : finish(db, created.claimId, linkedTo, patientId);
   }
 
   const found = await db
@@ -123,7 +130,30 @@ async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
       .values(keys.map((k) => ({ ...k, claimId: survivor.id })))
       .onConflictDoNothing();
   }
+  lifecycleId = await linkVersions(db, lifecycleId, dedupeKeys(ref.linked ?? []).filter((k) => !keys.some((x) => x.system === k.system && x.value === k.value)));
   return finish(db, survivor.id, lifecycleId, patientId);
+}
+
+/**
+ * The versions a claim names (its prior claim, a corrected claim's original) belong to its lifecycle:
+ * one already known elsewhere brings its lifecycle along (merged, unless it is another bill's); one not
+ * known yet is created as a placeholder here, so its remits land in this lifecycle whenever they come.
+ */
+async function linkVersions(db: Db, lifecycleId: string, linked: ClaimKey[]): Promise<string> {
+  let current = lifecycleId;
+  for (const key of linked) {
+    const [known] = await db
+      .select({ lifecycleId: claims.lifecycleId })
+      .from(claimIdentifiers)
+      .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
+      .where(and(eq(claimIdentifiers.system, key.system), eq(claimIdentifiers.value, key.value)));
+    if (known) {
+      if (known.lifecycleId !== current) current = await mergeLifecycles(db, current, known.lifecycleId);
+      continue;
+    }
+    await createPlaceholder(db, [key], current, null, null);
+  }
+  return current;
 }
 
 async function finish(db: Db, claimId: string, lifecycleId: string, patientId: string | null): Promise<ResolvedClaim> {
@@ -192,9 +222,15 @@ async function mergeClaims(db: Db, keep: string, drop: string): Promise<void> {
     db.update(claimResponses).set({ claimId: keep }).where(eq(claimResponses.claimId, drop)),
     db.update(claimStatusHistory).set({ claimId: keep }).where(eq(claimStatusHistory.claimId, drop)),
     db.update(domainEvents).set({ claimId: keep }).where(eq(domainEvents.claimId, drop)),
+    db.update(patientPaymentDetails).set({ claimId: keep }).where(eq(patientPaymentDetails.claimId, drop)),
+    db.update(creditAllocations).set({ claimId: keep }).where(eq(creditAllocations.claimId, drop)),
+    db.update(paymentReconciliations).set({ claimId: keep }).where(eq(paymentReconciliations.claimId, drop)),
     db
       .update(claims)
       .set({
+        claimCreated: k.claimCreated ?? d.claimCreated,
+        replaces: k.replaces !== "[]" ? k.replaces : d.replaces,
+        frequencyCode: k.frequencyCode ?? d.frequencyCode,
         placeholder: k.placeholder && d.placeholder,
         patientId: k.patientId ?? d.patientId,
         payerId: k.payerId ?? d.payerId,
@@ -223,11 +259,16 @@ async function mergeLifecycles(db: Db, keep: string, drop: string): Promise<stri
   const d = rows.find((r) => r.id === drop);
   if (!k || !d) return keep;
   if (k.billId && d.billId && k.billId !== d.billId) return keep;
+  // Every payment and every allocation into `drop` moves too (credits follow their payments), and `drop`
+  // stays as a forwarding row: a payment on its way to the old lifecycle's object is sent on to `keep`.
+  // The caller's reconcile then rebuilds the survivor's ledger from all of it.
   await db.batch([
     db.update(claims).set({ lifecycleId: keep }).where(eq(claims.lifecycleId, drop)),
     db.update(claimResponses).set({ lifecycleId: keep }).where(eq(claimResponses.lifecycleId, drop)),
     db.update(domainEvents).set({ lifecycleId: keep }).where(eq(domainEvents.lifecycleId, drop)),
-    db.delete(claimLifecycles).where(eq(claimLifecycles.id, drop)),
+    db.update(patientPaymentDetails).set({ lifecycleId: keep }).where(eq(patientPaymentDetails.lifecycleId, drop)),
+    db.update(creditAllocations).set({ lifecycleId: keep }).where(eq(creditAllocations.lifecycleId, drop)),
+    db.update(claimLifecycles).set({ billId: null, mergedInto: keep }).where(eq(claimLifecycles.id, drop)),
     db
       .update(claimLifecycles)
       .set({ billId: k.billId ?? d.billId, patientId: k.patientId ?? d.patientId })

@@ -88,6 +88,25 @@ export const claimResponses = sqliteTable(
     benefitCents: integer("benefit_cents").notNull().default(0),
     paymentCents: integer("payment_cents").notNull().default(0),
     patientResponsibilityCents: integer("patient_responsibility_cents").notNull().default(0),
+    // What the lifecycle's ledger reads (src/domain/remit.ts remitFacts): the money rules need no resource.
+    /** remit | preauth | withdrawn | rejection */
+    kind: text("kind").notNull().default("remit"),
+    provisional: integer("provisional", { mode: "boolean" }).notNull().default(false),
+    reversal: integer("reversal", { mode: "boolean" }).notNull().default(false),
+    /** Once a version of this id was cancelled or entered-in-error, it stays withdrawn in any order. */
+    withdrawn: integer("withdrawn", { mode: "boolean" }).notNull().default(false),
+    payerKey: text("payer_key").notNull().default("unknown"),
+    identity: text("identity"),
+    cobRank: integer("cob_rank").notNull().default(1),
+    cobPayers: integer("cob_payers").notNull().default(1),
+    amounts: text("amounts").notNull().default(""),
+    versionAt: text("version_at").notNull().default(""),
+    paidByPatientCents: integer("paid_by_patient_cents").notNull().default(0),
+    /** lines | total | none: where the responsibility came from. */
+    responsibilityBasis: text("responsibility_basis").notNull().default("lines"),
+    responsibilityInferred: integer("responsibility_inferred", { mode: "boolean" }).notNull().default(false),
+    /** The `total` list's own figure, a cross-check recorded beside the lines' figure. */
+    totalResponsibilityCents: integer("total_responsibility_cents"),
     /** The ClaimResponse resource as received (JSON). */
     resource: text("resource").notNull(),
     receivedAt: text("received_at").notNull(),
@@ -120,6 +139,13 @@ export const claimLifecycles = sqliteTable("claim_lifecycles", {
   /** The claim-id identifier value (Elation bill id); null until a payload names it. */
   billId: text("bill_id").unique(),
   patientId: text("patient_id"),
+  /** Set when this lifecycle was folded into another: its claims, remits and money live there now. */
+  mergedInto: text("merged_into"),
+  /** The ledger's last figures (written by the ClaimLifecycle object; null until a remit says). */
+  responsibilityCents: integer("responsibility_cents"),
+  responsibilityProvisional: integer("responsibility_provisional", { mode: "boolean" }).notNull().default(false),
+  appliedCents: integer("applied_cents").notNull().default(0),
+  currentClaimId: text("current_claim_id"),
   createdAt: createdAt(),
 });
 
@@ -144,6 +170,12 @@ export const claims = sqliteTable(
     serviceDate: text("service_date"),
     /** Received-at of the payload whose lines and diagnoses are stored (newer replaces, older is ignored). */
     linesAt: text("lines_at"),
+    /** `Claim.created` as a UTC instant: orders versions of a lifecycle (null for a placeholder). */
+    claimCreated: text("claim_created"),
+    /** JSON array of `system|value` keys of the versions this one replaces (Claim.related prior, frequency 7/8). */
+    replaces: text("replaces").notNull().default("[]"),
+    /** X12 claim frequency code (CLM05-3): 1 original, 7 replacement, 8 void. */
+    frequencyCode: text("frequency_code"),
     createdAt: createdAt(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -270,6 +302,8 @@ export const patientPaymentDetails = sqliteTable(
     paymentMethod: text("payment_method"),
     source: text("source").notNull(),
     status: text("status", { enum: ["applied", "reversed"] }).notNull().default("applied"),
+    /** The first answer (JSON), returned again for a repeated trace id; applied/excess above follow the ledger. */
+    response: text("response"),
     createdAt: text("created_at").notNull(),
     reversedAt: text("reversed_at"),
   },
@@ -298,7 +332,8 @@ export const patientCredits = sqliteTable(
     sourcePaymentId: text("source_payment_id").notNull().unique(),
     amountCents: integer("amount_cents").notNull(),
     remainingCents: integer("remaining_cents").notNull(),
-    status: text("status", { enum: ["unallocated", "partially_allocated", "allocated", "void"] }).notNull(),
+    /** reapplied: the responsibility rose again and the lifecycle took its own credit back. */
+    status: text("status", { enum: ["unallocated", "partially_allocated", "allocated", "reapplied", "void"] }).notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
@@ -314,6 +349,8 @@ export const creditAllocations = sqliteTable(
     lifecycleId: text("claim_lifecycle_id").notNull(),
     amountCents: integer("amount_cents").notNull(),
     createdAt: text("created_at").notNull(),
+    /** Set when the payment behind the credit was reversed: the allocation is undone. */
+    reversedAt: text("reversed_at"),
   },
   (t) => [index("credit_allocations_credit").on(t.creditId), index("credit_allocations_lifecycle").on(t.lifecycleId)],
 );

@@ -1,13 +1,27 @@
 // Money is integer cents inside the gateway. These are the only conversions, done on decimal strings so
 // no binary floating point ever touches an amount.
 
+/** The money range the gateway accepts anywhere (CONTRACT.md "Money rules"): ±100,000,000.00 USD. */
+export const MAX_MONEY = 100_000_000;
+
 const DECIMAL = /^(-)?(\d+)(?:\.(\d+))?$/;
 
 /** Exact decimal (≤ 2 places) → cents; null when the value has more than 2 decimals or is not finite. */
 export function exactCents(value: number | string): number | null {
   const parsed = parseDecimal(value);
   if (!parsed || parsed.frac.length > 2) return null;
-  return centsOf(parsed.negative, parsed.int, parsed.frac.padEnd(2, "0"));
+  return exceedsSafeCents(parsed.int) ? null : centsOf(parsed.negative, parsed.int, parsed.frac.padEnd(2, "0"));
+}
+
+/** Whether a decimal's integer part is too large to hold as cents (callers bound amounts long before). */
+const exceedsSafeCents = (int: string) => int.replace(/^0+/, "").length > 13;
+
+/** True when a decimal amount's magnitude is above `max` units (checked on the digits, never a float). */
+export function exceedsAmount(value: number | string, max: number): boolean {
+  const parsed = parseDecimal(value);
+  if (!parsed) return false;
+  if (exceedsSafeCents(parsed.int)) return true;
+  return centsOf(false, parsed.int, parsed.frac.padEnd(2, "0").slice(0, 2)) > max * 100 || (centsOf(false, parsed.int, "00") === max * 100 && /[1-9]/.test(parsed.frac));
 }
 
 /**

@@ -1,92 +1,158 @@
-import type { ClaimResponseResource } from "../partners/cair-claim-response/schema";
-import { codesOf, type CodeableConcept } from "../partners/fhir";
 import { roundToCents } from "./money";
+import { anyBenefit, carriesCostSharing, remitResponsibility, type RemitMoney, type RemitResponsibility } from "./responsibility";
 
-type Adjudication = { category: CodeableConcept; amount?: { value: number } | undefined };
+// What a ClaimResponse is for the money (CONTRACT.md "Which ClaimResponses count"). Pure: the projection
+// stores these facts beside the resource, and the lifecycle's ledger reads only the facts.
 
-export const X12_GROUP_CODES = "https://x12.org/codes/claim-adjustment-group-codes";
-export const HL7_ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication";
+export interface Reference {
+  reference?: string | undefined;
+  display?: string | undefined;
+  identifier?: { system?: string | undefined; value?: string | undefined } | undefined;
+}
+
+/** The parts of a ClaimResponse the classification reads. */
+export interface RemitResource extends RemitMoney {
+  id: string;
+  use?: string | undefined;
+  status: string;
+  outcome: string;
+  created: string;
+  meta?: { lastUpdated?: string | undefined } | undefined;
+  identifier?: { system?: string | undefined; value?: string | undefined }[] | undefined;
+  insurer?: Reference | undefined;
+  insurance?: { sequence?: number | undefined; focal?: boolean | undefined }[] | undefined;
+  payment?: { amount?: { value?: number | undefined } | undefined } | undefined;
+}
 
 /**
- * Adjudication categories that are patient responsibility when no X12 group code says so.
- * `copay` and `deductible` are HL7 adjudication codes (terminology.hl7.org/CodeSystem/adjudication);
- * `coinsurance` comes from the CARIN Blue Button adjudication codes and is accepted from any system.
+ * - `remit`: an adjudication of the claim (`use` claim; absent means claim).
+ * - `preauth`: a preauthorization or predetermination: stored and emitted as CLAIMS_PREAUTH, no balance.
+ * - `withdrawn`: `status` cancelled or entered-in-error withdraws the ClaimResponse with that id.
+ * - `rejection`: `outcome` error: CLAIMS_REMIT_DENIED, no responsibility, never replaces a remit.
  */
-const PATIENT_CATEGORIES = new Set(["copay", "deductible", "coinsurance"]);
-
-/**
- * Patient responsibility of a ClaimResponse, in cents.
- *
- * The rule:
- * 1. Per adjudication list, an entry counts when its category is the X12 claim-adjustment group `PR`
- *    (Patient Responsibility; X12 835 CAS01 group codes: CO contractual, OA other, PI payer initiated,
- *    PR patient) — e.g. PR-1 deductible, PR-2 coinsurance, PR-3 copay (CARC reason codes 1/2/3).
- * 2. When a list has PR group entries, only those count: payers often send the same money twice, once as
- *    PR-n and once as a copay/deductible category, and counting both would double it. Only a list without
- *    any PR entry falls back to the copay / deductible / coinsurance categories.
- * 3. `submitted`, `eligible`, `benefit` and every other category (CO, OA, PI …) never count.
- * 4. Levels are never added together: the item level (item[].adjudication, falling back to that item's
- *    detail[] adjudications only when the item itself carries none) and addItem[] are summed when any of
- *    them yields patient responsibility; otherwise the header-level `adjudication`; otherwise header
- *    `total` entries with a patient category. Each item counts once.
- * Sources: HL7 FHIR R4B ClaimResponse (item.adjudication, adjudication, total), X12 claim adjustment
- * group codes, CMS CARC list, CARIN BB adjudication value set.
- */
-export function patientResponsibilityCents(cr: ClaimResponseResource): number {
-  const itemLists: Adjudication[][] = [];
-  for (const item of cr.item ?? []) {
-    const own = patientShare(item.adjudication);
-    if (own !== null) itemLists.push(item.adjudication);
-    else for (const d of item.detail ?? []) if (d.adjudication) itemLists.push(d.adjudication);
-  }
-  for (const add of cr.addItem ?? []) itemLists.push(add.adjudication);
-
-  const itemShares = itemLists.map(patientShare).filter((s): s is number => s !== null);
-  if (itemShares.length > 0) return sum(itemShares);
-
-  const header = patientShare(cr.adjudication ?? []);
-  if (header !== null) return header;
-
-  const totals = (cr.total ?? []).filter((t) => isPatientCategory(t.category));
-  return sum(totals.map((t) => roundToCents(t.amount.value)));
-}
-
-/** Patient share of one adjudication list in cents, or null when nothing in it is patient responsibility. */
-function patientShare(list: readonly Adjudication[]): number | null {
-  const pr = list.filter((a) => isPrGroup(a.category));
-  const chosen = pr.length > 0 ? pr : list.filter((a) => isPatientCategory(a.category));
-  if (chosen.length === 0) return null;
-  return sum(chosen.map((a) => (a.amount ? roundToCents(a.amount.value) : 0)));
-}
-
-const isPrGroup = (c: CodeableConcept) => codesOf(c).some((x) => x.system === X12_GROUP_CODES && x.code === "PR");
-const isPatientCategory = (c: CodeableConcept) =>
-  codesOf(c).some((x) => x.code !== undefined && PATIENT_CATEGORIES.has(x.code) && x.system !== X12_GROUP_CODES);
-
-/** Sum of one HL7 adjudication category over the items (e.g. submitted, benefit), in cents. */
-export function itemCategoryCents(cr: ClaimResponseResource, code: string): number {
-  let total = 0;
-  for (const item of cr.item ?? []) {
-    for (const a of item.adjudication) {
-      if (a.amount && codesOf(a.category).some((x) => x.system === HL7_ADJUDICATION && x.code === code)) {
-        total += roundToCents(a.amount.value);
-      }
-    }
-  }
-  return total;
-}
-
+export type RemitKind = "remit" | "preauth" | "withdrawn" | "rejection";
 export type RemitDecision = "approved" | "denied";
 
-/**
- * Approved or denied: `outcome: error` is denied; so is a disposition that says denied / denial /
- * rejected / not covered. Everything else that finished adjudication (complete, partial, queued) is
- * approved — a partial payment is still an approved remit whose patient share comes from the PR lines.
- */
-export function remitDecision(cr: Pick<ClaimResponseResource, "outcome" | "disposition">): RemitDecision {
-  if (cr.outcome === "error") return "denied";
-  if (cr.disposition && /\b(den(y|ied|ial)|reject(ed)?|not covered)\b/i.test(cr.disposition)) return "denied";
-  return "approved";
+export interface RemitFacts {
+  kind: RemitKind;
+  decision: RemitDecision;
+  /** draft, outcome queued or partial: payments apply up to it, a drop it causes never makes a credit. */
+  provisional: boolean;
+  /** Every amount negated (X12 835 CLP02 = 22 style): cancels the remit whose amounts it negates. */
+  reversal: boolean;
+  responsibility: RemitResponsibility;
+  paymentCents: number;
+  /** Who adjudicated: insurer reference, else identifier, else display. */
+  payerKey: string;
+  /** The remit's business identifier (system|value, the Cair claim-id excluded: that names the bill). */
+  identity: string | null;
+  /** COB position of this payer: the focal `insurance.sequence` (1 primary, 2 secondary …). */
+  cobRank: number;
+  /** The highest COB position the remit names: a later payer still to adjudicate when above cobRank. */
+  cobPayers: number;
+  /** Sorted money amounts in cents: a reversal matches the original whose amounts it negates. */
+  amounts: string;
+  /** Ordering of versions of the same remit: meta.lastUpdated, then created (instants). */
+  versionAt: string;
 }
 
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+export function remitFacts(cr: RemitResource, billIdSystem: string): RemitFacts {
+  const amounts = moneyAmounts(cr);
+  const nonZero = amounts.filter((a) => a !== 0);
+  const reversal = nonZero.length > 0 && nonZero.every((a) => a < 0);
+  // A reversal takes back what its original said: the original's figure, negated.
+  const read = remitResponsibility(cr, reversal ? -1 : 1);
+  const responsibility = reversal
+    ? { ...read, cents: 0 - read.cents, totalCents: read.totalCents === null ? null : 0 - read.totalCents, paidByPatientCents: 0 - read.paidByPatientCents }
+    : read;
+  const paymentCents = cr.payment?.amount?.value !== undefined ? roundToCents(cr.payment.amount.value) : 0;
+  const kind: RemitKind =
+    cr.use === "preauthorization" || cr.use === "predetermination"
+      ? "preauth"
+      : cr.status === "cancelled" || cr.status === "entered-in-error"
+        ? "withdrawn"
+        : cr.outcome === "error"
+          ? "rejection"
+          : "remit";
+  const focal = cr.insurance?.find((i) => i.focal) ?? cr.insurance?.[0];
+  const cobRank = focal?.sequence ?? 1;
+  return {
+    kind,
+    decision: decide(cr, kind, paymentCents, responsibility.cents),
+    provisional: cr.status === "draft" || cr.outcome === "queued" || cr.outcome === "partial",
+    reversal,
+    responsibility,
+    paymentCents,
+    payerKey: payerKey(cr.insurer),
+    identity: identity(cr, billIdSystem),
+    cobRank,
+    cobPayers: Math.max(cobRank, ...(cr.insurance ?? []).map((i) => i.sequence ?? 1)),
+    amounts: amounts.sort((a, b) => a - b).join(","),
+    versionAt: [cr.meta?.lastUpdated ?? "", cr.created].map(instantKey).join("|"),
+  };
+}
+
+/**
+ * Denied only when adjudication finished (complete or partial), no line has benefit > 0, nothing was
+ * paid and nothing is the patient's: a $0 remit whose allowed amount went to the deductible is approved
+ * and owed. The disposition text is never evidence ("Line 2 denied (CO-50); line 1 paid" is approved).
+ */
+function decide(cr: RemitResource, kind: RemitKind, paymentCents: number, responsibilityCents: number): RemitDecision {
+  if (kind === "rejection") return "denied";
+  if (cr.outcome !== "complete" && cr.outcome !== "partial") return "approved";
+  const nothing = !anyBenefit(cr) && paymentCents === 0 && responsibilityCents <= 0 && !carriesCostSharing(cr);
+  return nothing ? "denied" : "approved";
+}
+
+export function payerKey(insurer: Reference | undefined): string {
+  if (insurer?.reference) return `ref:${insurer.reference}`;
+  if (insurer?.identifier?.value) return `id:${insurer.identifier.system ?? ""}|${insurer.identifier.value}`;
+  if (insurer?.display) return `name:${insurer.display.trim().toLowerCase()}`;
+  return "unknown";
+}
+
+function identity(cr: RemitResource, billIdSystem: string): string | null {
+  const ids = (cr.identifier ?? [])
+    .filter((i) => i.value && i.system !== billIdSystem)
+    .map((i) => `${i.system ?? ""}|${i.value}`)
+    .sort();
+  return ids.length ? ids.join(" ") : null;
+}
+
+/** Every money amount of the resource (adjudications at every level, totals, payment), in cents. */
+function moneyAmounts(cr: RemitResource): number[] {
+  const out: number[] = [];
+  const list = (l: readonly { amount?: { value?: number | undefined } | undefined }[] | undefined) => {
+    for (const a of l ?? []) if (a.amount?.value !== undefined) out.push(roundToCents(a.amount.value));
+  };
+  const details = (ds: { adjudication?: any; subDetail?: { adjudication?: any }[] }[] | undefined) => {
+    for (const d of ds ?? []) {
+      list(d.adjudication);
+      for (const s of d.subDetail ?? []) list(s.adjudication);
+    }
+  };
+  list(cr.adjudication);
+  for (const i of cr.item ?? []) {
+    list(i.adjudication);
+    details(i.detail);
+  }
+  for (const a of cr.addItem ?? []) {
+    list(a.adjudication);
+    details(a.detail);
+  }
+  list(cr.total);
+  if (cr.payment?.amount?.value !== undefined) out.push(roundToCents(cr.payment.amount.value));
+  return out;
+}
+
+/**
+ * A FHIR date or dateTime as a sortable UTC key, so instants compare as instants:
+ * `2024-11-01T23:00:00-05:00` (04:00Z on the 2nd) sorts after `2024-11-02T01:00:00Z`. A bare date is
+ * the start of that day in UTC. Unparseable input sorts first.
+ */
+export function instantKey(value: string): string {
+  if (!value) return "";
+  if (/^\d{4}(-\d{2}){0,2}$/.test(value)) return `${value.padEnd(10, "-01").slice(0, 10)}T00:00:00.000Z`;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? "" : new Date(t).toISOString();
+}

@@ -8,9 +8,9 @@ export function fhirClaimLines(claim: FhirClaim): { lines: LineInput[]; diagnose
   const lines = (claim.item ?? []).map((item) => {
     const code = codesOf(item.productOrService)[0];
     const units = Math.max(1, Math.round(item.quantity?.value ?? 1));
-    const charge = item.net
+    const charge = item.net?.value !== undefined
       ? roundToCents(item.net.value)
-      : item.unitPrice
+      : item.unitPrice?.value !== undefined
         ? roundToCents(item.unitPrice.value) * units
         : 0;
     return {

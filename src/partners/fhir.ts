@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_MONEY } from "../domain/money";
 
 // The FHIR R4B datatypes our partner payloads use. Objects are loose: FHIR resources carry many elements
 // we do not read, and those must pass through untouched.
@@ -28,10 +29,27 @@ export const identifier = z.looseObject({
   value: z.string().optional(),
 });
 
-export const money = z.looseObject({
-  value: z.number(),
-  currency: z.string().length(3).optional(),
-});
+export { MAX_MONEY };
+export const CURRENCY_NOT_SUPPORTED = "CURRENCY_NOT_SUPPORTED";
+
+/** A currency other than USD: the issue carries the machine code the error answer uses. */
+export function refuseCurrency(ctx: z.RefinementCtx, currency: string, path: PropertyKey[]) {
+  ctx.addIssue({ code: "custom", path, message: `currency ${currency} is not supported; only USD`, params: { code: CURRENCY_NOT_SUPPORTED } });
+}
+
+/**
+ * FHIR Money: `value` may be absent where FHIR allows it (a currency-only element); a value must lie
+ * within ±100,000,000.00 and the currency, when given, must be USD, so an accepted remit is always
+ * processable.
+ */
+export const money = z
+  .looseObject({
+    value: z.number().min(-MAX_MONEY, "must not be below -100,000,000.00").max(MAX_MONEY, "must not exceed 100,000,000.00").optional(),
+    currency: z.string().length(3).optional(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.currency !== undefined && m.currency.toUpperCase() !== "USD") refuseCurrency(ctx, m.currency, ["currency"]);
+  });
 
 /** FHIR date (YYYY, YYYY-MM, YYYY-MM-DD) or dateTime. */
 export const fhirDate = z

@@ -41,3 +41,17 @@ export interface PartnerAdapter<P = unknown> {
 }
 
 export const defineAdapter = <P>(adapter: PartnerAdapter<P>): PartnerAdapter<P> => adapter;
+
+/**
+ * A projection that can never succeed as the payload stands (e.g. a Stripe payment intent whose id is
+ * already another payment's): the consumer marks the event `failed` with this reason, visibly, instead
+ * of retrying it in silence. An operator can reprocess it after a fix.
+ */
+export class ProjectionRefused extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

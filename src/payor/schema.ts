@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CPT_HCPCS, ICD10_CM } from "../domain/codes";
-import { exactCents } from "../domain/money";
+import { exactCents, exceedsAmount } from "../domain/money";
 
 const date = z.iso.date({ error: "must be a date YYYY-MM-DD" });
 const text = (max: number) => z.string().trim().max(max);
@@ -17,6 +17,10 @@ export const claimSubmission = z.strictObject({
   amount: z
     .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/, "must be a decimal amount")], { error: "must be a number or a decimal string" })
     .transform((v, ctx) => {
+      if (exceedsAmount(v, 10_000_000)) {
+        ctx.addIssue({ code: "custom", message: "must not exceed 10,000,000.00" });
+        return z.NEVER;
+      }
       const cents = exactCents(v);
       if (cents === null) {
         ctx.addIssue({ code: "custom", message: "must have at most 2 decimal places" });

@@ -7,6 +7,7 @@ import { errorText, log } from "../log";
 import { recordDomainEvents } from "../claims/write";
 import { fanOutSafely } from "../delivery/fan-out";
 import { adapterFor } from "../partners/registry";
+import { ProjectionRefused } from "../partners/types";
 
 export const EVENTS_QUEUE = "claimgate-events";
 export const EVENTS_DLQ = "claimgate-events-dlq";
@@ -32,6 +33,12 @@ export async function consumeEvents(batch: MessageBatch<EventMessage>, env: Env)
       await processEvent(env, db, eventId);
       message.ack();
     } catch (e) {
+      if (e instanceof ProjectionRefused) {
+        log.warn("events.projection_refused", { eventId, code: e.code });
+        await db.update(events).set({ status: "failed", lastError: `${e.code}: ${e.message}` }).where(eq(events.id, eventId));
+        message.ack();
+        continue;
+      }
       const error = errorText(e);
       log.warn("events.projection_failed", { eventId, attempt: message.attempts, error });
       await db.update(events).set({ lastError: error }).where(eq(events.id, eventId)).catch(() => {});

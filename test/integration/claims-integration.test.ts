@@ -195,6 +195,7 @@ async function normalized(billId: string) {
     ...rest,
     lifecycle: {
       ...lc,
+      money: { ...lc.money, currentClaimId: undefined },
       claims: claims.length,
       identifiers: identifiers.map((i: any) => i.system).sort(),
       claimResponse: { ...claimResponse, id: undefined },

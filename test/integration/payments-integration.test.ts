@@ -115,7 +115,8 @@ describe("the Cair patient-payment contract", () => {
   });
 
   it("serves the FHIR PaymentReconciliation, the patient linked as issuer", async () => {
-    const claimId = (await payment({ billId: "BILL-1", paymentAmount: 1, paymentTraceId: "pi_1" })).body.data.claimId;
+    // the same trace id, bill and amount: the first answer again
+    const claimId = (await payment({ billId: "BILL-1", paymentAmount: 100, paymentTraceId: "pi_1" })).body.data.claimId;
     const res = await admin("GET", `/api/claims/${claimId}/payment-reconciliation`);
     expect(res.status).toBe(200);
     expect(res.body.resourceType).toBe("Bundle");
@@ -128,6 +129,24 @@ describe("the Cair patient-payment contract", () => {
       extension: [{ url: "https://fhir.cairhealth.com/StructureDefinition/patient-payment-issuer", valueReference: { reference: "Patient/pt-BILL-1" } }],
       detail: [{ type: { coding: [{ code: "payment" }] }, request: { reference: "Claim/fhir-BILL-1" }, amount: { value: 100 } }],
     });
+    expect(first.id).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
+    // the second payment went over: its excess is a detail of its own, and the details add up to the payment
+    const second = res.body.entry[1].resource;
+    expect(second.paymentAmount.value).toBe(70.75);
+    expect(second.detail.map((d: any) => [d.type.coding[0].code, d.amount.value])).toEqual([["payment", 50.75], ["advance", 20]]);
+  });
+
+  it("a trace id names one payment: another bill or another amount is 409 TRACE_ID_CONFLICT, nothing stored", async () => {
+    await claimOwing("BILL-TRACE-2", 40);
+    const before = await count("patient_payment_details");
+    const otherBill = await payment({ billId: "BILL-TRACE-2", paymentAmount: 100, paymentTraceId: "pi_1" });
+    expect(otherBill.status).toBe(409);
+    expect(otherBill.body.error.code).toBe("TRACE_ID_CONFLICT");
+    const otherAmount = await payment({ billId: "BILL-1", paymentAmount: 99.99, paymentTraceId: "pi_1" });
+    expect(otherAmount.status).toBe(409);
+    expect(otherAmount.body.error.code).toBe("TRACE_ID_CONFLICT");
+    expect(await count("patient_payment_details")).toBe(before);
+    expect(await paidCents("BILL-TRACE-2")).toEqual([{ paid: 0 }]);
   });
 });
 
@@ -143,8 +162,16 @@ describe("concurrency: one Durable Object per lifecycle", () => {
     const [credits] = await rows<any>("SELECT sum(amount_cents) AS c FROM patient_credits WHERE source_payment_id IN (SELECT id FROM patient_payment_details WHERE bill_id = 'BILL-RACE')");
     expect(credits.c).toBe(totalCents - 123456);
     expect(await paidCents("BILL-RACE")).toEqual([{ paid: 123456 }]);
-    const answered = results.reduce((n, r) => n + Math.round(r.body.data.amountSetOnClaim * 100), 0);
-    expect(answered).toBe(123456);
+    // Which payments' money is applied is a function of the set, never of arrival: payment date, then
+    // trace id order fills the responsibility; every answer told no more than the payment itself.
+    const shares = await rows<any>("SELECT trace_key, amount_cents, applied_cents FROM patient_payment_details WHERE bill_id = 'BILL-RACE' ORDER BY trace_key");
+    let room = 123456;
+    for (const s of shares) {
+      const take = Math.min(room, s.amount_cents);
+      expect(s.applied_cents, s.trace_key).toBe(take);
+      room -= take;
+    }
+    expect(results.every((r, i) => r.body.data.amountSetOnClaim <= amounts[i]!)).toBe(true);
   });
 
   it("concurrent duplicates of one trace id apply once and all get the same answer", async () => {
@@ -221,7 +248,8 @@ describe("bad input on the patient-payment route", () => {
     await refused({ billId: "BILL-BAD", paymentAmount: -5 }, 422, "PAYLOAD_INVALID", "paymentAmount");
     await refused({ billId: "BILL-BAD", paymentAmount: "10" }, 422, "PAYLOAD_INVALID", "paymentAmount");
     await refused({ billId: "BILL-BAD", paymentAmount: 10.001 }, 422, "PAYLOAD_INVALID", "paymentAmount");
-    await refused({ billId: "BILL-BAD", paymentAmount: 1_000_000.01 }, 422, "PAYLOAD_INVALID", "paymentAmount");
+    await refused({ billId: "BILL-BAD", paymentAmount: 100_000_000.01 }, 422, "PAYLOAD_INVALID", "paymentAmount");
+    await refused({ billId: "BILL-BAD", paymentAmount: 1e300 }, 422, "PAYLOAD_INVALID", "paymentAmount");
   });
   it("missing billId, bad date", async () => {
     await refused({ paymentAmount: 5 }, 422, "PAYLOAD_INVALID", "billId");

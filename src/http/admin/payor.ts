@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { database } from "../../db/client";
 import { fanOutSafely } from "../../delivery/fan-out";
-import { exactCents } from "../../domain/money";
+import { exceedsAmount, exactCents, MAX_MONEY } from "../../domain/money";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
 import { PayorError } from "../../payor/errors";
@@ -13,7 +13,11 @@ import { centsToAmount } from "../../domain/money";
 import type { CoveragePlan } from "../../domain/adjudication";
 import { readJson } from "../json-body";
 
-const dollars = z.number().min(0).refine((v) => exactCents(v) !== null, "must have at most 2 decimal places");
+const dollars = z
+  .number()
+  .min(0)
+  .refine((v) => !exceedsAmount(v, MAX_MONEY), "must not exceed 100,000,000.00")
+  .refine((v) => exceedsAmount(v, MAX_MONEY) || exactCents(v) !== null, "must have at most 2 decimal places");
 const code = z.string().trim().toUpperCase();
 
 /** Plans in API units (percent and dollars); stored as basis points and cents. */

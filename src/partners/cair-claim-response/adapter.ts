@@ -3,19 +3,24 @@ import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { applyStatus } from "../../claims/write";
 import { claimResponses } from "../../db/schema";
 import { toInstant } from "../../domain/claim-status";
-import { roundToCents } from "../../domain/money";
-import { itemCategoryCents, patientResponsibilityCents, remitDecision } from "../../domain/remit";
+import { remitFacts } from "../../domain/remit";
+import { itemCategoryCents } from "../../domain/responsibility";
+import { reconcileLifecycle } from "../../payments/service";
 import { referenceId } from "../fhir";
 import { defineAdapter } from "../types";
 import { bundleResources, claimResponseBundle } from "./schema";
 
-export const REMIT_EVENT = { approved: "CLAIMS_REMIT_APPROVED", denied: "CLAIMS_REMIT_DENIED" } as const;
+export const REMIT_EVENT = { approved: "CLAIMS_REMIT_APPROVED", denied: "CLAIMS_REMIT_DENIED", preauth: "CLAIMS_PREAUTH" } as const;
 
-/** cair.claim_response: a FHIR R4B collection Bundle with a ClaimResponse (remit) and its Patient. */
+/**
+ * cair.claim_response: a FHIR R4B collection Bundle with a ClaimResponse (remit) and its Patient. The
+ * projection stores the remit with the facts the money rules read (src/domain/remit.ts), then has the
+ * lifecycle's object recompute its ledger.
+ */
 export const cairClaimResponse = defineAdapter({
   kind: "cair.claim_response",
   schema: claimResponseBundle,
-  async project({ db, event, raw }, bundle) {
+  async project({ env, db, event, raw }, bundle) {
     const { claimResponse: cr } = bundleResources(bundle);
     const claimRef = referenceId(cr.request?.reference, "Claim");
     const billId =
@@ -29,13 +34,14 @@ export const cairClaimResponse = defineAdapter({
       patient: patientRef ? { system: "fhir-patient", externalId: patientRef } : null,
     });
 
-    const decision = remitDecision(cr);
+    const facts = remitFacts(cr, CLAIM_ID_SYSTEM);
+    const resource = JSON.stringify(cr);
     const { id: _id, ...update } = {
       id: cr.id,
       eventId: event.id,
       claimId,
       lifecycleId,
-      decision,
+      decision: facts.decision,
       claimReference: cr.request?.reference ?? null,
       status: cr.status,
       outcome: cr.outcome,
@@ -44,30 +50,52 @@ export const cairClaimResponse = defineAdapter({
       createdDate: cr.created,
       submittedCents: itemCategoryCents(cr, "submitted"),
       benefitCents: itemCategoryCents(cr, "benefit"),
-      paymentCents: cr.payment ? roundToCents(cr.payment.amount.value) : 0,
-      patientResponsibilityCents: patientResponsibilityCents(cr),
-      resource: JSON.stringify(cr),
+      paymentCents: facts.paymentCents,
+      patientResponsibilityCents: facts.responsibility.cents,
+      kind: facts.kind,
+      provisional: facts.provisional,
+      reversal: facts.reversal,
+      withdrawn: facts.kind === "withdrawn",
+      payerKey: facts.payerKey,
+      identity: facts.identity,
+      cobRank: facts.cobRank,
+      cobPayers: facts.cobPayers,
+      amounts: facts.amounts,
+      versionAt: facts.versionAt,
+      paidByPatientCents: facts.responsibility.paidByPatientCents,
+      responsibilityBasis: facts.responsibility.basis,
+      responsibilityInferred: facts.responsibility.inferred,
+      totalResponsibilityCents: facts.responsibility.totalCents,
+      resource,
       receivedAt: event.receivedAt,
     };
-    // A later version of the same ClaimResponse replaces the earlier one; an older event never
-    // overwrites a newer one, so replays and out-of-order redeliveries end in the same row.
-    await db
-      .insert(claimResponses)
-      .values({ id: cr.id, ...update })
-      .onConflictDoUpdate({
-        target: claimResponses.id,
-        set: update,
-        setWhere: sql`(${claimResponses.receivedAt}, ${claimResponses.eventId}) <= (${event.receivedAt}, ${event.id})`,
-      });
+    // Versions of one ClaimResponse id: the newer by meta.lastUpdated, then created, wins; on a tie the
+    // withdrawn one, then the greater resource text, so any arrival order keeps the same row. A withdrawal
+    // (cancelled / entered-in-error) sticks to the id whatever arrives after it.
+    await db.batch([
+      db
+        .insert(claimResponses)
+        .values({ id: cr.id, ...update })
+        .onConflictDoUpdate({
+          target: claimResponses.id,
+          set: update,
+          setWhere: sql`(${facts.versionAt}, ${update.withdrawn ? 1 : 0}, ${resource}) > (${claimResponses.versionAt}, ${claimResponses.withdrawn}, ${claimResponses.resource})`,
+        }),
+      ...(update.withdrawn ? [db.update(claimResponses).set({ withdrawn: true }).where(sql`${claimResponses.id} = ${cr.id}`)] : []),
+    ]);
 
-    await applyStatus(db, {
-      claimId,
-      eventId: event.id,
-      to: decision === "approved" ? "approved" : "rejected",
-      at: toInstant(cr.created),
-      source: "cair.claim_response",
-      message: cr.disposition ?? null,
-    });
-    return { produced: [{ type: REMIT_EVENT[decision], claimId, lifecycleId, payload: raw }] };
+    if (facts.kind === "remit" || facts.kind === "rejection") {
+      await applyStatus(db, {
+        claimId,
+        eventId: event.id,
+        to: facts.decision === "approved" ? "approved" : "rejected",
+        at: toInstant(cr.created),
+        source: "cair.claim_response",
+        message: cr.disposition ?? null,
+      });
+    }
+    await reconcileLifecycle(env, lifecycleId);
+    const type = facts.kind === "preauth" ? REMIT_EVENT.preauth : facts.kind === "withdrawn" ? null : REMIT_EVENT[facts.decision];
+    return { produced: type ? [{ type, claimId, lifecycleId, payload: raw }] : [] };
   },
 });

@@ -8,14 +8,28 @@ const adjudication = z.looseObject({
   value: z.number().optional(),
 });
 
+const subDetail = z.looseObject({
+  subDetailSequence: z.number().int().positive().optional(),
+  adjudication: z.array(adjudication).optional(),
+});
+
 const itemDetail = z.looseObject({
   detailSequence: z.number().int().positive().optional(),
   adjudication: z.array(adjudication).optional(),
+  subDetail: z.array(subDetail).optional(),
 });
 
 const item = z.looseObject({
   itemSequence: z.number().int().positive(),
   adjudication: z.array(adjudication),
+  detail: z.array(itemDetail).optional(),
+});
+
+/** R4/R4B addItem: which items (and details) it replaces, its own adjudication, its details. */
+const addItem = z.looseObject({
+  itemSequence: z.array(z.number().int().positive()).optional(),
+  detailSequence: z.array(z.number().int().positive()).optional(),
+  adjudication: z.array(adjudication).optional(),
   detail: z.array(itemDetail).optional(),
 });
 
@@ -33,9 +47,11 @@ export const claimResponseResource = z.looseObject({
   outcome: z.enum(["queued", "complete", "error", "partial"]),
   disposition: z.string().optional(),
   item: z.array(item).optional(),
-  addItem: z.array(z.looseObject({ adjudication: z.array(adjudication) })).optional(),
+  addItem: z.array(addItem).optional(),
+  insurance: z.array(z.looseObject({ sequence: z.number().int().positive().optional(), focal: z.boolean().optional() })).optional(),
+  meta: z.looseObject({ lastUpdated: z.string().optional() }).optional(),
   adjudication: z.array(adjudication).optional(),
-  total: z.array(z.looseObject({ category: codeableConcept, amount: money })).optional(),
+  total: z.array(z.looseObject({ category: codeableConcept, amount: money.optional() })).optional(),
   payment: z
     .looseObject({
       type: codeableConcept.optional(),

@@ -1,6 +1,9 @@
 import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { replaceLines } from "../../claims/write";
-import { scrubResults } from "../../db/schema";
+import { claims, scrubResults } from "../../db/schema";
+import { eq } from "drizzle-orm";
+import { reconcileLifecycle } from "../../payments/service";
+import { claimVersion } from "../fhir-claim";
 import { toInstant } from "../../domain/claim-status";
 import { fhirClaimLines } from "../claim-lines";
 import { referenceId } from "../fhir";
@@ -11,9 +14,10 @@ import { scrubberPayload } from "./schema";
 export const cairClaimScrubber = defineAdapter({
   kind: "cair.claim_scrubber",
   schema: scrubberPayload,
-  async project({ db, event, raw }, payload) {
+  async project({ env, db, event, raw }, payload) {
     const out = payload.output;
     const claim = out.ai_generated_x12_837;
+    const version = claimVersion(claim);
     const billId = claim.identifier?.find((i) => i.system === CLAIM_ID_SYSTEM && i.value)?.value ?? null;
     const patientRef = referenceId(claim.patient.reference, "Patient");
     const { claimId, lifecycleId } = await resolveClaim(db, {
@@ -21,14 +25,20 @@ export const cairClaimScrubber = defineAdapter({
         { system: ID_SYSTEM.fhirClaim, value: out.claim_id },
         { system: ID_SYSTEM.fhirClaim, value: claim.id },
       ],
+      linked: version.replaces.map((value) => ({ system: ID_SYSTEM.fhirClaim, value })),
       billId,
       patient: patientRef ? { system: "fhir-patient", externalId: patientRef } : null,
     });
 
-    // The scrubbed Claim is the claim's current content; its meta.lastUpdated orders versions.
+    // The scrubbed Claim is the claim's current content; its meta.lastUpdated orders versions of its lines.
     const { lines, diagnoses } = fhirClaimLines(claim);
-    const version = claim.meta?.lastUpdated ? toInstant(claim.meta.lastUpdated) : event.receivedAt;
-    await replaceLines(db, claimId, version, lines, diagnoses, {
+    const linesVersion = claim.meta?.lastUpdated ? toInstant(claim.meta.lastUpdated) : event.receivedAt;
+    // Which versions it replaces and its Claim.created order the lifecycle's versions (the money rules).
+    await db
+      .update(claims)
+      .set({ claimCreated: version.created, replaces: JSON.stringify(version.replaces.map((id) => `${ID_SYSTEM.fhirClaim}|${id}`)), frequencyCode: version.frequency })
+      .where(eq(claims.id, claimId));
+    await replaceLines(db, claimId, linesVersion, lines, diagnoses, {
       payerId: referenceId(claim.insurer?.reference, "Organization"),
       providerId: referenceId(claim.provider.reference, "Organization") ?? referenceId(claim.provider.reference, "Practitioner"),
     });
@@ -47,6 +57,7 @@ export const cairClaimScrubber = defineAdapter({
       .values({ id: out.optimizer_run_id, ...row })
       .onConflictDoUpdate({ target: scrubResults.id, set: row });
 
+    await reconcileLifecycle(env, lifecycleId);
     return { produced: [{ type: "CLAIMS_AI_OPTIMIZER", claimId, lifecycleId, payload: raw }] };
   },
 });

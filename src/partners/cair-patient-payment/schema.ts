@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { exactCents } from "../../domain/money";
+import { MAX_MONEY } from "../fhir";
 
 const dateOrDateTime = z.union(
   [z.iso.date(), z.iso.datetime({ offset: true })],
@@ -12,7 +13,7 @@ export const patientPaymentBody = z.strictObject({
   paymentAmount: z
     .number({ error: "must be a number" })
     .positive("must be greater than 0")
-    .max(1_000_000, "must not exceed 1,000,000")
+    .max(MAX_MONEY, "must not exceed 100,000,000.00")
     .refine((v) => exactCents(v) !== null, "must have at most 2 decimal places"),
   paymentDate: dateOrDateTime.optional(),
   paymentMethod: z.string().trim().min(1).max(64).optional(),

@@ -1,15 +1,18 @@
 import { z } from "zod";
+import { ApiError } from "../../errors";
 import { applyPatientPayment } from "../../payments/service";
-import { defineAdapter } from "../types";
+import { CURRENCY_NOT_SUPPORTED, MAX_MONEY, refuseCurrency } from "../fhir";
+import { defineAdapter, ProjectionRefused } from "../types";
 
 const SUCCEEDED = "payment_intent.succeeded";
 
 const paymentIntent = z.looseObject({
   id: z.string().min(1),
   object: z.literal("payment_intent"),
-  amount_received: z.number().int().positive(),
-  currency: z.literal("usd", { error: "only usd payments can be applied" }),
-  created: z.number().int().optional(),
+  amount_received: z.number().int().positive().max(MAX_MONEY * 100, "must not exceed 10000000000 (100,000,000.00 USD)"),
+  currency: z.string(),
+  // Unix seconds between 2000 and 2100: a date the payment can be recorded on.
+  created: z.number().int().min(946_684_800).max(4_102_444_800).optional(),
   payment_method_types: z.array(z.string()).optional(),
   metadata: z.looseObject({ billId: z.string().min(1) }),
 });
@@ -23,13 +26,16 @@ export const stripeEvent = z
     id: z.string().min(1),
     object: z.literal("event"),
     type: z.string().min(1),
-    created: z.number().int(),
+    created: z.number().int().min(946_684_800, "must be a Unix time after 2000").max(4_102_444_800, "must be a Unix time before 2100"),
     data: z.looseObject({ object: z.looseObject({}) }),
   })
   .superRefine((event, ctx) => {
     if (event.type !== SUCCEEDED) return;
     const parsed = paymentIntent.safeParse(event.data.object);
-    if (parsed.success) return;
+    if (parsed.success) {
+      if (parsed.data.currency.toLowerCase() !== "usd") refuseCurrency(ctx, parsed.data.currency, ["data", "object", "currency"]);
+      return;
+    }
     for (const issue of parsed.error.issues) {
       ctx.addIssue({ code: "custom", message: issue.message, path: ["data", "object", ...issue.path] });
     }
@@ -43,14 +49,20 @@ export const stripePayment = defineAdapter({
   async project({ env, db }, event) {
     if (event.type !== SUCCEEDED) return { produced: [] };
     const pi = paymentIntent.parse(event.data.object);
-    await applyPatientPayment(env, db, {
-      billId: pi.metadata.billId,
-      amountCents: pi.amount_received,
-      paymentDate: new Date((pi.created ?? event.created) * 1000).toISOString().slice(0, 10),
-      paymentMethod: pi.payment_method_types?.[0] ?? "stripe",
-      traceId: pi.id,
-      source: "stripe",
-    });
+    try {
+      await applyPatientPayment(env, db, {
+        billId: pi.metadata.billId,
+        amountCents: pi.amount_received,
+        paymentDate: new Date((pi.created ?? event.created) * 1000).toISOString().slice(0, 10),
+        paymentMethod: pi.payment_method_types?.[0] ?? "stripe",
+        traceId: pi.id,
+        source: "stripe",
+      });
+    } catch (e) {
+      // A payment intent id that is already another payment's never becomes applicable by retrying.
+      if (e instanceof ApiError && e.code === "TRACE_ID_CONFLICT") throw new ProjectionRefused(e.code, e.message);
+      throw e;
+    }
     return { produced: [] };
   },
 });

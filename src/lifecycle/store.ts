@@ -1,0 +1,238 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { ID_SYSTEM } from "../claims/resolve";
+import { domainEventInsert } from "../claims/write";
+import { newId } from "../crypto/ids";
+import { nowIso, type Db } from "../db/client";
+import {
+  claimIdentifiers,
+  claimLifecycles,
+  claimResponses,
+  claims,
+  creditAllocations,
+  patientCredits,
+  patientPaymentDetails,
+  patients,
+  paymentReconciliations,
+} from "../db/schema";
+import { ledger, lifecycleResponsibility, type Ledger, type RemitFact, type Responsibility, type VersionFact } from "../domain/lifecycle-money";
+import { centsToAmount } from "../domain/money";
+import { paymentReconciliation } from "../payments/reconciliation";
+
+// D1 reads and writes of one lifecycle's money. The ClaimLifecycle object calls these one operation at a
+// time; every write of an operation goes out in one atomic D1 batch, so a crash leaves either all of it or
+// none, and the next operation recomputes from what D1 holds.
+
+export type PaymentRow = typeof patientPaymentDetails.$inferSelect;
+export type CreditRow = typeof patientCredits.$inferSelect;
+export type AllocationRow = typeof creditAllocations.$inferSelect;
+
+export interface LifecycleState {
+  lifecycleId: string;
+  /** The lifecycle this one was merged into, when it was. */
+  mergedInto: string | null;
+  exists: boolean;
+  claimIds: string[];
+  versions: VersionFact[];
+  remits: RemitFact[];
+  payments: PaymentRow[];
+  credits: CreditRow[];
+  /** Live allocations of this lifecycle's credits to other lifecycles' claims. */
+  allocationsOut: AllocationRow[];
+  /** Live allocations of other credits into this lifecycle. */
+  allocationsIn: AllocationRow[];
+  patientPaid: Map<string, number>;
+  /** What a PaymentReconciliation names: FHIR Claim ids and patient references. */
+  reconciliation: ReconciliationContext;
+  summary: { responsibilityCents: number | null; provisional: boolean; appliedCents: number; currentClaimId: string | null };
+}
+
+export async function loadLifecycle(db: Db, lifecycleId: string): Promise<LifecycleState> {
+  // One round trip, and no IN-lists: a lifecycle with many payments must not meet D1's 100 parameters.
+  const ofLifecycle = eq(patientPaymentDetails.lifecycleId, lifecycleId);
+  const [lc, claimRows, idRows, remitRows, payments, allocationsIn, creditRows, outRows, patientRows] = await db.batch([
+    db.select().from(claimLifecycles).where(eq(claimLifecycles.id, lifecycleId)),
+    db
+      .select({ id: claims.id, claimCreated: claims.claimCreated, replaces: claims.replaces, frequency: claims.frequencyCode, paid: claims.patientPaidCents })
+      .from(claims)
+      .where(eq(claims.lifecycleId, lifecycleId)),
+    db
+      .select({ claimId: claimIdentifiers.claimId, system: claimIdentifiers.system, value: claimIdentifiers.value })
+      .from(claimIdentifiers)
+      .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
+      .where(eq(claims.lifecycleId, lifecycleId)),
+    db.select().from(claimResponses).where(eq(claimResponses.lifecycleId, lifecycleId)),
+    db.select().from(patientPaymentDetails).where(ofLifecycle),
+    db.select().from(creditAllocations).where(and(eq(creditAllocations.lifecycleId, lifecycleId), isNull(creditAllocations.reversedAt))),
+    db.select({ credit: patientCredits }).from(patientCredits).innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId)).where(ofLifecycle),
+    db
+      .select({ allocation: creditAllocations })
+      .from(creditAllocations)
+      .innerJoin(patientCredits, eq(patientCredits.id, creditAllocations.creditId))
+      .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId))
+      .where(and(ofLifecycle, isNull(creditAllocations.reversedAt))),
+    db
+      .selectDistinct({ id: patients.id, system: patients.system, externalId: patients.externalId })
+      .from(patients)
+      .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.patientId, patients.id))
+      .where(ofLifecycle),
+  ]);
+  const credits = creditRows.map((r) => r.credit);
+  const allocationsOut = outRows.map((r) => r.allocation);
+  const row = lc[0];
+  return {
+    lifecycleId,
+    mergedInto: row?.mergedInto ?? null,
+    exists: !!row,
+    claimIds: claimRows.map((c) => c.id),
+    versions: claimRows.map((c) => ({
+      claimId: c.id,
+      keys: idRows.filter((i) => i.claimId === c.id).map((i) => `${i.system}|${i.value}`),
+      replaces: JSON.parse(c.replaces) as string[],
+      frequency: c.frequency,
+      created: c.claimCreated ?? "",
+    })),
+    remits: remitRows.map((r) => ({
+      id: r.id,
+      claimId: r.claimId ?? "",
+      kind: r.withdrawn ? "withdrawn" : (r.kind as RemitFact["kind"]),
+      provisional: r.provisional,
+      reversal: r.reversal,
+      payerKey: r.payerKey,
+      identity: r.identity,
+      cobRank: r.cobRank,
+      cobPayers: r.cobPayers,
+      amounts: r.amounts,
+      versionAt: r.versionAt,
+      responsibilityCents: r.patientResponsibilityCents,
+      paidByPatientCents: r.paidByPatientCents,
+    })),
+    payments,
+    credits,
+    allocationsOut,
+    allocationsIn,
+    patientPaid: new Map(claimRows.map((c) => [c.id, c.paid])),
+    reconciliation: {
+      fhirClaimIds: new Map(idRows.filter((i) => i.system === ID_SYSTEM.fhirClaim).map((i) => [i.claimId, i.value])),
+      patientRefs: new Map(patientRows.map((p) => [p.id, p.system === "fhir-patient" ? `Patient/${p.externalId}` : `Patient/${p.id}`])),
+    },
+    summary: {
+      responsibilityCents: row?.responsibilityCents ?? null,
+      provisional: row?.responsibilityProvisional ?? false,
+      appliedCents: row?.appliedCents ?? 0,
+      currentClaimId: row?.currentClaimId ?? null,
+    },
+  };
+}
+
+export interface Computed {
+  responsibility: Responsibility;
+  ledger: Ledger;
+}
+
+/** The ledger the state implies (src/domain/lifecycle-money.ts). */
+export function compute(state: LifecycleState): Computed {
+  const responsibility = lifecycleResponsibility(state.versions, state.remits);
+  const outByPayment = new Map<string, number>();
+  for (const a of state.allocationsOut) {
+    const credit = state.credits.find((c) => c.id === a.creditId);
+    if (credit) outByPayment.set(credit.sourcePaymentId, (outByPayment.get(credit.sourcePaymentId) ?? 0) + a.amountCents);
+  }
+  const live = state.payments.filter((p) => p.status === "applied");
+  const l = ledger(
+    responsibility.capCents ?? 0,
+    live.map((p) => ({ key: p.traceKey, amountCents: p.amountCents, paymentDate: p.paymentDate, allocatedOutCents: outByPayment.get(p.id) ?? 0 })),
+    state.allocationsIn.map((a) => ({ id: a.id, amountCents: a.amountCents })),
+  );
+  return { responsibility, ledger: l };
+}
+
+export interface ReconciliationContext {
+  fhirClaimIds: Map<string, string | null>;
+  patientRefs: Map<string | null, string | null>;
+}
+
+type Statement = Parameters<Db["batch"]>[0][number];
+
+/**
+ * The statements that bring D1 to the computed ledger: each payment's applied share and credit, the credit
+ * rows (created once, with patient_credit.created once per payment), reconciliations, `patient_paid` on
+ * every claim of the lifecycle, and the lifecycle's figures. Nothing for what is already right.
+ */
+export function ledgerWrites(db: Db, state: LifecycleState, computed: Computed, now = nowIso()): Statement[] {
+  const ctx = state.reconciliation;
+  const out: Statement[] = [];
+  const outByCredit = new Map<string, number>();
+  for (const a of state.allocationsOut) outByCredit.set(a.creditId, (outByCredit.get(a.creditId) ?? 0) + a.amountCents);
+
+  for (const p of state.payments) {
+    const share = computed.ledger.payments.get(p.traceKey);
+    const applied = p.status === "applied" ? (share?.appliedCents ?? 0) : 0;
+    const creditCents = p.status === "applied" ? (share?.creditCents ?? p.amountCents) : 0;
+    const credit = state.credits.find((c) => c.sourcePaymentId === p.id);
+    if (p.status === "applied" && (p.appliedCents !== applied || p.excessCents !== creditCents)) {
+      out.push(db.update(patientPaymentDetails).set({ appliedCents: applied, excessCents: creditCents }).where(eq(patientPaymentDetails.id, p.id)));
+      out.push(reconciliationWrite(db, p, applied, creditCents, "active", ctx, now));
+    }
+    if (p.status !== "applied") continue;
+    const allocated = credit ? (outByCredit.get(credit.id) ?? 0) : 0;
+    const remaining = Math.max(0, creditCents - allocated);
+    const status = creditCents === 0 && allocated === 0 ? "reapplied" : remaining === 0 ? "allocated" : allocated > 0 ? "partially_allocated" : "unallocated";
+    if (!credit && creditCents > 0) {
+      const creditId = newId("crd");
+      out.push(
+        db.insert(patientCredits).values({ id: creditId, patientId: p.patientId, sourcePaymentId: p.id, amountCents: creditCents, remainingCents: remaining, status, createdAt: now, updatedAt: now }),
+        domainEventInsert(db, p.id, {
+          type: "patient_credit.created",
+          claimId: p.claimId,
+          lifecycleId: state.lifecycleId,
+          payload: { creditId, patientId: p.patientId, amount: centsToAmount(creditCents), sourcePaymentId: p.id, billId: p.billId },
+        }, now),
+      );
+    } else if (credit && (credit.amountCents !== creditCents || credit.remainingCents !== remaining || credit.status !== status)) {
+      out.push(db.update(patientCredits).set({ amountCents: creditCents, remainingCents: remaining, status, updatedAt: now }).where(eq(patientCredits.id, credit.id)));
+    }
+  }
+
+  const applied = computed.ledger.appliedCents;
+  if ([...state.patientPaid.values()].some((paid) => paid !== applied)) {
+    out.push(db.update(claims).set({ patientPaidCents: applied, updatedAt: now }).where(eq(claims.lifecycleId, state.lifecycleId)));
+  }
+  const r = computed.responsibility;
+  const s = state.summary;
+  if (s.responsibilityCents !== r.cents || s.provisional !== r.provisional || s.appliedCents !== applied || s.currentClaimId !== r.currentClaimId) {
+    out.push(
+      db
+        .update(claimLifecycles)
+        .set({ responsibilityCents: r.cents, responsibilityProvisional: r.provisional, appliedCents: applied, currentClaimId: r.currentClaimId })
+        .where(eq(claimLifecycles.id, state.lifecycleId)),
+    );
+  }
+  return out;
+}
+
+/** The FHIR PaymentReconciliation of one payment, as it stands in the ledger. */
+export function reconciliationResource(p: PaymentRow, appliedCents: number, creditCents: number, status: "active" | "cancelled", ctx: ReconciliationContext, now: string) {
+  return paymentReconciliation({
+    paymentId: p.id,
+    claimId: p.claimId,
+    fhirClaimId: ctx.fhirClaimIds.get(p.claimId) ?? null,
+    patientRef: ctx.patientRefs.get(p.patientId) ?? null,
+    amountCents: p.amountCents,
+    appliedCents,
+    excessCents: creditCents,
+    paymentDate: p.paymentDate,
+    traceId: p.traceId,
+    method: p.paymentMethod,
+    created: p.createdAt,
+    status,
+    lastUpdated: now,
+  });
+}
+
+export function reconciliationWrite(db: Db, p: PaymentRow, appliedCents: number, creditCents: number, status: "active" | "cancelled", ctx: ReconciliationContext, now: string) {
+  const resource = JSON.stringify(reconciliationResource(p, appliedCents, creditCents, status, ctx, now));
+  return db
+    .insert(paymentReconciliations)
+    .values({ id: newId("prc"), paymentId: p.id, claimId: p.claimId, resource, updatedAt: now })
+    .onConflictDoUpdate({ target: paymentReconciliations.paymentId, set: { resource, claimId: p.claimId, updatedAt: now } });
+}
