@@ -6,6 +6,9 @@ import { receiver } from "./test/receiver.ts";
 const migrations = await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url)));
 
 export default defineConfig({
+  resolve: {
+    alias: { "fhir-r4b-payment-reconciliation": fileURLToPath(new URL("./test/.generated/fhir-r4b-payment-reconciliation.mjs", import.meta.url)) },
+  },
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
@@ -29,6 +32,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["./test/setup.ts"],
+    // Node side: the official FHIR R4B schema compiled to a standalone validator the workerd tests import.
+    globalSetup: ["./test/fhir/schema.setup.mjs"],
     testTimeout: 30_000,
     // Logs of passing tests are noise; a failing test still prints its own.
     silent: "passed-only",

@@ -271,7 +271,7 @@ async function mergeLifecycles(db: Db, keep: string, drop: string): Promise<stri
     db.update(claimLifecycles).set({ billId: null, mergedInto: keep }).where(eq(claimLifecycles.id, drop)),
     db
       .update(claimLifecycles)
-      .set({ billId: k.billId ?? d.billId, patientId: k.patientId ?? d.patientId })
+      .set({ billId: k.billId ?? d.billId, patientId: k.patientId ?? d.patientId, mergedInto: null })
       .where(eq(claimLifecycles.id, keep)),
   ]);
   return keep;

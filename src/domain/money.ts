@@ -55,8 +55,9 @@ function parseDecimal(value: number | string): { negative: boolean; int: string;
   let s: string;
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return null;
-    // Shortest round-trip representation; expand exponent notation (1e-7, 1e21) when it appears.
-    s = Math.abs(value) < 1e21 && Math.abs(value) >= 1e-6 || value === 0 ? String(value) : value.toFixed(20);
+    // Shortest round-trip form; beyond 1e21 a double is an integer (BigInt spells it out), below 1e-6
+    // toFixed expands the exponent.
+    s = Math.abs(value) >= 1e21 ? BigInt(value).toString() : Math.abs(value) >= 1e-6 || value === 0 ? String(value) : value.toFixed(20);
   } else {
     s = value.trim();
   }

@@ -56,7 +56,7 @@ claimsApi.get("/:claimId/payment-reconciliation", async (c) => {
     .select({ resource: paymentReconciliations.resource })
     .from(paymentReconciliations)
     .where(eq(paymentReconciliations.claimId, claimId))
-    .orderBy(asc(paymentReconciliations.updatedAt));
+    .orderBy(asc(paymentReconciliations.paymentId));
   return c.json({ resourceType: "Bundle", type: "searchset", total: rows.length, entry: rows.map((r) => ({ resource: JSON.parse(r.resource) as unknown })) });
 });
 

@@ -32,6 +32,12 @@ export const identifier = z.looseObject({
 export { MAX_MONEY };
 export const CURRENCY_NOT_SUPPORTED = "CURRENCY_NOT_SUPPORTED";
 
+/** Raises an inner value's issue at its place in the outer one, keeping its machine code (CURRENCY_NOT_SUPPORTED). */
+export function reissue(ctx: z.RefinementCtx, issue: z.core.$ZodIssue, path: PropertyKey[]) {
+  const params = issue.code === "custom" ? issue.params : undefined;
+  ctx.addIssue({ code: "custom", message: issue.message, path: [...path, ...issue.path], ...(params ? { params } : {}) });
+}
+
 /** A currency other than USD: the issue carries the machine code the error answer uses. */
 export function refuseCurrency(ctx: z.RefinementCtx, currency: string, path: PropertyKey[]) {
   ctx.addIssue({ code: "custom", path, message: `currency ${currency} is not supported; only USD`, params: { code: CURRENCY_NOT_SUPPORTED } });

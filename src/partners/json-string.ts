@@ -18,7 +18,8 @@ export function jsonString<S extends z.ZodType>(schema: S, what: string) {
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const inner = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-        ctx.addIssue({ code: "custom", message: `${what}${inner}: ${issue.message}` });
+        const params = issue.code === "custom" ? issue.params : undefined;
+        ctx.addIssue({ code: "custom", message: `${what}${inner}: ${issue.message}`, ...(params ? { params } : {}) });
       }
       return z.NEVER;
     }

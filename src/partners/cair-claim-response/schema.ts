@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { codeableConcept, fhirDate, fhirId, identifier, money, reference } from "../fhir";
+import { codeableConcept, fhirDate, fhirId, identifier, money, reference, reissue } from "../fhir";
 
 const adjudication = z.looseObject({
   category: codeableConcept,
@@ -95,9 +95,7 @@ export const claimResponseBundle = z
       if (!schema) return;
       const result = schema.safeParse(e.resource);
       if (!result.success) {
-        for (const issue of result.error.issues) {
-          ctx.addIssue({ code: "custom", message: issue.message, path: ["entry", i, "resource", ...issue.path] });
-        }
+        for (const issue of result.error.issues) reissue(ctx, issue, ["entry", i, "resource"]);
       }
     });
     if (claimResponses !== 1) {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ApiError } from "../../errors";
 import { applyPatientPayment } from "../../payments/service";
-import { CURRENCY_NOT_SUPPORTED, MAX_MONEY, refuseCurrency } from "../fhir";
+import { MAX_MONEY, refuseCurrency, reissue } from "../fhir";
 import { defineAdapter, ProjectionRefused } from "../types";
 
 const SUCCEEDED = "payment_intent.succeeded";
@@ -36,9 +36,7 @@ export const stripeEvent = z
       if (parsed.data.currency.toLowerCase() !== "usd") refuseCurrency(ctx, parsed.data.currency, ["data", "object", "currency"]);
       return;
     }
-    for (const issue of parsed.error.issues) {
-      ctx.addIssue({ code: "custom", message: issue.message, path: ["data", "object", ...issue.path] });
-    }
+    for (const issue of parsed.error.issues) reissue(ctx, issue, ["data", "object"]);
   });
 
 /** stripe.payment: metadata.billId, amount_received (cents) and the payment intent id as trace id. */
