@@ -91,8 +91,7 @@ function versionFigure(remits: RemitFact[]): Figure | null {
   const payers = new Map<string, RemitFact[]>();
   for (const r of effective) payers.set(r.payerKey, [...(payers.get(r.payerKey) ?? []), r]);
   const rank = (rs: RemitFact[]) => Math.max(...rs.map((r) => r.cobRank));
-  const [decidingKey, deciding] = [...payers.entries()].sort((a, b) => rank(a[1]) - rank(b[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).at(-1)!;
-  void decidingKey;
+  const deciding = [...payers.entries()].sort((a, b) => rank(a[1]) - rank(b[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).at(-1)![1];
   const laterPending = Math.max(...effective.map((r) => r.cobPayers)) > rank(deciding);
   // Version responsibility is the sum of its effective remits, never below 0.
   return {

@@ -70,11 +70,12 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
       .innerJoin(patientCredits, eq(patientCredits.id, creditAllocations.creditId))
       .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId))
       .where(and(ofLifecycle, isNull(creditAllocations.reversedAt))),
+    // the patients of the lifecycle's claims: a payment's patient is its claim's
     db
       .selectDistinct({ id: patients.id, system: patients.system, externalId: patients.externalId })
       .from(patients)
-      .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.patientId, patients.id))
-      .where(ofLifecycle),
+      .innerJoin(claims, eq(claims.patientId, patients.id))
+      .where(eq(claims.lifecycleId, lifecycleId)),
   ]);
   const credits = creditRows.map((r) => r.credit);
   const allocationsOut = outRows.map((r) => r.allocation);

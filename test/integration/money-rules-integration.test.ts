@@ -309,7 +309,10 @@ describe("PaymentReconciliation is valid FHIR R4B (official JSON schema, ajv)", 
     expect(validatePaymentReconciliation(noAmount)).toBe(false);
     expect(validatePaymentReconciliation({ ...resources[0], detail: [{ amount: { value: 1 } }] })).toBe(false);
     // R4B's JSON schema types a resource id as a plain string; the id rule (FHIR id datatype) is checked here
-    for (const r of resources) expect(r.id).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
+    for (const r of resources) {
+      expect(r.id).toMatch(/^[A-Za-z0-9\-.]{1,64}$/);
+      expect(r.extension).toEqual([{ url: "https://fhir.cairhealth.com/StructureDefinition/patient-payment-issuer", valueReference: { reference: "Patient/prc-pt" } }]);
+    }
     // the details add up to the payment
     const second = resources[1];
     expect(second.detail.reduce((n: number, d: any) => n + Math.round(d.amount.value * 100), 0)).toBe(4550);

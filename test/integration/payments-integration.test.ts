@@ -299,6 +299,28 @@ describe("stripe.payment", () => {
     expect(await count("patient_payment_details", "trace_id = 'pi_stripe_1'")).toBe(1);
   });
 
+  it("a payment intent whose id is another payment's is marked failed with TRACE_ID_CONFLICT, visibly, never retried", async () => {
+    await claimOwing("BILL-STRIPE-A", 30);
+    await claimOwing("BILL-STRIPE-B", 30);
+    expect((await payment({ billId: "BILL-STRIPE-A", paymentAmount: 25, paymentTraceId: "pi_shared" })).status).toBe(200);
+    const res = await send(
+      event("evt_conflict", "payment_intent.succeeded", { id: "pi_shared", object: "payment_intent", amount_received: 2500, currency: "usd", metadata: { billId: "BILL-STRIPE-B" } }),
+    );
+    expect(res.status).toBe(202);
+    await eventually(async () => (await count("events", "id = ? AND status = 'failed'", res.body.eventId)) === 1);
+    const shown = await admin("GET", `/admin/events/${res.body.eventId}`);
+    expect(JSON.stringify(shown.body)).toContain("TRACE_ID_CONFLICT");
+    expect(await paidCents("BILL-STRIPE-B")).toEqual([{ paid: 0 }]);
+    expect(await count("patient_payment_details", "trace_id = 'pi_shared'")).toBe(1);
+  });
+
+  it("a payment intent in another currency is 422 CURRENCY_NOT_SUPPORTED", async () => {
+    const res = await send(event("evt_eur", "payment_intent.succeeded", { id: "pi_eur", object: "payment_intent", amount_received: 100, currency: "eur", metadata: { billId: "BILL-STRIPE" } }));
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("CURRENCY_NOT_SUPPORTED");
+    expect(res.body.error.details[0].path).toBe("data.object.currency");
+  });
+
   it("accepts other event types without applying anything; refuses a bad signature and a missing billId", async () => {
     const other = await send(event("evt_2", "charge.refunded", { id: "ch_1" }));
     expect(other.status).toBe(202);
