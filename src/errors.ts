@@ -16,13 +16,15 @@ export class ApiError extends Error {
     message: string,
     readonly details?: ErrorDetail[],
     readonly headers?: Record<string, string>,
+    /** Fields the answer carries beside code and message (e.g. the id an invalid event was kept under). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
   }
 
   toBody() {
     return {
-      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) },
+      error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}), ...this.extra },
     };
   }
 }

@@ -35,9 +35,13 @@ export const sourceSecrets = sqliteTable(
   (t) => [uniqueIndex("source_secrets_source_n").on(t.sourceId, t.n)],
 );
 
+export const EVENT_STATUSES = ["pending", "processed", "failed", "invalid"] as const;
+
 /**
  * Raw partner events as received. (source_id, dedup_key) is unique: a redelivered webhook is stored once.
- * status: pending (stored, not yet processed) → processed | failed (dead-lettered).
+ * status: pending (stored, not yet processed) → processed | failed (dead-lettered, or refused by its
+ * projection: last_error says why); invalid: verified but not valid (validation_errors says why), kept so
+ * nothing verified is lost; invalid and failed events can be reprocessed.
  * enqueued_at is set once the events queue accepted the message; the outbox sweep re-sends
  * pending events whose enqueue never succeeded.
  */
@@ -51,14 +55,18 @@ export const events = sqliteTable(
     body: text("body").notNull(),
     /** JSON object of request headers with verification headers and secrets removed. */
     headers: text("headers").notNull(),
-    status: text("status", { enum: ["pending", "processed", "failed"] })
+    status: text("status", { enum: EVENT_STATUSES })
       .notNull()
       .default("pending"),
+    /** JSON array of `{path, message}` when the body failed validation (status invalid). */
+    validationErrors: text("validation_errors"),
     eventType: text("event_type"),
     receivedAt: text("received_at").notNull(),
     enqueuedAt: text("enqueued_at"),
     processedAt: text("processed_at"),
     attempts: integer("attempts").notNull().default(0),
+    /** How many times the sweep has sent the event again after its queue message went missing. */
+    redrives: integer("redrives").notNull().default(0),
     lastError: text("last_error"),
   },
   (t) => [
@@ -302,12 +310,18 @@ export const patientPaymentDetails = sqliteTable(
     paymentMethod: text("payment_method"),
     source: text("source").notNull(),
     status: text("status", { enum: ["applied", "reversed"] }).notNull().default("applied"),
+    /** The partner event (cair.patient_payment or stripe.payment) that brought the payment. */
+    eventId: text("event_id"),
     /** The first answer (JSON), returned again for a repeated trace id; applied/excess above follow the ledger. */
     response: text("response"),
     createdAt: text("created_at").notNull(),
     reversedAt: text("reversed_at"),
   },
-  (t) => [index("patient_payment_details_lifecycle").on(t.lifecycleId), index("patient_payment_details_claim").on(t.claimId)],
+  (t) => [
+    index("patient_payment_details_lifecycle").on(t.lifecycleId),
+    index("patient_payment_details_claim").on(t.claimId),
+    index("patient_payment_details_event").on(t.eventId),
+  ],
 );
 
 /** FHIR R4B PaymentReconciliation per payment, as JSON (updated when the payment is reversed). */

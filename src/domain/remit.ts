@@ -1,3 +1,4 @@
+import { toInstant } from "./claim-status";
 import { roundToCents } from "./money";
 import { anyBenefit, carriesCostSharing, remitResponsibility, type RemitMoney, type RemitResponsibility } from "./responsibility";
 
@@ -88,7 +89,7 @@ export function remitFacts(cr: RemitResource, billIdSystem: string): RemitFacts 
     cobRank,
     cobPayers: Math.max(cobRank, ...(cr.insurance ?? []).map((i) => i.sequence ?? 1)),
     amounts: amounts.sort((a, b) => a - b).join(","),
-    versionAt: [cr.meta?.lastUpdated ?? "", cr.created].map(instantKey).join("|"),
+    versionAt: [cr.meta?.lastUpdated ? toInstant(cr.meta.lastUpdated) : "", toInstant(cr.created)].join("|"),
   };
 }
 
@@ -143,16 +144,4 @@ function moneyAmounts(cr: RemitResource): number[] {
   list(cr.total);
   if (cr.payment?.amount?.value !== undefined) out.push(roundToCents(cr.payment.amount.value));
   return out;
-}
-
-/**
- * A FHIR date or dateTime as a sortable UTC key, so instants compare as instants:
- * `2024-11-01T23:00:00-05:00` (04:00Z on the 2nd) sorts after `2024-11-02T01:00:00Z`. A bare date is
- * the start of that day in UTC. Unparseable input sorts first.
- */
-export function instantKey(value: string): string {
-  if (!value) return "";
-  if (/^\d{4}(-\d{2}){0,2}$/.test(value)) return `${value.padEnd(10, "-01").slice(0, 10)}T00:00:00.000Z`;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? "" : new Date(t).toISOString();
 }

@@ -38,7 +38,7 @@ patientPayments.post("/", async (c) => {
   const stored = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work), { enqueue: false });
   let outcome;
   try {
-    outcome = await applyPatientPayment(c.env, db, paymentRequest(stored.payload as PatientPaymentBody));
+    outcome = await applyPatientPayment(c.env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId));
   } catch (e) {
     // A business refusal (unknown claim, no remit yet) is final for this attempt: the event is marked
     // failed so the outbox sweep leaves it; a partner retry finds it (duplicate) and applies it then.

@@ -36,7 +36,13 @@ export async function ingest(
   const verdict = await authenticate(source, headers, body);
   const adapter = adapterFor(source.kind);
   if (!adapter) throw new ApiError(500, "KIND_NOT_SUPPORTED", `Source kind ${source.kind} has no adapter.`);
-  const parsed = parseAndValidate(body, adapter.schema);
+  let parsed: { data: unknown; text: string };
+  try {
+    parsed = parseAndValidate(body, adapter.schema);
+  } catch (e) {
+    if (e instanceof ApiError && e.status < 500) throw await keepInvalid(env, source, headers, body, e, waitUntil);
+    throw e;
+  }
 
   // Dedup key: the scheme's event id (webhook-id, a configured id header), else the payload's own event
   // id (Stripe), else the SHA-256 of the exact body bytes.
@@ -54,6 +60,10 @@ export async function ingest(
           body: parsed.text,
           headers: JSON.stringify(storableHeaders(headers, credentialHeaders(source.verification))),
           receivedAt: nowIso(),
+          // every row binds the same columns, so rows per multi-row insert are counted once (rowsPerInsert)
+          status: "pending",
+          validationErrors: null,
+          lastError: null,
         },
         // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
         enqueue: options.enqueue !== false,
@@ -68,6 +78,43 @@ export async function ingest(
   if (stored.duplicate) log.info("ingest.duplicate", { sourceId: source.id, eventId: stored.eventId });
   else log.debug("ingest.accepted", { sourceId: source.id, kind: source.kind, eventId: stored.eventId });
   return { ...stored, payload: parsed.data };
+}
+
+/**
+ * A verified request whose body is not valid (400 MALFORMED_JSON, 422 …) is kept as an `invalid` event
+ * with its errors, so nothing a partner proved it sent is lost: an operator sees it at
+ * /admin/events?status=invalid and can reprocess it once the cause is fixed. The partner's answer is the
+ * same error, naming the event it was kept under. Repeats of the same bytes are one event (the key is the
+ * body's hash in its own namespace, so a later valid delivery with the same partner id is stored anew).
+ * If it cannot be stored, the answer is 503 and the partner retries.
+ */
+async function keepInvalid(env: Env, source: ResolvedSource, headers: Headers, body: Uint8Array, error: ApiError, waitUntil: (work: Promise<unknown>) => void): Promise<ApiError> {
+  const details = error.details ?? [{ path: "", message: error.message }];
+  const stored = await storeBatcher(env)
+    .submit(
+      {
+        row: {
+          id: newId("evt"),
+          sourceId: source.id,
+          kind: source.kind,
+          dedupKey: `invalid:sha256:${await sha256Hex(body)}`,
+          body: new TextDecoder().decode(body),
+          headers: JSON.stringify(storableHeaders(headers, credentialHeaders(source.verification))),
+          receivedAt: nowIso(),
+          status: "invalid",
+          validationErrors: JSON.stringify(details),
+          lastError: `${error.code}: ${error.message}`,
+        },
+        enqueue: false,
+      },
+      waitUntil,
+    )
+    .catch((e) => {
+      log.error("ingest.store_failed", { sourceId: source.id, error: errorText(e) });
+      throw storageUnavailable();
+    });
+  log.info("ingest.invalid_kept", { sourceId: source.id, eventId: stored.eventId, code: error.code, duplicate: stored.duplicate });
+  return new ApiError(error.status, error.code, error.message, error.details, error.headers, { eventId: stored.eventId });
 }
 
 interface NewEvent {

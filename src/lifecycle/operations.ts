@@ -22,6 +22,8 @@ export interface PaymentInput {
   paymentDate: string;
   paymentMethod: string | null;
   source: string;
+  /** The partner event that brought the payment (what an operator's event page lists it under). */
+  eventId: string | null;
 }
 
 export interface PaymentOutcome {
@@ -116,6 +118,7 @@ export async function applyPayment(db: Db, input: PaymentInput): Promise<Payment
     source: input.source,
     status: "applied",
     response: null,
+    eventId: input.eventId,
     createdAt: now,
     reversedAt: null,
   };

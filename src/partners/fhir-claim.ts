@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { instantKey } from "../domain/remit";
+import { toInstant } from "../domain/claim-status";
 import { codeableConcept, codesOf, coding, fhirDate, fhirId, identifier, money, reference, referenceId } from "./fhir";
 
 /** FHIR R4B Claim, the elements the claim model reads; everything else passes through. */
@@ -77,5 +77,5 @@ export function claimVersion(claim: FhirClaim): ClaimVersion {
     .filter((r) => corrective || codesOf(r.relationship).some((c) => c.code === "prior"))
     .map((r) => referenceId(r.claim?.reference, "Claim"))
     .filter((id): id is string => !!id && id !== claim.id);
-  return { created: instantKey(claim.created), replaces, frequency: frequency?.trim() || null };
+  return { created: toInstant(claim.created), replaces, frequency: frequency?.trim() || null };
 }

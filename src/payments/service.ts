@@ -17,6 +17,8 @@ export interface PatientPaymentRequest {
   paymentMethod: string | null;
   traceId: string | null;
   source: "cair" | "stripe";
+  /** The stored partner event the payment came in. */
+  eventId: string | null;
 }
 
 export const lifecycleStub = (env: Env, lifecycleId: string) => env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(lifecycleId));
@@ -79,6 +81,7 @@ export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentR
       paymentDate: req.paymentDate,
       paymentMethod: req.paymentMethod,
       source: req.source,
+      eventId: req.eventId,
     });
     const r = paymentOrThrow(result as PaymentResult, req.traceId);
     if (!("outcome" in r)) return r;

@@ -8,6 +8,7 @@ import { recordDomainEvents } from "../claims/write";
 import { fanOutSafely } from "../delivery/fan-out";
 import { adapterFor } from "../partners/registry";
 import { ProjectionRefused } from "../partners/types";
+import { zodDetails } from "../errors";
 
 export const EVENTS_QUEUE = "claimgate-events";
 export const EVENTS_DLQ = "claimgate-events-dlq";
@@ -33,12 +34,6 @@ export async function consumeEvents(batch: MessageBatch<EventMessage>, env: Env)
       await processEvent(env, db, eventId);
       message.ack();
     } catch (e) {
-      if (e instanceof ProjectionRefused) {
-        log.warn("events.projection_refused", { eventId, code: e.code });
-        await db.update(events).set({ status: "failed", lastError: `${e.code}: ${e.message}` }).where(eq(events.id, eventId));
-        message.ack();
-        continue;
-      }
       const error = errorText(e);
       log.warn("events.projection_failed", { eventId, attempt: message.attempts, error });
       await db.update(events).set({ lastError: error }).where(eq(events.id, eventId)).catch(() => {});
@@ -47,7 +42,12 @@ export async function consumeEvents(batch: MessageBatch<EventMessage>, env: Env)
   }
 }
 
-/** Idempotent: an event already processed is acknowledged without projecting again. */
+/**
+ * Idempotent: only a pending event is projected; one already processed (or kept invalid, or failed and
+ * waiting for an operator) is acknowledged as it is. A payload today's schema refuses ends `invalid` with
+ * its errors, and a projection that can never succeed (ProjectionRefused) ends `failed` with its reason:
+ * both visible and reprocessable, neither retried in silence. Anything else throws, and the queue retries.
+ */
 export async function processEvent(env: Env, db: Db, eventId: string): Promise<void> {
   const [event] = await db
     .update(events)
@@ -58,28 +58,46 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
     log.warn("events.unknown_event", { eventId });
     return;
   }
-  if (event.status === "processed") return;
+  if (event.status !== "pending") return;
 
   const adapter = adapterFor(event.kind);
   if (!adapter) throw new Error(`no adapter for kind ${event.kind}`);
   // The payload was validated at ingest; parsing again yields the typed (defaulted) value.
   const raw: unknown = JSON.parse(event.body);
-  const payload = adapter.schema.parse(raw);
-  const result = await adapter.project(
-    {
-      env,
-      db,
-      raw,
-      event: {
-        id: event.id,
-        sourceId: event.sourceId,
-        kind: event.kind,
-        receivedAt: event.receivedAt,
-        headers: JSON.parse(event.headers) as Record<string, string>,
+  const parsed = adapter.schema.safeParse(raw);
+  if (!parsed.success) {
+    const details = zodDetails(parsed.error);
+    log.warn("events.invalid_at_projection", { eventId, kind: event.kind });
+    await db
+      .update(events)
+      .set({ status: "invalid", validationErrors: JSON.stringify(details), lastError: `PAYLOAD_INVALID: ${details[0]?.path ?? ""} ${details[0]?.message ?? ""}`.trim() })
+      .where(eq(events.id, eventId));
+    return;
+  }
+  const payload = parsed.data;
+  let result;
+  try {
+    result = await adapter.project(
+      {
+        env,
+        db,
+        raw,
+        event: {
+          id: event.id,
+          sourceId: event.sourceId,
+          kind: event.kind,
+          receivedAt: event.receivedAt,
+          headers: JSON.parse(event.headers) as Record<string, string>,
+        },
       },
-    },
-    payload,
-  );
+      payload,
+    );
+  } catch (e) {
+    if (!(e instanceof ProjectionRefused)) throw e;
+    log.warn("events.projection_refused", { eventId, code: e.code });
+    await db.update(events).set({ status: "failed", lastError: `${e.code}: ${e.message}` }).where(eq(events.id, eventId));
+    return;
+  }
   await recordDomainEvents(db, event.id, result.produced);
   await fanOutSafely(env, db);
   const eventType = result.produced.map((p) => p.type).join(",") || null;

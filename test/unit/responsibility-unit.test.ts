@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { instantKey, remitFacts } from "../../src/domain/remit";
+import { toInstant } from "../../src/domain/claim-status";
+import { remitFacts } from "../../src/domain/remit";
 import { listResponsibility, remitResponsibility } from "../../src/domain/responsibility";
 import { claimResponseResource } from "../../src/partners/cair-claim-response/schema";
 import r3500 from "../fixtures/reference/ClaimResponse-R3500.json";
@@ -182,8 +183,9 @@ describe("remit classification", () => {
   });
 
   it("instants compare as instants", () => {
-    expect(instantKey("2024-11-01T23:00:00-05:00") > instantKey("2024-11-02T01:00:00Z")).toBe(true);
-    expect(instantKey("2024-11-02")).toBe("2024-11-02T00:00:00.000Z");
+    expect(toInstant("2024-11-01T23:00:00-05:00") > toInstant("2024-11-02T01:00:00Z")).toBe(true);
+    expect(toInstant("2024-11-02")).toBe("2024-11-02T00:00:00.000Z");
+    expect(toInstant("2024-10-03T15:30:00.123456")).toBe("2024-10-03T15:30:00.123Z");
   });
 });
 

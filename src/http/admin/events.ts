@@ -1,20 +1,21 @@
 import { and, desc, eq, gte, inArray, lte, lt, or } from "drizzle-orm";
 import { Hono } from "hono";
 import { database } from "../../db/client";
-import { deliveries, domainEvents, events } from "../../db/schema";
+import { deliveries, domainEvents, events, EVENT_STATUSES, patientCredits, patientPaymentDetails } from "../../db/schema";
+import { centsToAmount } from "../../domain/money";
+import { fanOutSafely } from "../../delivery/fan-out";
+import { reprocessEvent } from "../../queue/reprocess";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
 import { limitParam, statusFilter, timeBound } from "../list-query";
 
-const STATUSES = ["pending", "processed", "failed"] as const;
-
 /** Raw partner events: listed without payloads; one event shows its payload (to admins only). */
 export const adminEvents = new Hono<AppContext>();
 
-/** GET /admin/events?source=&kind=&status=&claim=&since=&until=&limit=&before= (newest first; `before` pages) */
+/** GET /admin/events?source=&kind=&status=&claim=&since=&until=&limit=&before= (newest first; `before` pages; status pending|processed|failed|invalid) */
 adminEvents.get("/", async (c) => {
   const q = c.req.query();
-  const status = statusFilter(q.status, STATUSES);
+  const status = statusFilter(q.status, EVENT_STATUSES);
   const since = timeBound(q.since, "since");
   const until = timeBound(q.until, "until");
   const limit = limitParam(q.limit, 1000);
@@ -42,7 +43,10 @@ adminEvents.get("/", async (c) => {
         q.before ? lt(events.id, q.before) : undefined,
         // events that produced something for this claim (our id)
         q.claim
-          ? inArray(events.id, database(c.env.DB).select({ id: domainEvents.sourceEventId }).from(domainEvents).where(eq(domainEvents.claimId, q.claim)))
+          ? or(
+              inArray(events.id, database(c.env.DB).select({ id: domainEvents.sourceEventId }).from(domainEvents).where(eq(domainEvents.claimId, q.claim))),
+              inArray(events.id, database(c.env.DB).select({ id: patientPaymentDetails.eventId }).from(patientPaymentDetails).where(eq(patientPaymentDetails.claimId, q.claim))),
+            )
           : undefined,
       ),
     )
@@ -56,19 +60,63 @@ adminEvents.get("/:id", async (c) => {
   const db = database(c.env.DB);
   const [event] = await db.select().from(events).where(eq(events.id, c.req.param("id")));
   if (!event) throw new ApiError(404, "EVENT_NOT_FOUND", `No event ${c.req.param("id")}.`);
-  const produced = await db
-    .select({ id: domainEvents.id, type: domainEvents.type, claimId: domainEvents.claimId, lifecycleId: domainEvents.lifecycleId, occurredAt: domainEvents.occurredAt })
-    .from(domainEvents)
-    .where(or(eq(domainEvents.sourceEventId, event.id)));
+  const { produced, payments } = await eventProducts(db, event.id);
   const sent = produced.length
     ? await db.select().from(deliveries).where(inArray(deliveries.domainEventId, produced.map((p) => p.id)))
     : [];
   return c.json({
     ...event,
     headers: JSON.parse(event.headers) as Record<string, string>,
-    payload: JSON.parse(event.body) as unknown,
+    ...storedBody(event.body),
     body: undefined,
+    validationErrors: event.validationErrors ? (JSON.parse(event.validationErrors) as unknown) : null,
     produced,
+    payments,
     deliveries: sent,
   });
 });
+
+/** POST /admin/events/:id/reprocess — validate again with today's schema and, if valid, project once. */
+adminEvents.post("/:id/reprocess", async (c) => {
+  const db = database(c.env.DB);
+  const outcome = await reprocessEvent(c.env, db, c.req.param("id"));
+  c.executionCtx.waitUntil(fanOutSafely(c.env, db));
+  return c.json(outcome);
+});
+
+/** The body as JSON when it is JSON (an invalid event may hold any text). */
+export function storedBody(body: string): { payload: unknown } | { payloadText: string } {
+  try {
+    return { payload: JSON.parse(body) as unknown };
+  } catch {
+    return { payloadText: body };
+  }
+}
+
+/**
+ * What a partner event produced: the domain events it recorded, and for a payment event the payment it
+ * brought, with its claim, lifecycle and credit (whose own domain events are listed with it).
+ */
+export async function eventProducts(db: ReturnType<typeof database>, eventId: string) {
+  const paymentRows = await db
+    .select({ p: patientPaymentDetails, creditId: patientCredits.id })
+    .from(patientPaymentDetails)
+    .leftJoin(patientCredits, eq(patientCredits.sourcePaymentId, patientPaymentDetails.id))
+    .where(eq(patientPaymentDetails.eventId, eventId));
+  const sources = [eventId, ...paymentRows.map((r) => r.p.id)];
+  const produced = await db
+    .select({ id: domainEvents.id, type: domainEvents.type, claimId: domainEvents.claimId, lifecycleId: domainEvents.lifecycleId, occurredAt: domainEvents.occurredAt })
+    .from(domainEvents)
+    .where(inArray(domainEvents.sourceEventId, sources));
+  const payments = paymentRows.map(({ p, creditId }) => ({
+    paymentId: p.id,
+    claimId: p.claimId,
+    claimLifecycleId: p.lifecycleId,
+    status: p.status,
+    amount: centsToAmount(p.amountCents),
+    amountSetOnClaim: centsToAmount(p.appliedCents),
+    excessAmount: centsToAmount(p.excessCents),
+    creditId,
+  }));
+  return { produced, payments };
+}

@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
@@ -7,7 +7,10 @@ import { readClaim } from "../../claims/read";
 import { timingSafeEqual } from "../../crypto/compare";
 import { utf8 } from "../../crypto/encoding";
 import { database } from "../../db/client";
-import { deliveries, deliveryAttempts, domainEvents, events } from "../../db/schema";
+import { deliveries, deliveryAttempts, events, EVENT_STATUSES } from "../../db/schema";
+import { reprocessEvent } from "../../queue/reprocess";
+import { ApiError } from "../../errors";
+import { eventProducts } from "../admin/events";
 import { replayDelivery } from "../../delivery/replay";
 import { listSubscriptions, subscriptionView } from "../../delivery/subscriptions";
 import type { AppContext } from "../../env";
@@ -182,7 +185,7 @@ consoleApp.get("/events", async (c) => {
       <form method="get" action="/console/events">
         <input name="source" placeholder="source id" value={source ?? ""} />{" "}
         <select name="status">
-          {["", "pending", "processed", "failed"].map((s) => <option value={s} selected={s === (status ?? "")}>{s || "any status"}</option>)}
+          {["", ...EVENT_STATUSES].map((s) => <option value={s} selected={s === (status ?? "")}>{s || "any status"}</option>)}
         </select>{" "}
         <button type="submit">Filter</button>
       </form>
@@ -195,30 +198,66 @@ consoleApp.get("/events/:id", async (c) => {
   const db = database(c.env.DB);
   const [e] = await db.select().from(events).where(eq(events.id, c.req.param("id")));
   if (!e) return c.notFound();
-  const produced = await db
-    .select({ type: domainEvents.type, claimId: domainEvents.claimId })
-    .from(domainEvents)
-    .where(eq(domainEvents.sourceEventId, e.id));
-  const sent = await db
-    .select({ d: deliveries })
-    .from(deliveries)
-    .innerJoin(sql`domain_events`, sql`domain_events.id = ${deliveries.domainEventId}`)
-    .where(sql`domain_events.source_event_id = ${e.id}`);
+  const { produced, payments } = await eventProducts(db, e.id);
+  const sent = produced.length ? await db.select().from(deliveries).where(inArray(deliveries.domainEventId, produced.map((p) => p.id))) : [];
+  const errors = e.validationErrors ? (JSON.parse(e.validationErrors) as { path: string; message: string }[]) : [];
+  let payload: string;
+  try {
+    payload = JSON.stringify(JSON.parse(e.body), null, 2);
+  } catch {
+    payload = e.body;
+  }
+  const notice = c.req.query("reprocess");
   return c.html(
     <Page title={`Event ${e.id}`} csrf={c.get("csrf")}>
-      <p>{e.sourceId} · {e.kind} · <Status s={e.status} /> · {e.eventType ?? "nothing produced yet"} · attempts {e.attempts}{e.lastError ? ` · ${e.lastError}` : ""}</p>
+      <p>{e.sourceId} · {e.kind} · <Status s={e.status} /> · {e.eventType ?? (e.status === "processed" ? "produced no event" : "nothing produced yet")} · attempts {e.attempts}{e.lastError ? ` · ${e.lastError}` : ""}</p>
+      {notice ? <p class={notice === "processed" ? "ok" : "bad"} id="reprocess-result">Reprocess: {notice}</p> : null}
+      {e.status === "invalid" || e.status === "failed" ? (
+        <form class="inline" method="post" action={`/console/events/${e.id}/reprocess`}>
+          <input type="hidden" name="csrf" value={c.get("csrf")} />
+          <button type="submit">Reprocess</button> <span class="muted">validates the stored body again with today's schema and, if valid, projects it once</span>
+        </form>
+      ) : null}
+      {errors.length ? (
+        <>
+          <h2>Validation errors</h2>
+          <table class="errors">
+            <tr><th>field</th><th>problem</th></tr>
+            {errors.map((x) => <tr><td>{x.path || "(body)"}</td><td>{x.message}</td></tr>)}
+          </table>
+        </>
+      ) : null}
       <h2>Produced</h2>
       <ul>
         {produced.map((p) => (
           <li>{p.type}{p.claimId ? <> for claim <a href={`/console/claims/${p.claimId}`}>{p.claimId}</a></> : null}</li>
         ))}
+        {payments.map((p) => (
+          <li>
+            payment {p.paymentId} ({p.status}): {p.amountSetOnClaim} set on claim <a href={`/console/claims/${p.claimId}`}>{p.claimId}</a>
+            {p.creditId ? `, credit ${p.creditId} of ${p.excessAmount}` : ""}
+          </li>
+        ))}
+        {produced.length + payments.length === 0 ? <li class="muted">nothing</li> : null}
       </ul>
       <h2>Deliveries</h2>
-      <DeliveryTable rows={sent.map((r) => r.d)} csrf={c.get("csrf")} />
+      <DeliveryTable rows={sent} csrf={c.get("csrf")} />
       <h2>Payload (admins only)</h2>
-      <pre>{JSON.stringify(JSON.parse(e.body), null, 2)}</pre>
+      <pre>{payload}</pre>
     </Page>,
   );
+});
+
+consoleApp.post("/events/:id/reprocess", async (c) => {
+  const id = c.req.param("id");
+  let result: string;
+  try {
+    result = (await reprocessEvent(c.env, database(c.env.DB), id)).status;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status >= 500) throw e;
+    result = `${e.code}: ${e.message}`;
+  }
+  return c.redirect(`/console/events/${id}?reprocess=${encodeURIComponent(result)}`, 303);
 });
 
 function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: string }) {
@@ -293,6 +332,10 @@ consoleApp.get("/claims/:id", async (c) => {
   return c.html(
     <Page title={`Claim ${claim.claim_id}`} csrf={c.get("csrf")}>
       <p>status {claim.status} · amount {claim.amount} · patient paid {claim.lifecycle.payments.patientPaid} · lifecycle {claim.lifecycle.id} (bill {claim.lifecycle.billId ?? "—"})</p>
+      <p>
+        patient responsibility {claim.lifecycle.money.patientResponsibility ?? "unknown (no remit yet)"}
+        {claim.lifecycle.money.provisional ? " (provisional)" : ""} · applied {claim.lifecycle.money.applied}
+      </p>
       <h2>Timeline</h2>
       <table>
         <tr><th>at</th><th>change</th><th>source</th><th>message</th></tr>

@@ -3,7 +3,7 @@ import { applyPatientPayment, today, type PatientPaymentRequest } from "../../pa
 import { defineAdapter } from "../types";
 import { patientPaymentBody, type PatientPaymentBody } from "./schema";
 
-export function paymentRequest(body: PatientPaymentBody): PatientPaymentRequest {
+export function paymentRequest(body: PatientPaymentBody, eventId: string | null): PatientPaymentRequest {
   return {
     billId: body.billId,
     amountCents: exactCents(body.paymentAmount)!,
@@ -11,6 +11,7 @@ export function paymentRequest(body: PatientPaymentBody): PatientPaymentRequest 
     paymentMethod: body.paymentMethod ?? null,
     traceId: body.paymentTraceId ?? null,
     source: "cair",
+    eventId,
   };
 }
 
@@ -22,8 +23,8 @@ export function paymentRequest(body: PatientPaymentBody): PatientPaymentRequest 
 export const cairPatientPayment = defineAdapter({
   kind: "cair.patient_payment",
   schema: patientPaymentBody,
-  async project({ env, db }, body) {
-    await applyPatientPayment(env, db, paymentRequest(body));
+  async project({ env, db, event }, body) {
+    await applyPatientPayment(env, db, paymentRequest(body, event.id));
     return { produced: [] };
   },
 });

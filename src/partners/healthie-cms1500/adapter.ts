@@ -30,7 +30,8 @@ export const healthieCms1500 = defineAdapter({
     });
     const type = await eventTypeFor(db, claimId, event.id, event.headers);
     const lines = form.cpt_codes_cms1500s.map((cpt, i) => {
-      const units = Math.max(1, Math.round(Number(cpt.units)));
+      // units unknown (null) is one unit, as on the paper form
+      const units = Math.max(1, Math.round(Number(cpt.units ?? "1")));
       return {
         sequence: i + 1,
         code: cpt.cpt_code,
@@ -38,7 +39,7 @@ export const healthieCms1500 = defineAdapter({
         modifiers: [cpt.mod1, cpt.mod2, cpt.mod3, cpt.mod4].filter((m): m is string => !!m),
         units,
         chargeCents: cpt.charge != null ? roundToCents(cpt.charge) : 0,
-        diagnosisPointers: (cpt.pointers ?? "").split(",").map((p) => Number(p.trim())).filter((n) => n > 0),
+        diagnosisPointers: cpt.pointers,
         serviceDate: cpt.service_date ?? null,
       };
     });

@@ -1,66 +1,73 @@
 import { z } from "zod";
 import { CPT_HCPCS, ICD10_CM } from "../../domain/codes";
+import { dateLike, decimalLike, diagnosisPointers, idLike, modifier, optionalBoolean } from "../lenient";
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD");
-/** Healthie sends numbers as strings ("1", "15"); both forms are accepted. */
-const numeric = z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/, "must be a number")]);
-const cptCode = z.string().regex(CPT_HCPCS, "must be a CPT/HCPCS code");
-const icd10 = z.string().regex(ICD10_CM, "must be an ICD-10 code");
-const modifier = z.string().regex(/^[0-9A-Z]{2}$/, "must be a two-character modifier").nullish();
+const upper = (pattern: RegExp, message: string) => z.string().trim().transform((c) => c.toUpperCase()).pipe(z.string().regex(pattern, message));
+const cptCode = upper(CPT_HCPCS, "must be a CPT/HCPCS code");
+const icd10 = upper(ICD10_CM, "must be an ICD-10 code");
 
+/**
+ * healthie.cms1500, as Healthie's API sends it: any optional field may be null, ids may be numbers,
+ * modifiers may be empty or lower case, pointers may be letters, amounts and percents may be strings such
+ * as "1,500.00" and "20%". Refused only: no form id or patient id, a line without a CPT code, a diagnosis
+ * without an ICD-10 code, or a value that cannot be read at all.
+ */
 export const cms1500Payload = z.looseObject({
-  id: z.string().min(1),
-  patient_id: z.string().min(1),
-  billing_provider_id: z.string().nullish(),
-  organization_info_id: z.string().nullish(),
-  service_location_id: z.string().nullish(),
-  accept_assignment: z.boolean().optional(),
-  client_sig_on_file: z.boolean().optional(),
-  insured_sig_on_file: z.boolean().optional(),
+  id: idLike,
+  patient_id: idLike,
+  billing_provider_id: idLike.nullish(),
+  organization_info_id: idLike.nullish(),
+  service_location_id: idLike.nullish(),
+  accept_assignment: optionalBoolean,
+  client_sig_on_file: optionalBoolean,
+  insured_sig_on_file: optionalBoolean,
   cms1500_policies: z
     .array(
       z.looseObject({
-        id: z.string().optional(),
-        priority_type: z.string().optional(),
-        num: z.string().optional(),
-        insurance_type: z.string().optional(),
-        effective_end: isoDate.nullish(),
+        id: idLike.nullish(),
+        priority_type: z.string().nullish(),
+        num: idLike.nullish(),
+        insurance_type: z.string().nullish(),
+        effective_end: dateLike,
         insurance_plan: z
-          .looseObject({ id: z.string().optional(), payer_id: z.string().optional(), payer_name: z.string().optional() })
-          .optional(),
+          .looseObject({ id: idLike.nullish(), payer_id: idLike.nullish(), payer_name: z.string().nullish() })
+          .nullish(),
         benefits: z
           .array(
             z.looseObject({
-              coinsurance: numeric.nullish(),
-              copay: numeric.nullish(),
-              deductible_calendar_year: numeric.nullish(),
-              deductible_year_to_date: numeric.nullish(),
+              coinsurance: decimalLike,
+              copay: decimalLike,
+              deductible_calendar_year: decimalLike,
+              deductible_year_to_date: decimalLike,
             }),
           )
-          .optional(),
-        updated_at: z.string().optional(),
+          .nullish(),
+        updated_at: z.string().nullish(),
       }),
     )
-    .default([]),
+    .nullish()
+    .transform((v) => v ?? []),
   cpt_codes_cms1500s: z
     .array(
       z.looseObject({
         cpt_code: cptCode,
-        units: numeric.default("1"),
+        units: decimalLike,
         mod1: modifier,
         mod2: modifier,
         mod3: modifier,
         mod4: modifier,
-        pointers: z.string().regex(/^(\d+(\s*,\s*\d+)*)?$/, "must be comma-separated diagnosis numbers").nullish(),
-        service_date: isoDate.nullish(),
-        charge: numeric.nullish(),
+        pointers: diagnosisPointers,
+        service_date: dateLike,
+        charge: decimalLike,
       }),
     )
-    .default([]),
+    .nullish()
+    .transform((v) => v ?? []),
   icd_codes_cms1500s: z
-    .array(z.looseObject({ code: icd10, active: z.boolean().optional(), id: z.string().optional() }))
-    .default([]),
-  patient: z.looseObject({}).optional(),
+    .array(z.looseObject({ code: icd10, active: optionalBoolean, id: idLike.nullish() }))
+    .nullish()
+    .transform((v) => v ?? []),
+  patient: z.looseObject({}).nullish(),
   referral_info: z.looseObject({}).nullish(),
 });
 

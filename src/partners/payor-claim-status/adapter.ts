@@ -13,28 +13,30 @@ export const payorClaimStatus = defineAdapter({
   schema: claimStatusUpdate,
   async project({ db, event, raw }, update) {
     const { claimId, lifecycleId } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] });
-    const { applied } = await applyStatus(db, {
-      claimId,
-      eventId: event.id,
-      to: update.new_status,
-      at: toInstant(update.timestamp),
-      source: "payor.claim_status",
-      message: update.message ?? null,
-    });
+    // A payment_processed event may carry no status: then it changes none, and only its money is kept.
+    const { applied } = update.new_status
+      ? await applyStatus(db, {
+          claimId,
+          eventId: event.id,
+          to: update.new_status,
+          at: toInstant(update.timestamp),
+          source: "payor.claim_status",
+          message: update.message ?? null,
+        })
+      : { applied: true };
     if (applied) {
       await db
         .update(claims)
         .set({
           ...(update.provider_id ? { providerId: update.provider_id } : {}),
-          ...(update.payment_details
-            ? {
-                approvedCents: roundToCents(update.payment_details.approved_amount),
-                payorPatientResponsibilityCents: roundToCents(update.payment_details.patient_responsibility),
-              }
+          // what the payor said; an amount it left null stays unknown
+          ...(update.payment_details?.approved_amount != null ? { approvedCents: roundToCents(update.payment_details.approved_amount) } : {}),
+          ...(update.payment_details?.patient_responsibility != null
+            ? { payorPatientResponsibilityCents: roundToCents(update.payment_details.patient_responsibility) }
             : {}),
         })
         .where(eq(claims.id, claimId));
     }
-    return { produced: [{ type: "claim_status_update", claimId, lifecycleId, payload: raw }] };
+    return { produced: [{ type: update.event_type, claimId, lifecycleId, payload: raw }] };
   },
 });

@@ -44,7 +44,7 @@ export const stripePayment = defineAdapter({
   kind: "stripe.payment",
   schema: stripeEvent,
   partnerEventId: (event) => event.id,
-  async project({ env, db }, event) {
+  async project({ env, db, event: stored }, event) {
     if (event.type !== SUCCEEDED) return { produced: [] };
     const pi = paymentIntent.parse(event.data.object);
     try {
@@ -55,6 +55,7 @@ export const stripePayment = defineAdapter({
         paymentMethod: pi.payment_method_types?.[0] ?? "stripe",
         traceId: pi.id,
         source: "stripe",
+        eventId: stored.id,
       });
     } catch (e) {
       // A payment intent id that is already another payment's never becomes applicable by retrying.
