@@ -29,9 +29,10 @@ export async function d1(state, sql) {
 
 /**
  * Starts wrangler dev on 127.0.0.1:port; returns { base, stop, state }. By default with fresh local state
- * of its own; `extraVars` are added as --var KEY:VALUE; `keepState` reuses the state folder as it is.
+ * of its own; `extraVars` are added as --var KEY:VALUE; `keepState` reuses the state folder as it is;
+ * `args` are more wrangler dev flags (e.g. --test-scheduled, --inspector-port).
  */
-export async function startWorker(port = 8799, { extraVars = {}, state: stateDir, keepState = false, config } = {}) {
+export async function startWorker(port = 8799, { extraVars = {}, state: stateDir, keepState = false, config, args = [] } = {}) {
   const state = stateDir ?? `${root}.wrangler/bench-state-${port}`;
   if (!keepState) rmSync(state, { recursive: true, force: true });
   await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
@@ -40,7 +41,7 @@ export async function startWorker(port = 8799, { extraVars = {}, state: stateDir
   const logFd = openSync(logFile, "w");
   const child = spawn(
     "npx",
-    ["wrangler", "dev", ...(config ? ["--config", config] : []), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    ["wrangler", "dev", ...(config ? ["--config", config] : []), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...args, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     // wrangler's output goes to a file, so the load generator's event loop does not also carry the logs
     { cwd: root, stdio: ["ignore", logFd, logFd], detached: true },
   );
@@ -54,9 +55,10 @@ export async function startWorker(port = 8799, { extraVars = {}, state: stateDir
     if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  const stop = () => {
+  /** Stops the whole process group (npx, wrangler, workerd); SIGKILL is a crash. */
+  const stop = (signal = "SIGTERM") => {
     try {
-      process.kill(-child.pid, "SIGTERM");
+      process.kill(-child.pid, signal);
     } catch {}
   };
   process.on("exit", stop);

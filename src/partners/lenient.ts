@@ -16,23 +16,34 @@ export const optionalBoolean = z.boolean().nullish();
  * percent sign ("$1,500.00", "1,500.00", "20%", 20): the plain decimal string, or null for null / "".
  * Bounded to ±100,000,000 so what is accepted can always be processed.
  */
-export const decimalLike = z
-  .union([z.number(), z.string()], { error: "must be a number or a decimal string" })
-  .nullish()
-  .transform((v, ctx): string | null => {
-    if (v === null || v === undefined) return null;
-    const s = typeof v === "number" ? String(v) : v.trim().replace(/^\$/, "").replace(/,/g, "").replace(/%$/, "").trim();
-    if (s === "") return null;
-    if (!/^-?\d+(\.\d+)?$/.test(s)) {
-      ctx.addIssue({ code: "custom", message: "must be a number or an amount such as 1,500.00 or 20%" });
-      return z.NEVER;
-    }
-    if (Math.abs(Number(s)) > MAX_MONEY) {
-      ctx.addIssue({ code: "custom", message: "must not exceed 100,000,000" });
-      return z.NEVER;
-    }
-    return s;
-  });
+export const decimalLike = decimalOf(Infinity);
+
+/** Money the same way, in dollars and cents: more than two decimals is refused, never rounded silently. */
+export const moneyLike = decimalOf(2);
+
+function decimalOf(maxDecimals: number) {
+  return z
+    .union([z.number(), z.string()], { error: "must be a number or a decimal string" })
+    .nullish()
+    .transform((v, ctx): string | null => {
+      if (v === null || v === undefined) return null;
+      const s = typeof v === "number" ? String(v) : v.trim().replace(/^\$/, "").replace(/,/g, "").replace(/%$/, "").trim();
+      if (s === "") return null;
+      if (!/^-?\d+(\.\d+)?$/.test(s)) {
+        ctx.addIssue({ code: "custom", message: "must be a number or an amount such as 1,500.00 or 20%" });
+        return z.NEVER;
+      }
+      if ((s.split(".")[1]?.length ?? 0) > maxDecimals) {
+        ctx.addIssue({ code: "custom", message: `must have at most ${maxDecimals} decimal places` });
+        return z.NEVER;
+      }
+      if (Math.abs(Number(s)) > MAX_MONEY) {
+        ctx.addIssue({ code: "custom", message: "must not exceed 100,000,000" });
+        return z.NEVER;
+      }
+      return s;
+    });
+}
 
 /** A CPT modifier: empty means none, lower case is upper case, anything else must be two characters. */
 export const modifier = z

@@ -136,14 +136,15 @@ describe("each seed payload end to end", () => {
   });
 });
 
-describe("bad input per kind → 4xx naming the field, nothing stored", () => {
+describe("bad input per kind → 4xx naming the field, kept as invalid, nothing projected", () => {
   const refused = async (source: keyof typeof KINDS, payload: unknown, status: number, code: string, path?: string) => {
-    const before = await count("events");
+    const before = await count("events", "status != 'invalid'");
     const res = await send(source, payload);
     expect(res.status, JSON.stringify(res.body)).toBe(status);
     expect(res.body.error.code).toBe(code);
     if (path) expect(res.body.error.details.map((d: any) => d.path)).toContain(path);
-    expect(await count("events")).toBe(before);
+    expect(await count("events", "status != 'invalid'")).toBe(before);
+    expect(await count("events", "id = ? AND status = 'invalid'", res.body.error.eventId)).toBe(1);
     return res.body.error;
   };
 

@@ -46,6 +46,20 @@ async function storesNothing(fn: () => Promise<void>) {
   expect(await rows("SELECT * FROM events ORDER BY id")).toEqual(before);
 }
 
+/**
+ * Runs `fn` (verified requests with bad bodies) and asserts that all it stored is `invalid` events (nothing
+ * verified is lost), none of them queued, and nothing already stored changed.
+ */
+async function keepsOnlyInvalid(fn: () => Promise<void>) {
+  const before = await rows<any>("SELECT * FROM events ORDER BY id");
+  await fn();
+  const after = await rows<any>("SELECT * FROM events ORDER BY id");
+  const added = after.filter((a) => !before.some((b) => b.id === a.id));
+  expect(after.filter((a) => before.some((b) => b.id === a.id))).toEqual(before);
+  expect(added.length).toBeGreaterThan(0);
+  for (const e of added) expect({ status: e.status, enqueued: e.enqueued_at }).toEqual({ status: "invalid", enqueued: null });
+}
+
 describe("POST /webhooks/:sourceId — the seed ClaimResponse bundle", () => {
   it("is accepted with 202, stored once, and projected by the events consumer", async () => {
     const body = JSON.stringify(remitBundle());
@@ -136,7 +150,7 @@ describe("POST /webhooks/:sourceId — bad input is refused and nothing is store
   });
 
   it("malformed JSON → 400 MALFORMED_JSON (also for non-UTF-8 bytes)", async () => {
-    await storesNothing(async () => {
+    await keepsOnlyInvalid(async () => {
       const res = await post('{"resourceType": "Bundle",');
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe("MALFORMED_JSON");
@@ -148,7 +162,7 @@ describe("POST /webhooks/:sourceId — bad input is refused and nothing is store
   });
 
   it("missing field → 422 PAYLOAD_INVALID naming the field", async () => {
-    await storesNothing(async () => {
+    await keepsOnlyInvalid(async () => {
       const res = await post(JSON.stringify(remitBundle((cr) => delete cr.outcome)));
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe("PAYLOAD_INVALID");
@@ -158,7 +172,7 @@ describe("POST /webhooks/:sourceId — bad input is refused and nothing is store
   });
 
   it("wrong type and wrong enum → 422 with the paths", async () => {
-    await storesNothing(async () => {
+    await keepsOnlyInvalid(async () => {
       const res = await post(
         JSON.stringify(
           remitBundle((cr) => {

@@ -254,8 +254,8 @@ describe("credits across claims", () => {
 describe("bounds and currency at ingress", () => {
   const post = (edit: (cr: any) => void) => postWebhook("remit-http", JSON.stringify(remitBundle(edit)), { "X-API-KEY": PAYMENT_SECRET });
 
-  it("FHIR Money beyond ±100,000,000.00 is 422 naming the field; non-USD is 422 CURRENCY_NOT_SUPPORTED; nothing stored", async () => {
-    const before = await count("events");
+  it("FHIR Money beyond ±100,000,000.00 is 422 naming the field; non-USD is 422 CURRENCY_NOT_SUPPORTED; only kept as invalid", async () => {
+    const before = await count("events", "status != 'invalid'");
     const big = await post((cr) => (cr.item[0].adjudication[0].amount.value = 100_000_000.01));
     expect(big.status).toBe(422);
     expect(big.body.error.code).toBe("PAYLOAD_INVALID");
@@ -264,7 +264,7 @@ describe("bounds and currency at ingress", () => {
     expect(eur.status).toBe(422);
     expect(eur.body.error.code).toBe("CURRENCY_NOT_SUPPORTED");
     expect(eur.body.error.details.map((d: any) => d.path)).toContain("entry[0].resource.payment.amount.currency");
-    expect(await count("events")).toBe(before);
+    expect(await count("events", "status != 'invalid'")).toBe(before);
   });
 
   it("HCMS amounts and plan ceilings out of range are refused, never a 500", async () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CPT_HCPCS, ICD10_CM } from "../../domain/codes";
-import { dateLike, decimalLike, diagnosisPointers, idLike, modifier, optionalBoolean } from "../lenient";
+import { dateLike, decimalLike, diagnosisPointers, idLike, modifier, moneyLike, optionalBoolean } from "../lenient";
 
 const upper = (pattern: RegExp, message: string) => z.string().trim().transform((c) => c.toUpperCase()).pipe(z.string().regex(pattern, message));
 const cptCode = upper(CPT_HCPCS, "must be a CPT/HCPCS code");
@@ -36,9 +36,9 @@ export const cms1500Payload = z.looseObject({
           .array(
             z.looseObject({
               coinsurance: decimalLike,
-              copay: decimalLike,
-              deductible_calendar_year: decimalLike,
-              deductible_year_to_date: decimalLike,
+              copay: moneyLike,
+              deductible_calendar_year: moneyLike,
+              deductible_year_to_date: moneyLike,
             }),
           )
           .nullish(),
@@ -58,7 +58,7 @@ export const cms1500Payload = z.looseObject({
         mod4: modifier,
         pointers: diagnosisPointers,
         service_date: dateLike,
-        charge: decimalLike,
+        charge: moneyLike,
       }),
     )
     .nullish()

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CLAIM_STATUSES } from "../../domain/claim-status";
-import { dateLike, dateTimeLike, decimalLike, idLike, optionalBoolean } from "../lenient";
+import { dateLike, dateTimeLike, idLike, moneyLike, optionalBoolean } from "../lenient";
 
 const payorStatus = z.enum(CLAIM_STATUSES.filter((s) => s !== "draft") as ["submitted", "under_review", "approved", "rejected"]);
 
@@ -26,14 +26,14 @@ export const claimStatusUpdate = z
     patient_name: z.string().nullish(),
     insurance_id: idLike.nullish(),
     provider_id: idLike.nullish(),
-    amount: decimalLike,
+    amount: moneyLike,
     coverage_validated: optionalBoolean,
     coverage_message: z.string().nullish(),
     auto_approved: optionalBoolean,
     payment_details: z
       .looseObject({
-        approved_amount: decimalLike,
-        patient_responsibility: decimalLike,
+        approved_amount: moneyLike,
+        patient_responsibility: moneyLike,
         expected_payment_date: dateLike,
         payment_method: z.string().nullish(),
       })
