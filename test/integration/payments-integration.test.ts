@@ -314,6 +314,16 @@ describe("stripe.payment", () => {
     expect(await count("patient_payment_details", "trace_id = 'pi_shared'")).toBe(1);
   });
 
+  it("a Stripe date the payment could not be recorded on is refused at ingress, not accepted then unprocessable", async () => {
+    const body = JSON.stringify({ id: "evt_far", object: "event", type: "payment_intent.succeeded", created: 99_999_999_999, data: { object: { id: "pi_far", object: "payment_intent", amount_received: 100, currency: "usd", metadata: { billId: "BILL-STRIPE" } } } });
+    const res = await send(body);
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.map((d: any) => d.path)).toContain("created");
+    const huge = await send(event("evt_huge", "payment_intent.succeeded", { id: "pi_huge", object: "payment_intent", amount_received: 10_000_000_001, currency: "usd", metadata: { billId: "BILL-STRIPE" } }));
+    expect(huge.status).toBe(422);
+    expect(huge.body.error.details[0].path).toBe("data.object.amount_received");
+  });
+
   it("a payment intent in another currency is 422 CURRENCY_NOT_SUPPORTED", async () => {
     const res = await send(event("evt_eur", "payment_intent.succeeded", { id: "pi_eur", object: "payment_intent", amount_received: 100, currency: "eur", metadata: { billId: "BILL-STRIPE" } }));
     expect(res.status).toBe(422);
