@@ -8,6 +8,7 @@
 //   slow-once     answers after 2 s the first time (beyond the test timeout), then at once
 //   gone          410
 //   down          500 always
+//   huge          200 with a 64 MiB body made as it is read; `streamed` counts the bytes the Worker pulled
 
 interface Received {
   mode: string;
@@ -15,6 +16,7 @@ interface Received {
   body: string;
   at: number;
   answered: number;
+  streamed?: number;
 }
 
 const log = new Map<string, Received[]>();
@@ -50,6 +52,19 @@ export async function receiver(request: Request): Promise<Response> {
       return answer(410);
     case "down":
       return answer(500);
+    case "huge": {
+      entry.answered = 200;
+      entry.streamed = 0;
+      const chunk = new Uint8Array(64 * 1024).fill(0x61);
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (entry.streamed! >= 64 * 1024 * 1024) return controller.close();
+          entry.streamed! += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+      });
+      return new Response(body, { status: 200 });
+    }
     default:
       return answer(200);
   }

@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { recordDomainEvents } from "../claims/write";
 import type { Db } from "../db/client";
 import { database, nowIso } from "../db/client";
+import { readLimited, RESPONSE_BODY_LIMIT } from "./response-body";
 import { deliveries, deliveryAttempts, domainEvents, subscriptions } from "../db/schema";
 import type { DeliveryMessage, Env } from "../env";
 import { errorText, log } from "../log";
@@ -13,7 +14,6 @@ import { signedHeaders } from "./signing";
 export const DELIVERIES_QUEUE = "claimgate-deliveries";
 export const DELIVERIES_DLQ = "claimgate-deliveries-dlq";
 
-const RESPONSE_BODY_LIMIT = 2048;
 
 type Outcome =
   | { kind: "done" }
@@ -101,7 +101,7 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   try {
     const res = await fetch(sub.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     status = res.status;
-    responseBody = await readLimited(res);
+    responseBody = await readLimited(res, RESPONSE_BODY_LIMIT);
     if (status === 429 || status === 503) retryAfter = retryAfterSeconds(res.headers.get("retry-after"), now);
     if (status >= 300 && status < 400) error = `redirect to ${res.headers.get("location") ?? "?"} not followed`;
   } catch (e) {
@@ -165,11 +165,6 @@ async function releaseNextInOrder(env: Env, db: Db, deliveryId: string) {
     .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
     .limit(1);
   if (next) await enqueueDeliveries(env, db, [next.id]);
-}
-
-async function readLimited(res: Response): Promise<string> {
-  const text = await res.text();
-  return text.length > RESPONSE_BODY_LIMIT ? text.slice(0, RESPONSE_BODY_LIMIT) : text;
 }
 
 /** Svix-style: a subscription whose deliveries have only failed for the window is disabled. */

@@ -5,9 +5,14 @@ import { hmacSha256 } from "../crypto/hmac";
 import type { standardWebhooksConfig } from "./config";
 import { checkTimestamp, fail, type VerifyInput, type VerifyResult } from "./types";
 
-/** The signing key of a Standard Webhooks secret: base64 after the optional `whsec_` prefix. */
+/**
+ * The signing key of a Standard Webhooks secret: base64 after the optional `whsec_` prefix; null when it
+ * is not base64 or decodes to nothing (`whsec_` and spaces), so such a secret is refused when given and
+ * skipped, never used, when found stored.
+ */
 export function standardWebhooksKey(secret: string): Uint8Array | null {
-  return fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
+  const key = fromBase64(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret);
+  return key && key.length > 0 ? key : null;
 }
 
 /** Signs `${id}.${timestamp}.${body}` per https://www.standardwebhooks.com (the `v1,<base64>` form). */

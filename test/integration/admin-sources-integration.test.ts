@@ -59,6 +59,14 @@ describe("/admin/sources", () => {
     const swBadSecret = await admin("POST", "/admin/sources", { id: "s2", kind: "cair.claim_response", verification: { scheme: "standard_webhooks" }, secrets: ["not base64 !!"] });
     expect(swBadSecret.status).toBe(422);
     expect(swBadSecret.body.error.details[0].path).toBe("secrets[0]");
+    // a secret that decodes to nothing would make every request to the source fail: refused up front
+    const swEmpty = await admin("POST", "/admin/sources", { id: "s3", kind: "cair.claim_response", verification: { scheme: "standard_webhooks" }, secrets: ["whsec_        "] });
+    expect(swEmpty.status).toBe(422);
+    expect(swEmpty.body.error.details[0].path).toBe("secrets[0]");
+    const good = await admin("POST", "/admin/sources", { id: "s4", kind: "cair.claim_response", verification: { scheme: "standard_webhooks" }, secrets: ["whsec_" + btoa("k".repeat(32))] });
+    expect(good.status).toBe(201);
+    const addEmpty = await admin("POST", "/admin/sources/s4/secrets", { secret: "whsec_          " });
+    expect(addEmpty.status).toBe(422);
     const malformed = await call("POST", "/admin/sources", { admin: true, body: "{", headers: { "content-type": "application/json" } });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe("MALFORMED_JSON");

@@ -98,6 +98,17 @@ describe("retries, timeouts and dead letters", () => {
     expect(attempts[0].responseBody).toBe("error 500");
   });
 
+  it("a subscriber answering 64 MiB: delivered, 2 KiB kept (test/unit/delivery-unit: the rest is never read)", async () => {
+    const k = unique("huge");
+    const sub = await subscribe({ url: receiverUrl(k, "huge"), events: ["CLAIMS_REMIT_APPROVED"] });
+    await remit();
+    await settled(sub.id, 1);
+    const [d] = await deliveriesOf(sub.id);
+    const [attempt] = await rows<any>("SELECT response_body FROM delivery_attempts WHERE delivery_id = ?", d.id);
+    expect(attempt.response_body.length).toBeLessThanOrEqual(2048);
+    expect(attempt.response_body.startsWith("aaaa")).toBe(true);
+  });
+
   it("honours Retry-After on 429", async () => {
     const key = unique("throttle");
     const sub = await subscribe({ url: receiverUrl(key, "throttle"), events: ["*"] });

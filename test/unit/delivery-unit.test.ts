@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { wantsEvent } from "../../src/delivery/filters";
 import { maxAttempts, parseSchedule, retryAfterSeconds, retryDelay } from "../../src/delivery/schedule";
+import { readLimited } from "../../src/delivery/response-body";
 import { subscriberUrlProblem } from "../../src/delivery/url-policy";
 
 describe("retry schedule", () => {
@@ -53,5 +54,32 @@ describe("subscriber URL policy", () => {
     expect(subscriberUrlProblem("http://127.0.0.1:3000/x", true)).toBeNull();
     expect(subscriberUrlProblem("http://localhost:3000/x", true)).toBeNull();
     expect(subscriberUrlProblem("http://example.com/x", true)).toMatch(/localhost/);
+  });
+});
+
+describe("a subscriber's answer", () => {
+  it("is read up to the kept 2 KiB and the rest is cancelled, never pulled", async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const chunk = new TextEncoder().encode("é".repeat(16 * 1024)); // 32 KiB of two-byte characters
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulled += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const text = await readLimited(new Response(body), 2048);
+    expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(2048 + 2);
+    expect(text.startsWith("ééé")).toBe(true);
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThanOrEqual(2 * chunk.byteLength); // an endless body: one chunk, maybe one ahead
+    expect(await readLimited(new Response("short"), 2048)).toBe("short");
+    expect(await readLimited(new Response(null, { status: 204 }), 2048)).toBe("");
   });
 });
