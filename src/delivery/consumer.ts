@@ -22,6 +22,8 @@ type Outcome =
   /** Parked behind an earlier delivery of the same lifecycle (ordered subscriptions). */
   | { kind: "waiting" };
 
+class SigningFailed extends Error {}
+
 /** The deliveries consumer: one POST per message, every attempt recorded, retries on our own schedule. */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   const db = database(env.DB);
@@ -89,8 +91,6 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   if (!event) throw new Error(`domain event ${delivery.domainEventId} missing`);
   const body = new TextEncoder().encode(`{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.occurredAt)},"data":${event.payload}}`);
   const secrets = await activeSecrets(db, env.SECRETS_KEY, sub.id);
-  const headers = await signedHeaders(secrets, delivery.id, Math.floor(now / 1000), body);
-
   const attempt = delivery.attempts + 1;
   const timeoutMs = Number(env.DELIVERY_TIMEOUT_MS ?? "15000") || 15_000;
   const started = Date.now();
@@ -99,13 +99,22 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   let error: string | null = null;
   let retryAfter: number | null = null;
   try {
+    // A secret that cannot sign is an attempt that failed, recorded like any other, never a silent pending.
+    const headers = await signedHeaders(secrets, delivery.id, Math.floor(now / 1000), body).catch((e) => {
+      throw new SigningFailed(errorText(e));
+    });
     const res = await fetch(sub.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     status = res.status;
     responseBody = await readLimited(res, RESPONSE_BODY_LIMIT);
     if (status === 429 || status === 503) retryAfter = retryAfterSeconds(res.headers.get("retry-after"), now);
     if (status >= 300 && status < 400) error = `redirect to ${res.headers.get("location") ?? "?"} not followed`;
   } catch (e) {
-    error = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError") ? `timeout after ${timeoutMs} ms` : errorText(e);
+    error =
+      e instanceof SigningFailed
+        ? `SIGNING_FAILED: ${e.message}`
+        : e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")
+          ? `timeout after ${timeoutMs} ms`
+          : errorText(e);
   }
   const latencyMs = Date.now() - started;
   const at = nowIso();

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, lte, or } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lte, ne, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
 import { deliveries } from "../db/schema";
@@ -7,16 +7,25 @@ import { enqueueDeliveries } from "./fan-out";
 
 type DeliveryStatus = (typeof deliveries.$inferSelect)["status"];
 
-/** Puts a delivery back to pending with a fresh attempt budget and enqueues it; its attempts stay on record. */
-export async function replayDelivery(env: Env, db: Db, id: string) {
+export type ReplayOutcome = { outcome: "replayed"; id: string; status: DeliveryStatus } | { outcome: "pending" } | { outcome: "not_found" };
+
+/**
+ * Puts a finished delivery (delivered, dead, cancelled) back to pending with a fresh attempt budget and
+ * enqueues it; its attempts stay on record. A delivery still pending is not replayed again: each replay
+ * would add a queue message of its own and multiply the attempts.
+ */
+export async function replayDelivery(env: Env, db: Db, id: string): Promise<ReplayOutcome> {
   const [row] = await db
     .update(deliveries)
     .set({ status: "pending", attempts: 0, deadAt: null, nextAttemptAt: null, enqueuedAt: null, updatedAt: nowIso() })
-    .where(eq(deliveries.id, id))
+    .where(and(eq(deliveries.id, id), ne(deliveries.status, "pending")))
     .returning({ id: deliveries.id, status: deliveries.status });
-  if (!row) return null;
+  if (!row) {
+    const [exists] = await db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.id, id));
+    return exists ? { outcome: "pending" } : { outcome: "not_found" };
+  }
   await enqueueDeliveries(env, db, [id]);
-  return row;
+  return { outcome: "replayed", ...row };
 }
 
 const PAGE = 500;
@@ -41,7 +50,8 @@ export async function replaySubscriptionRange(
         eq(deliveries.subscriptionId, subscriptionId),
         gte(deliveries.createdAt, range.since),
         lte(deliveries.createdAt, range.until),
-        inArray(deliveries.status, range.statuses),
+        // pending ones are on their way already: replaying them would multiply their attempts
+        inArray(deliveries.status, range.statuses.filter((st) => st !== "pending")),
         after ? or(gt(deliveries.createdAt, after.createdAt), and(eq(deliveries.createdAt, after.createdAt), gt(deliveries.id, after.id))) : undefined,
       ),
     )

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { sealSecret } from "../../src/crypto/secret-box";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
@@ -81,6 +82,33 @@ describe("subscriptions and filters", () => {
     expect((await admin("POST", "/admin/subscriptions", { url: "http://127.0.0.1:9999/hook", events: ["*"] })).status).toBe(201);
     expect((await admin("POST", "/admin/subscriptions", { url: "https://x.test", events: [] })).status).toBe(422);
   });
+
+  it("refuses secrets that could not sign: whsec_ not base64, fewer than 24 or more than 64 bytes, plain under 16 characters", async () => {
+    const bytes = (n: number) => btoa(String.fromCharCode(...new Uint8Array(n).fill(65)));
+    for (const secret of ["whsec_!!!!!!!!", `whsec_${bytes(10)}`, `whsec_${bytes(65)}`, "whsec_", "short-secret"]) {
+      const res = await admin("POST", "/admin/subscriptions", { url: receiverUrl(unique("s")), events: ["*"], secret });
+      expect(res.status, secret).toBe(422);
+      expect(res.body.error.details[0].path, secret).toBe("secret");
+    }
+    const hcms = await admin("POST", "/admin/subscriptions", { provider_id: "P", webhook_url: receiverUrl(unique("s")), secret_key: "tooshort", events: ["*"] });
+    expect(hcms.status).toBe(422);
+    for (const secret of [`whsec_${bytes(24)}`, `whsec_${bytes(64)}`, "sixteen-chars-ok"]) {
+      expect((await admin("POST", "/admin/subscriptions", { url: receiverUrl(unique("s")), events: ["*"], secret })).status, secret).toBe(201);
+    }
+    const sub = await subscribe({ url: receiverUrl(unique("s")), events: ["*"] });
+    expect((await admin("POST", `/admin/subscriptions/${sub.id}/rotate-secret`, { secret: "whsec_!!!!" })).status).toBe(422);
+  });
+
+  it("a stored secret that cannot sign is a recorded attempt error, never a silent pending", async () => {
+    const k = unique("nosign");
+    const sub = await subscribe({ url: receiverUrl(k), events: ["CLAIMS_REMIT_APPROVED"] });
+    // as an older version could have stored it
+    await env.DB.prepare("UPDATE subscription_secrets SET ciphertext = ? WHERE subscription_id = ?").bind(await sealSecret(env.SECRETS_KEY, "whsec_!!!!"), sub.id).run();
+    await remit();
+    const attempt = await eventually(async () => (await rows<any>("SELECT a.error FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.subscription_id = ?", sub.id))[0], 20_000);
+    expect(attempt.error).toMatch(/^SIGNING_FAILED/);
+    expect(await received(k)).toEqual([]);
+  });
 });
 
 describe("retries, timeouts and dead letters", () => {
@@ -159,6 +187,25 @@ describe("retries, timeouts and dead letters", () => {
     await settled(sub.id, 2);
     const attempts = (await admin("GET", `/admin/deliveries/${dead[1].id}/attempts`)).body.data;
     expect(attempts.map((a: any) => a.statusCode)).toEqual([500, 500, 500, 200]);
+  });
+
+  it("replaying a delivery that is still pending is 409 DELIVERY_PENDING and adds no attempt", async () => {
+    const key = unique("slowpoke");
+    const sub = await subscribe({ url: receiverUrl(key, "down"), events: ["CLAIMS_REMIT_APPROVED"] });
+    await remit();
+    const [d] = await eventually(async () => {
+      const rows_ = await deliveriesOf(sub.id);
+      return rows_.length ? rows_ : null;
+    });
+    await env.DB.prepare("UPDATE deliveries SET status = 'pending' WHERE id = ?").bind(d.id).run();
+    for (let i = 0; i < 5; i++) {
+      const res = await admin("POST", `/admin/deliveries/${d.id}/replay`);
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe("DELIVERY_PENDING");
+    }
+    const bulk = await admin("POST", `/admin/subscriptions/${sub.id}/replay`, { since: "2000-01-01T00:00:00Z", until: new Date().toISOString(), status: ["pending"] });
+    expect(bulk.body.replayed).toBe(0);
+    expect((await admin("POST", "/admin/deliveries/dlv_nope/replay")).status).toBe(404);
   });
 
   it("a subscription failing for the whole window is disabled and a subscription.disabled event recorded", async () => {

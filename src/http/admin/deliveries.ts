@@ -43,7 +43,8 @@ adminDeliveries.get("/:id/attempts", async (c) => {
 });
 
 adminDeliveries.post("/:id/replay", async (c) => {
-  const row = await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
-  if (!row) throw new ApiError(404, "DELIVERY_NOT_FOUND", `No delivery ${c.req.param("id")}.`);
-  return c.json({ id: row.id, status: row.status, replayed: true }, 202);
+  const result = await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
+  if (result.outcome === "not_found") throw new ApiError(404, "DELIVERY_NOT_FOUND", `No delivery ${c.req.param("id")}.`);
+  if (result.outcome === "pending") throw new ApiError(409, "DELIVERY_PENDING", "The delivery is still pending; it will be attempted on its schedule. Replay it once it is delivered, dead or cancelled.");
+  return c.json({ id: result.id, status: result.status, replayed: true }, 202);
 });

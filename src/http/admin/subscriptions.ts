@@ -16,10 +16,11 @@ import {
 import { subscriberUrlProblem } from "../../delivery/url-policy";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
+import { subscriptionSecret } from "../../delivery/signing";
 import { readJson } from "../json-body";
 
 const eventType = z.string().regex(/^(\*|[A-Za-z0-9_.]+)$/, "must be an event type or *");
-const secret = z.string().min(8, "must be at least 8 characters").max(512);
+const secret = subscriptionSecret;
 
 /** Our shape, or the HCMS registration shape {provider_id, webhook_url, secret_key, events, active}. */
 const ownShape = z.strictObject({

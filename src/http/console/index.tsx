@@ -319,6 +319,7 @@ consoleApp.get("/deliveries/:id", async (c) => {
 });
 
 consoleApp.post("/deliveries/:id/replay", async (c) => {
+  // a pending delivery is not replayed again (its page says pending); a missing one is a 404 below
   await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
   return c.redirect(`/console/deliveries/${c.req.param("id")}`, 303);
 });
