@@ -509,9 +509,12 @@ export const payorSubmissions = sqliteTable(
 
 /** Idempotency-Key → the first response, per provider. */
 export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  /** `<caller scope>:<Idempotency-Key>`, the key kept whole (at most 255 characters). */
   key: text("key").primaryKey(),
   status: integer("status"),
   response: text("response"),
+  /** SHA-256 of the request body: the same key with another body is refused, never replayed. */
+  requestHash: text("request_hash"),
   createdAt: text("created_at").notNull(),
 });
 

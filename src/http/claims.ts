@@ -1,14 +1,15 @@
-import { and, asc, eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { findClaimByIdentifier, findClaimId, readClaim } from "../claims/read";
-import { database, nowIso, type Db } from "../db/client";
-import { claims, idempotencyKeys, paymentReconciliations } from "../db/schema";
+import { database, type Db } from "../db/client";
+import { payorSubmissions, paymentReconciliations } from "../db/schema";
 import { fanOutSafely } from "../delivery/fan-out";
 import { ApiError } from "../errors";
 import { isJsonContentType, parseJsonBody, readBodyCapped } from "../ingest/read-body";
 import { PayorError, validationError } from "../payor/errors";
 import { claimSubmission } from "../payor/schema";
 import { submitClaim } from "../payor/service";
+import { idempotent } from "./idempotency";
 import { withCaller, type Caller, type ProviderContext } from "./provider-auth";
 
 const claimNotFound = (what: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No claim matches ${what}.`);
@@ -17,18 +18,23 @@ const claimNotFound = (what: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No
 export const claimsApi = new Hono<ProviderContext>({ strict: false });
 claimsApi.use("*", withCaller);
 
+/** Claim reads carry PHI: they always need credentials (open mode opens only submission). */
 function reader(caller: Caller | undefined): Caller {
-  if (!caller) {
+  if (!caller || (caller.kind === "provider" && caller.open)) {
     throw new ApiError(401, "UNAUTHORIZED", "Give the admin bearer token, or X-API-Key and X-Provider-ID.");
   }
   return caller;
 }
 
-/** A provider sees only its own claims; an operator sees all. */
+/**
+ * A provider sees only the claims it submitted through the HCMS API; an operator sees all. What a
+ * partner says about a claim's provider (Healthie's billing_provider_id, a payor's provider_id) never
+ * grants access: only the submitter recorded with the HCMS submission does.
+ */
 async function visibleClaim(db: Db, caller: Caller, claimId: string | null): Promise<string | null> {
   if (!claimId || caller.kind === "admin") return claimId;
-  const [row] = await db.select({ providerId: claims.providerId }).from(claims).where(eq(claims.id, claimId));
-  return row && row.providerId === caller.providerId ? claimId : null;
+  const [row] = await db.select({ submitter: payorSubmissions.providerId }).from(payorSubmissions).where(eq(payorSubmissions.claimId, claimId));
+  return row && row.submitter !== null && row.submitter === caller.providerId ? claimId : null;
 }
 
 /** GET /api/claims?identifier=system|value */
@@ -70,14 +76,22 @@ claimsApi.get("/:claimId", async (c) => {
   return c.json({ success: true, claim });
 });
 
-/**
- * POST /api/claims/: the HCMS guide's claim submission. Errors keep the guide's own shape. With an
- * Idempotency-Key header, a repeated key (per provider) returns the first response.
- */
-claimsApi.post("/", async (c) => {
+/** Idempotency-Key for submissions, in each caller's own namespace (open mode has its own). */
+const submissionIdempotency = idempotent<ProviderContext>({
+  scope: (c) => {
+    const caller = c.get("caller");
+    if (!caller) return null;
+    if (caller.kind === "admin") return "admin";
+    return caller.open ? `open:${caller.providerId ?? "-"}` : `provider:${caller.providerId}`;
+  },
+  error: (status, code, message, suggestions) =>
+    new Response(JSON.stringify(new PayorError(status, code, message, suggestions).toBody()), { status, headers: { "content-type": "application/json" } }),
+});
+
+/** POST /api/claims/: the HCMS guide's claim submission. Errors keep the guide's own shape. */
+claimsApi.post("/", submissionIdempotency, async (c) => {
   const started = Date.now();
   const db = database(c.env.DB);
-  let reservation: string | null = null;
   try {
     const caller = c.get("caller");
     if (!caller) {
@@ -87,15 +101,6 @@ claimsApi.post("/", async (c) => {
       ]);
     }
     const providerId = caller.kind === "provider" ? caller.providerId : null;
-    const key = c.req.header("idempotency-key");
-    if (key) {
-      reservation = `${providerId ?? "admin"}:${key.slice(0, 200)}`;
-      const first = await reserveIdempotencyKey(db, reservation);
-      if (first) {
-        reservation = null;
-        return new Response(first.body, { status: first.status, headers: { "content-type": "application/json", "idempotent-replayed": "true" } });
-      }
-    }
     if (!isJsonContentType(c.req.header("content-type") ?? null)) {
       throw new PayorError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the claim as application/json", ["Set Content-Type: application/json"]);
     }
@@ -107,36 +112,10 @@ claimsApi.post("/", async (c) => {
     }
     const { body } = await submitClaim(db, providerId, parsed.data, started);
     c.executionCtx.waitUntil(fanOutSafely(c.env, db));
-    const text = JSON.stringify(body);
-    if (reservation) await storeIdempotentResponse(db, reservation, 201, text);
-    return new Response(text, { status: 201, headers: { "content-type": "application/json" } });
+    return new Response(JSON.stringify(body), { status: 201, headers: { "content-type": "application/json" } });
   } catch (e) {
     const err = e instanceof PayorError ? e : e instanceof ApiError ? new PayorError(e.status, e.code, e.message, [], e.details) : null;
-    if (!err) {
-      if (reservation) await releaseIdempotencyKey(db, reservation);
-      throw e;
-    }
-    const text = JSON.stringify(err.toBody());
-    if (reservation) {
-      if (err.status >= 500) await releaseIdempotencyKey(db, reservation);
-      else await storeIdempotentResponse(db, reservation, err.status, text);
-    }
-    return new Response(text, { status: err.status, headers: { "content-type": "application/json", ...(err.status === 503 ? { "retry-after": "5" } : {}) } });
+    if (!err) throw e;
+    return new Response(JSON.stringify(err.toBody()), { status: err.status, headers: { "content-type": "application/json", ...(err.status === 503 ? { "retry-after": "5" } : {}) } });
   }
 });
-
-/** Reserves a key; returns the stored response when the key was used before. */
-async function reserveIdempotencyKey(db: Db, key: string): Promise<{ status: number; body: string } | null> {
-  const inserted = await db.insert(idempotencyKeys).values({ key, createdAt: nowIso() }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
-  if (inserted.length === 1) return null;
-  const [row] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
-  if (row?.status && row.response) return { status: row.status, body: row.response };
-  throw new PayorError(409, "IDEMPOTENCY_KEY_IN_USE", "A request with this Idempotency-Key is still being processed", ["Retry in a moment"]);
-}
-
-const storeIdempotentResponse = (db: Db, key: string, status: number, response: string) =>
-  db.update(idempotencyKeys).set({ status, response }).where(eq(idempotencyKeys.key, key));
-
-const releaseIdempotencyKey = (db: Db, key: string) =>
-  db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.key, key))).catch(() => {});
-

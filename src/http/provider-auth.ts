@@ -5,7 +5,8 @@ import { database } from "../db/client";
 import type { AppContext, Env } from "../env";
 import { checkProviderKey } from "../payor/repository";
 
-export type Caller = { kind: "admin" } | { kind: "provider"; providerId: string | null };
+/** `open`: a provider let in by HCMS_OPEN_MODE without a key (may submit, never read). */
+export type Caller = { kind: "admin" } | { kind: "provider"; providerId: string | null; open?: true };
 export type ProviderContext = AppContext & { Variables: AppContext["Variables"] & { caller: Caller } };
 
 /** The guide's "open" mode (no key) is for local development only and never applies in production. */
@@ -25,7 +26,7 @@ async function identifyCaller(c: { env: Env; req: { header(name: string): string
   const key = c.req.header("x-api-key");
   const providerId = c.req.header("x-provider-id");
   if (key && providerId && (await checkProviderKey(database(c.env.DB), providerId, key))) return { kind: "provider", providerId };
-  if (openMode(c.env) && !key) return { kind: "provider", providerId: providerId ?? null };
+  if (openMode(c.env) && !key) return { kind: "provider", providerId: providerId ?? null, open: true };
   return null;
 }
 

@@ -1,6 +1,10 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import worker from "../../src/index";
 import { admin, call } from "../helpers/api";
-import { count, rows } from "../helpers/db";
+import { count, eventually, rows } from "../helpers/db";
+import { cms1500 } from "../helpers/fixtures";
 
 let KEY = "";
 const PROVIDER = "PROV-001";
@@ -156,6 +160,86 @@ describe("POST /api/claims/", () => {
     expect(await count("payor_submissions", "patient_name = 'Idem'")).toBe(1);
     const c = await submitClaim(body, { "Idempotency-Key": "key-2" });
     expect(c.body.claim.claim_id).not.toBe(a.body.claim.claim_id);
+  });
+
+  it("keys are kept whole (two keys alike for 200 characters are two keys); over 255 is refused", async () => {
+    const body = { patient_name: "Long Key", insurance_id: "BC-789-456", diagnosis_code: "J20.9", amount: "10.00" };
+    const prefix = "k".repeat(200);
+    const a = await submitClaim(body, { "Idempotency-Key": `${prefix}-a` });
+    const b = await submitClaim(body, { "Idempotency-Key": `${prefix}-b` });
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.headers.get("idempotent-replayed")).toBeNull();
+    expect(b.body.claim.claim_id).not.toBe(a.body.claim.claim_id);
+    const tooLong = await submitClaim(body, { "Idempotency-Key": "x".repeat(256) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error_code).toBe("VALIDATION_ERROR");
+  });
+
+  it("the same key with another body is 422 IDEMPOTENCY_KEY_REUSED; errors are not kept, so a corrected retry runs", async () => {
+    const body = { patient_name: "Reuse", insurance_id: "BC-789-456", diagnosis_code: "J20.9", amount: "11.00" };
+    expect((await submitClaim(body, { "Idempotency-Key": "reuse-1" })).status).toBe(201);
+    const other = await submitClaim({ ...body, amount: "12.00" }, { "Idempotency-Key": "reuse-1" });
+    expect(other.status).toBe(422);
+    expect(other.body.error_code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(await count("payor_submissions", "patient_name = 'Reuse'")).toBe(1);
+
+    const bad = await submitClaim({ ...body, insurance_id: "INVALID-9" }, { "Idempotency-Key": "fix-1" });
+    expect(bad.status).toBe(404);
+    const fixed = await submitClaim({ ...body, patient_name: "Fixed" }, { "Idempotency-Key": "fix-1" });
+    expect(fixed.status).toBe(201);
+    expect(fixed.headers.get("idempotent-replayed")).toBeNull();
+  });
+
+  it("a reservation left by a crash expires after 60 s; a fresh one in progress is 409", async () => {
+    const body = { patient_name: "Crashed", insurance_id: "BC-789-456", diagnosis_code: "J20.9", amount: "13.00" };
+    const hash = async (b: unknown) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(b))))].map((x) => x.toString(16).padStart(2, "0")).join("");
+    const old = new Date(Date.now() - 61_000).toISOString();
+    await env.DB.prepare("INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES (?, ?, ?)").bind(`provider:${PROVIDER}:crashed-1`, await hash(body), old).run();
+    expect((await submitClaim(body, { "Idempotency-Key": "crashed-1" })).status).toBe(201);
+    await env.DB.prepare("INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES (?, ?, ?)").bind(`provider:${PROVIDER}:busy-1`, await hash(body), new Date().toISOString()).run();
+    const busy = await submitClaim(body, { "Idempotency-Key": "busy-1" });
+    expect(busy.status).toBe(409);
+    expect(busy.body.error_code).toBe("IDEMPOTENCY_KEY_IN_USE");
+  });
+});
+
+describe("HCMS_OPEN_MODE and provider isolation", () => {
+  const open = { ...env, HCMS_OPEN_MODE: "true" } as typeof env;
+  const viaOpen = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`https://claimgate.test${path}`, { method, headers: { "content-type": "application/json", ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) }),
+      open,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it("open mode opens submission only: reads always need credentials, and its keys are a namespace of their own", async () => {
+    const body = { patient_name: "Open", insurance_id: "BC-789-456", diagnosis_code: "J20.9", amount: "14.00" };
+    const submitted = await viaOpen("POST", "/api/claims/", body, { "X-Provider-ID": PROVIDER, "Idempotency-Key": "shared-key" });
+    expect(submitted.status).toBe(201);
+    const id = submitted.body.claim.claim_id;
+    expect((await viaOpen("GET", `/api/claims/${id}/`, undefined, { "X-Provider-ID": PROVIDER })).status).toBe(401);
+    expect((await viaOpen("GET", `/api/claims?identifier=x|y`, undefined, { "X-Provider-ID": PROVIDER })).status).toBe(401);
+    // the same key from the keyed provider is another namespace: a claim of its own, not the open one's
+    const keyed = await submitClaim({ ...body, patient_name: "Keyed" }, { "Idempotency-Key": "shared-key" });
+    expect(keyed.status).toBe(201);
+    expect(keyed.body.claim.claim_id).not.toBe(id);
+  });
+
+  it("a partner's provider field never grants a provider access to a claim it did not submit", async () => {
+    await admin("POST", "/admin/sources", { id: "iso-healthie", kind: "healthie.cms1500", verification: { scheme: "api_secret" }, secrets: ["iso-healthie-secret"] });
+    const form = { ...cms1500((f) => ((f.id = "iso-form-1"), (f.billing_provider_id = PROVIDER))) };
+    const res = await call("POST", "/webhooks/iso-healthie", { json: form, headers: { "X-API-KEY": "iso-healthie-secret" } });
+    expect(res.status).toBe(202);
+    await eventually(async () => (await count("events", "id = ? AND status = 'processed'", res.body.eventId)) === 1);
+    const [claim] = await rows<any>("SELECT c.id, c.provider_id FROM claims c JOIN claim_identifiers i ON i.claim_id = c.id WHERE i.value = 'iso-form-1'");
+    expect(claim.provider_id).toBe(PROVIDER);
+    expect((await call("GET", `/api/claims/${claim.id}`, { headers: { "X-API-Key": KEY, "X-Provider-ID": PROVIDER } })).status).toBe(404);
+    expect((await admin("GET", `/api/claims/${claim.id}`)).status).toBe(200);
   });
 });
 
