@@ -50,6 +50,24 @@ describe("subscriber URL policy", () => {
     }
     expect(subscriberUrlProblem("https://a:b@example.com", false)).toBe("must not contain credentials");
   });
+
+  // Production: every one of these names this network or a special-use range, however it is spelt.
+  const blocked = [
+    "localhost", "localhost.", "LOCALHOST", "foo.localhost", "metadata", "metadata.google.internal", "metadata.google.internal.",
+    "instance-data.ec2.internal", "printer.local", "router.home.arpa", "intranet",
+    "127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1", "0.0.0.0", "10.1.2.3", "100.64.0.1", "169.254.169.254",
+    "172.16.0.1", "172.31.255.255", "192.0.0.8", "192.0.2.1", "192.168.0.1", "198.18.0.1", "198.51.100.7", "203.0.113.9", "224.0.0.1", "255.255.255.255",
+    "[::1]", "[::]", "[::127.0.0.1]", "[::ffff:127.0.0.1]", "[::ffff:10.0.0.1]", "[::ffff:7f00:1]", "[fe80::1]", "[fe90::1]", "[febf::1]", "[fec0::1]",
+    "[fc00::1]", "[fd12:3456::1]", "[ff02::1]", "[64:ff9b::7f00:1]", "[64:ff9b::10.0.0.1]", "[64:ff9b:1::1]", "[2002:7f00:1::]", "[2002:c0a8:101::1]",
+    "[2001:db8::1]", "[2001::1]", "[100::1]",
+    "127.0.0.1.nip.io", "10-0-0-1.sslip.io", "app.192.168.1.1.nip.io", "7f000001.nip.io", "nip.io", "localtest.me", "api.lvh.me",
+  ];
+  const allowed = ["hooks.example.com", "api.partner.io", "8.8.8.8", "1.1.1.1", "[2606:4700:4700::1111]", "[64:ff9b::808:808]", "[2002:808:808::1]", "8-8-8-8.nip.io", "a.b.c.d.hooks.net"];
+  it(`production: refuses ${blocked.length} special-use hosts, allows public ones`, () => {
+    expect(blocked.length).toBeGreaterThanOrEqual(40);
+    for (const host of blocked) expect(subscriberUrlProblem(`https://${host}/hook`, false), host).toMatch(/private|special-use|absolute/);
+    for (const host of allowed) expect(subscriberUrlProblem(`https://${host}/hook`, false), host).toBeNull();
+  });
   it("development: http only to localhost", () => {
     expect(subscriberUrlProblem("http://127.0.0.1:3000/x", true)).toBeNull();
     expect(subscriberUrlProblem("http://localhost:3000/x", true)).toBeNull();
