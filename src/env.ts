@@ -41,7 +41,8 @@ export interface DeliveryMessage {
   deliveryId: string;
 }
 
-export type AppContext = { Bindings: Env; Variables: { requestId: string } };
+/** The operator a request authenticated as (admin API, console, operator claim reads). */
+export type AppContext = { Bindings: Env; Variables: { requestId: string; operator?: import("./operators/identity").Operator } };
 
 declare global {
   namespace Cloudflare {

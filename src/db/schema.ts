@@ -537,3 +537,39 @@ export const auditLog = sqliteTable(
   },
   (t) => [index("audit_log_at").on(t.at)],
 );
+
+// ── Operators (HIPAA §164.312(a)(2)(i): one identity per person) ─────────────────────────────────────
+
+export const OPERATOR_ROLES = ["viewer", "operator", "admin"] as const;
+
+/** A person with access: their token is shown once and stored as its SHA-256; revocation is immediate. */
+export const operators = sqliteTable(
+  "operators",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    role: text("role", { enum: OPERATOR_ROLES }).notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [index("operators_revoked").on(t.revokedAt)],
+);
+
+/** Console sessions, server-side so that logging out (or revoking the operator) ends them at once. */
+export const consoleSessions = sqliteTable("console_sessions", {
+  /** SHA-256 of the session cookie's random value. */
+  idHash: text("id_hash").primaryKey(),
+  operatorId: text("operator_id").notNull(),
+  expiresAt: text("expires_at").notNull(),
+  revokedAt: text("revoked_at"),
+  createdAt: text("created_at").notNull(),
+});
+
+/** Failed console logins per client address in the current window (login throttling). */
+export const loginFailures = sqliteTable("login_failures", {
+  client: text("client").primaryKey(),
+  failures: integer("failures").notNull(),
+  windowStart: text("window_start").notNull(),
+});

@@ -9,6 +9,7 @@ import { isJsonContentType, parseJsonBody, readBodyCapped } from "../ingest/read
 import { PayorError, validationError } from "../payor/errors";
 import { claimSubmission } from "../payor/schema";
 import { submitClaim } from "../payor/service";
+import { authorize } from "./admin/auth";
 import { idempotent } from "./idempotency";
 import { withCaller, type Caller, type ProviderContext } from "./provider-auth";
 
@@ -18,11 +19,16 @@ const claimNotFound = (what: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No
 export const claimsApi = new Hono<ProviderContext>({ strict: false });
 claimsApi.use("*", withCaller);
 
-/** Claim reads carry PHI: they always need credentials (open mode opens only submission). */
-function reader(caller: Caller | undefined): Caller {
+/**
+ * Claim reads carry PHI: they always need credentials (open mode opens only submission), and an operator
+ * needs the role the route table gives them (operator: viewers see no PHI).
+ */
+function reader(c: { get(key: "caller"): Caller | undefined; req: { method: string; url: string } }): Caller {
+  const caller = c.get("caller");
   if (!caller || (caller.kind === "provider" && caller.open)) {
-    throw new ApiError(401, "UNAUTHORIZED", "Give the admin bearer token, or X-API-Key and X-Provider-ID.");
+    throw new ApiError(401, "UNAUTHORIZED", "Give an operator bearer token, or X-API-Key and X-Provider-ID.");
   }
+  if (caller.kind === "admin") authorize(caller.operator, c.req.method, new URL(c.req.url).pathname);
   return caller;
 }
 
@@ -39,7 +45,7 @@ async function visibleClaim(db: Db, caller: Caller, claimId: string | null): Pro
 
 /** GET /api/claims?identifier=system|value */
 claimsApi.get("/", async (c) => {
-  const caller = reader(c.get("caller"));
+  const caller = reader(c);
   const identifier = c.req.query("identifier");
   const bar = identifier?.lastIndexOf("|") ?? -1;
   if (!identifier || bar <= 0 || bar === identifier.length - 1) {
@@ -54,7 +60,7 @@ claimsApi.get("/", async (c) => {
 
 /** GET /api/claims/:claimId/payment-reconciliation: the claim's FHIR PaymentReconciliations, as a Bundle. */
 claimsApi.get("/:claimId/payment-reconciliation", async (c) => {
-  const caller = reader(c.get("caller"));
+  const caller = reader(c);
   const db = database(c.env.DB);
   const claimId = await visibleClaim(db, caller, await findClaimId(db, c.req.param("claimId")));
   if (!claimId) throw claimNotFound(`id ${c.req.param("claimId")}`);
@@ -68,7 +74,7 @@ claimsApi.get("/:claimId/payment-reconciliation", async (c) => {
 
 /** GET /api/claims/:claimId (our id or an HCMS CLM-… id; trailing slash optional) */
 claimsApi.get("/:claimId", async (c) => {
-  const caller = reader(c.get("caller"));
+  const caller = reader(c);
   const db = database(c.env.DB);
   const claimId = await visibleClaim(db, caller, await findClaimId(db, c.req.param("claimId")));
   const claim = claimId ? await readClaim(db, claimId) : null;
@@ -81,7 +87,7 @@ const submissionIdempotency = idempotent<ProviderContext>({
   scope: (c) => {
     const caller = c.get("caller");
     if (!caller) return null;
-    if (caller.kind === "admin") return "admin";
+    if (caller.kind === "admin") return `operator:${caller.operator.id}`;
     return caller.open ? `open:${caller.providerId ?? "-"}` : `provider:${caller.providerId}`;
   },
   error: (status, code, message, suggestions) =>
@@ -100,6 +106,7 @@ claimsApi.post("/", submissionIdempotency, async (c) => {
         "Ask the payor for a provider API key",
       ]);
     }
+    if (caller.kind === "admin") authorize(caller.operator, c.req.method, new URL(c.req.url).pathname);
     const providerId = caller.kind === "provider" ? caller.providerId : null;
     if (!isJsonContentType(c.req.header("content-type") ?? null)) {
       throw new PayorError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the claim as application/json", ["Set Content-Type: application/json"]);

@@ -4,8 +4,11 @@ import { patientPaymentBody, reversalBody } from "../partners/cair-patient-payme
 import { adapterFor, SOURCE_KINDS } from "../partners/registry";
 import { planBody } from "./admin/payor";
 import { addSecretBody, createSourceBody, patchSourceBody } from "./admin/sources";
+import { createOperatorBody } from "./admin/operators";
 import { createSubscriptionBody, patchSubscriptionBody, replayRangeBody, rotateSecretBody } from "./admin/subscriptions";
-import { allocateBody } from "./credits";
+import { allocateBody } from "../payments/credits";
+import { compileRules } from "../operators/access";
+import type { Role } from "../operators/identity";
 
 type Auth = "none" | "admin" | "partner" | "provider" | "admin-or-provider";
 
@@ -18,6 +21,11 @@ interface RouteDoc {
   body?: z.ZodType;
   /** status → error codes (or a description) */
   responses: Record<number, string>;
+  /**
+   * The operator role the route needs (admin, console and operator claim reads). Unset: GET is `viewer`
+   * (metadata), anything else `admin`. Payload and PHI reads, replays and reprocessing are `operator`.
+   */
+  role?: Role;
 }
 
 const COMMON_PARTNER = { 401: "SIGNATURE_INVALID, TIMESTAMP_OUT_OF_TOLERANCE", 404: "SOURCE_NOT_FOUND", 400: "MALFORMED_JSON", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 422: "PAYLOAD_INVALID", 503: "STORAGE_UNAVAILABLE (Retry-After)" };
@@ -30,24 +38,24 @@ export const ROUTES: RouteDoc[] = [
   { method: "get", path: "/docs", tag: "ops", summary: "Rendered API reference", auth: "none", responses: { 200: "HTML" } },
   { method: "get", path: "/console/login", tag: "console", summary: "Console login form", auth: "none", responses: { 200: "HTML" } },
   { method: "post", path: "/console/login", tag: "console", summary: "Log in with the admin token (sets the session cookie)", auth: "none", responses: { 303: "to /console or back to the form" } },
-  { method: "post", path: "/console/logout", tag: "console", summary: "Log out (CSRF token)", auth: "admin", responses: { 303: "to the login form", 403: "bad CSRF token" } },
+  { method: "post", path: "/console/logout", tag: "console", summary: "Log out (CSRF token)", auth: "admin", role: "viewer", responses: { 303: "to the login form", 403: "bad CSRF token" } },
   { method: "get", path: "/console", tag: "console", summary: "Overview: sources, subscriptions with health, latest events", auth: "admin", responses: { 200: "HTML", 303: "to login" } },
   { method: "get", path: "/console/events", tag: "console", summary: "Event stream with filters", auth: "admin", responses: { 200: "HTML", 303: "to login" } },
-  { method: "get", path: "/console/events/{id}", tag: "console", summary: "One event: validation errors, what it produced (events, payments), deliveries, payload; Reprocess for invalid and failed events", auth: "admin", responses: { 200: "HTML", 303: "to login" } },
-  { method: "post", path: "/console/events/{id}/reprocess", tag: "console", summary: "Reprocess an invalid or failed event (CSRF token)", auth: "admin", responses: { 303: "to the event, with the result", 403: "bad CSRF token" } },
+  { method: "get", path: "/console/events/{id}", tag: "console", summary: "One event: validation errors, what it produced (events, payments), deliveries, payload; Reprocess for invalid and failed events", auth: "admin", role: "operator", responses: { 200: "HTML", 303: "to login" } },
+  { method: "post", path: "/console/events/{id}/reprocess", tag: "console", summary: "Reprocess an invalid or failed event (CSRF token)", auth: "admin", role: "operator", responses: { 303: "to the event, with the result", 403: "bad CSRF token" } },
   { method: "get", path: "/console/deliveries", tag: "console", summary: "Deliveries; ?status=dead lists dead letters with Replay", auth: "admin", responses: { 200: "HTML", 303: "to login" } },
-  { method: "get", path: "/console/deliveries/{id}", tag: "console", summary: "A delivery's attempts timeline", auth: "admin", responses: { 200: "HTML", 303: "to login" } },
-  { method: "post", path: "/console/deliveries/{id}/replay", tag: "console", summary: "Replay a delivery (CSRF token)", auth: "admin", responses: { 303: "to the delivery", 403: "bad CSRF token" } },
-  { method: "get", path: "/console/claims/{id}", tag: "console", summary: "A claim's lifecycle timeline, remit, payments and credits", auth: "admin", responses: { 200: "HTML", 303: "to login" } },
+  { method: "get", path: "/console/deliveries/{id}", tag: "console", summary: "A delivery's attempts timeline", auth: "admin", role: "operator", responses: { 200: "HTML", 303: "to login" } },
+  { method: "post", path: "/console/deliveries/{id}/replay", tag: "console", summary: "Replay a delivery (CSRF token)", auth: "admin", role: "operator", responses: { 303: "to the delivery", 403: "bad CSRF token" } },
+  { method: "get", path: "/console/claims/{id}", tag: "console", summary: "A claim's lifecycle timeline, remit, payments and credits", auth: "admin", role: "operator", responses: { 200: "HTML", 303: "to login" } },
   { method: "post", path: "/webhooks/{sourceId}", tag: "partners", summary: "Receive a partner webhook (kind per source; see x-partner-payloads)", auth: "partner", responses: { 202: "received", 200: "duplicate", ...COMMON_PARTNER } },
   { method: "post", path: "/api/webhooks/patient-payment", tag: "payments", summary: "Apply a Cair patient payment (source patient-payments)", auth: "partner", body: patientPaymentBody, responses: { 200: "applied", ...COMMON_PARTNER, 404: "SOURCE_NOT_FOUND, CLAIM_NOT_FOUND", 409: "NO_CLAIM_RESPONSE" } },
   { method: "post", path: "/api/webhooks/patient-payment/reversal", tag: "payments", summary: "Reverse a payment by trace id (credits first)", auth: "partner", body: reversalBody, responses: { 200: "reversed", ...COMMON_PARTNER, 404: "SOURCE_NOT_FOUND, PAYMENT_NOT_FOUND" } },
-  { method: "get", path: "/api/claims", tag: "claims", summary: "Find a claim by ?identifier=system|value", auth: "admin-or-provider", responses: { 200: "HCMS claim + lifecycle", 400: "IDENTIFIER_REQUIRED", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
+  { method: "get", path: "/api/claims", tag: "claims", summary: "Find a claim by ?identifier=system|value", auth: "admin-or-provider", role: "operator", responses: { 200: "HCMS claim + lifecycle", 400: "IDENTIFIER_REQUIRED", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
   { method: "post", path: "/api/claims", tag: "claims", summary: "Submit a claim (HCMS guide; errors in the guide's shape; Idempotency-Key)", auth: "provider", body: claimSubmission, responses: { 201: "approved | under_review | rejected", 400: "VALIDATION_ERROR, MISSING_REQUIRED_FIELD, INVALID_DIAGNOSIS_CODE, INVALID_PROCEDURE_CODE, MALFORMED_JSON", 401: "AUTHENTICATION_FAILED", 404: "INSURANCE_NOT_FOUND", 409: "IDEMPOTENCY_KEY_IN_USE", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" } },
-  { method: "get", path: "/api/claims/{claimId}", tag: "claims", summary: "A claim by our id or HCMS CLM- id (trailing slash optional)", auth: "admin-or-provider", responses: { 200: "HCMS claim + lifecycle", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
-  { method: "get", path: "/api/claims/{claimId}/payment-reconciliation", tag: "payments", summary: "The claim's FHIR PaymentReconciliations (Bundle)", auth: "admin-or-provider", responses: { 200: "Bundle", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
-  { method: "get", path: "/api/patients/{patientId}/credits", tag: "payments", summary: "A patient's credits", auth: "admin", responses: { 200: "credits", ...ADMIN } },
-  { method: "post", path: "/api/credits/{creditId}/allocate", tag: "payments", summary: "Apply an unallocated credit to another claim of the same patient", auth: "admin", body: allocateBody, responses: { 200: "allocated", ...ADMIN, 404: "CREDIT_NOT_FOUND, CLAIM_NOT_FOUND", 409: "PATIENT_MISMATCH, NO_BALANCE_DUE, CREDIT_EXHAUSTED, NO_CLAIM_RESPONSE" } },
+  { method: "get", path: "/api/claims/{claimId}", tag: "claims", summary: "A claim by our id or HCMS CLM- id (trailing slash optional)", auth: "admin-or-provider", role: "operator", responses: { 200: "HCMS claim + lifecycle", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
+  { method: "get", path: "/api/claims/{claimId}/payment-reconciliation", tag: "payments", summary: "The claim's FHIR PaymentReconciliations (Bundle)", auth: "admin-or-provider", role: "operator", responses: { 200: "Bundle", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
+  { method: "get", path: "/api/patients/{patientId}/credits", tag: "payments", summary: "A patient's credits", auth: "admin", role: "operator", responses: { 200: "credits", ...ADMIN } },
+  { method: "post", path: "/api/credits/{creditId}/allocate", tag: "payments", summary: "Apply an unallocated credit to another claim of the same patient", auth: "admin", body: allocateBody, role: "operator", responses: { 200: "allocated", ...ADMIN, 404: "CREDIT_NOT_FOUND, CLAIM_NOT_FOUND", 409: "PATIENT_MISMATCH, NO_BALANCE_DUE, CREDIT_EXHAUSTED, NO_CLAIM_RESPONSE" } },
   { method: "post", path: "/admin/sources", tag: "admin", summary: "Create a source", auth: "admin", body: createSourceBody, responses: { 201: "source (secrets never echoed)", ...ADMIN, 409: "SOURCE_EXISTS", 422: "PAYLOAD_INVALID" } },
   { method: "get", path: "/admin/sources", tag: "admin", summary: "List sources (?kind=&enabled=)", auth: "admin", responses: { 200: "sources", ...ADMIN } },
   { method: "get", path: "/admin/sources/{id}", tag: "admin", summary: "One source", auth: "admin", responses: { 200: "source", ...ADMIN, 404: "SOURCE_NOT_FOUND" } },
@@ -60,21 +68,29 @@ export const ROUTES: RouteDoc[] = [
   { method: "patch", path: "/admin/subscriptions/{id}", tag: "delivery", summary: "Update url, events, filters, ordered, active", auth: "admin", body: patchSubscriptionBody, responses: { 200: "subscription", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND", 422: "PAYLOAD_INVALID" } },
   { method: "delete", path: "/admin/subscriptions/{id}", tag: "delivery", summary: "Delete a subscription", auth: "admin", responses: { 204: "deleted", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND" } },
   { method: "post", path: "/admin/subscriptions/{id}/rotate-secret", tag: "delivery", summary: "Rotate the signing secret (old one signs during the grace period)", auth: "admin", body: rotateSecretBody, responses: { 200: "new secret, shown once", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND" } },
-  { method: "post", path: "/admin/subscriptions/{id}/replay", tag: "delivery", summary: "Replay deliveries created in a time range (resumable)", auth: "admin", body: replayRangeBody, responses: { 200: "replayed count and nextCursor", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND", 422: "PAYLOAD_INVALID" } },
+  { method: "post", path: "/admin/subscriptions/{id}/replay", tag: "delivery", summary: "Replay deliveries created in a time range (resumable)", auth: "admin", body: replayRangeBody, role: "operator", responses: { 200: "replayed count and nextCursor", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND", 422: "PAYLOAD_INVALID" } },
   { method: "get", path: "/admin/deliveries", tag: "delivery", summary: "List deliveries (?subscription=&status=&since=&until=&limit=)", auth: "admin", responses: { 200: "deliveries", ...ADMIN, 400: "INVALID_FILTER" } },
-  { method: "get", path: "/admin/deliveries/{id}/attempts", tag: "delivery", summary: "A delivery's attempts", auth: "admin", responses: { 200: "attempts", ...ADMIN, 404: "DELIVERY_NOT_FOUND" } },
-  { method: "post", path: "/admin/deliveries/{id}/replay", tag: "delivery", summary: "Replay one finished (delivered, dead, cancelled) delivery", auth: "admin", responses: { 202: "re-enqueued", ...ADMIN, 404: "DELIVERY_NOT_FOUND", 409: "DELIVERY_PENDING" } },
+  { method: "get", path: "/admin/deliveries/{id}/attempts", tag: "delivery", summary: "A delivery's attempts", auth: "admin", role: "operator", responses: { 200: "attempts", ...ADMIN, 404: "DELIVERY_NOT_FOUND" } },
+  { method: "post", path: "/admin/deliveries/{id}/replay", tag: "delivery", summary: "Replay one finished (delivered, dead, cancelled) delivery", auth: "admin", role: "operator", responses: { 202: "re-enqueued", ...ADMIN, 404: "DELIVERY_NOT_FOUND", 409: "DELIVERY_PENDING" } },
   { method: "get", path: "/admin/events", tag: "admin", summary: "List raw partner events (?source=&kind=&status=&claim=&since=&until=&limit=&before=)", auth: "admin", responses: { 200: "events (no payloads)", ...ADMIN, 400: "INVALID_FILTER" } },
-  { method: "get", path: "/admin/events/{id}", tag: "admin", summary: "One event with payload, validation errors, produced events, payments and deliveries (audited)", auth: "admin", responses: { 200: "event", ...ADMIN, 404: "EVENT_NOT_FOUND" } },
-  { method: "post", path: "/admin/events/{id}/reprocess", tag: "admin", summary: "Validate an invalid or failed event again with today's schema and, if valid, project it once (idempotent, audited)", auth: "admin", responses: { 200: "{eventId, status, reprocessed, lastError}", ...ADMIN, 404: "EVENT_NOT_FOUND", 422: "PAYLOAD_INVALID / MALFORMED_JSON: still invalid (details)" } },
-  { method: "get", path: "/admin/audit", tag: "admin", summary: "The append-only audit trail (?limit=&before=)", auth: "admin", responses: { 200: "entries", ...ADMIN } },
+  { method: "get", path: "/admin/events/{id}", tag: "admin", summary: "One event with payload, validation errors, produced events, payments and deliveries (audited)", auth: "admin", role: "operator", responses: { 200: "event", ...ADMIN, 404: "EVENT_NOT_FOUND" } },
+  { method: "post", path: "/admin/events/{id}/reprocess", tag: "admin", summary: "Validate an invalid or failed event again with today's schema and, if valid, project it once (idempotent, audited)", auth: "admin", role: "operator", responses: { 200: "{eventId, status, reprocessed, lastError}", ...ADMIN, 404: "EVENT_NOT_FOUND", 422: "PAYLOAD_INVALID / MALFORMED_JSON: still invalid (details)" } },
+  { method: "post", path: "/admin/operators", tag: "admin", summary: "Create an operator {name, role}; the token is shown once, stored hashed", auth: "admin", body: createOperatorBody, role: "admin", responses: { 201: "operator with its token", ...ADMIN, 403: "FORBIDDEN", 422: "PAYLOAD_INVALID" } },
+  { method: "get", path: "/admin/operators", tag: "admin", summary: "List operators (never their tokens)", auth: "admin", role: "admin", responses: { 200: "operators", ...ADMIN, 403: "FORBIDDEN" } },
+  { method: "delete", path: "/admin/operators/{id}", tag: "admin", summary: "Revoke an operator at once (their token and console sessions stop working)", auth: "admin", role: "admin", responses: { 204: "revoked", ...ADMIN, 403: "FORBIDDEN", 404: "OPERATOR_NOT_FOUND" } },
+  { method: "get", path: "/admin/audit", tag: "admin", summary: "The append-only audit trail (?limit=&before=)", auth: "admin", role: "admin", responses: { 200: "entries", ...ADMIN } },
   { method: "get", path: "/admin/coverage-plans", tag: "payor", summary: "List coverage plans", auth: "admin", responses: { 200: "plans", ...ADMIN } },
   { method: "put", path: "/admin/coverage-plans/{insuranceId}", tag: "payor", summary: "Create or replace a coverage plan", auth: "admin", body: planBody, responses: { 200: "plan", ...ADMIN, 422: "PAYLOAD_INVALID" } },
   { method: "delete", path: "/admin/coverage-plans/{insuranceId}", tag: "payor", summary: "Delete a coverage plan", auth: "admin", responses: { 204: "deleted", ...ADMIN, 404: "PLAN_NOT_FOUND" } },
   { method: "post", path: "/admin/provider-keys", tag: "payor", summary: "Create a provider API key (shown once, stored hashed)", auth: "admin", body: z.object({ providerId: z.string(), label: z.string().nullish() }), responses: { 201: "key", ...ADMIN } },
   { method: "delete", path: "/admin/provider-keys/{id}", tag: "payor", summary: "Revoke a provider API key", auth: "admin", responses: { 204: "revoked", ...ADMIN, 404: "KEY_NOT_FOUND" } },
-  { method: "post", path: "/admin/claims/{id}/review", tag: "payor", summary: "Finish a manual review", auth: "admin", body: reviewDecision, responses: { 200: "decided", ...ADMIN, 404: "CLAIM_NOT_FOUND", 409: "CLAIM_NOT_UNDER_REVIEW" } },
+  { method: "post", path: "/admin/claims/{id}/review", tag: "payor", summary: "Finish a manual review", auth: "admin", body: reviewDecision, role: "operator", responses: { 200: "decided", ...ADMIN, 404: "CLAIM_NOT_FOUND", 409: "CLAIM_NOT_UNDER_REVIEW" } },
 ];
+
+/** The role each operator route needs: from the entries above, the one table of routes. */
+export const requiredRole = compileRules(
+  ROUTES.filter((r) => r.auth === "admin" || r.auth === "admin-or-provider").map((r) => ({ method: r.method, path: r.path, role: r.role ?? (r.method === "get" ? "viewer" : "admin") })),
+);
 
 const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   none: [],

@@ -1,10 +1,14 @@
 import { asc, eq, inArray, or } from "drizzle-orm";
+import { z } from "zod";
 import type { Db } from "../db/client";
 import { claimLifecycles, creditAllocations, patientCredits, patientPaymentDetails, patients } from "../db/schema";
 import { centsToAmount } from "../domain/money";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { claimForBill, lifecycleStub, reconcileLifecycle } from "./service";
+
+/** POST /api/credits/:creditId/allocate: the bill whose claim the credit goes to. */
+export const allocateBody = z.strictObject({ billId: z.string().trim().min(1) });
 
 /** Credits of a patient, by our patient id or the patient's external id. */
 export async function listCredits(db: Db, patientId: string) {

@@ -1,7 +1,6 @@
 import { desc, lt } from "drizzle-orm";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { sha256Hex } from "../../crypto/hmac";
 import { database, nowIso } from "../../db/client";
 import { auditLog } from "../../db/schema";
 import type { AppContext } from "../../env";
@@ -16,15 +15,14 @@ export const auditTrail = createMiddleware<AppContext>(async (c, next) => {
   const path = new URL(c.req.url).pathname;
   const mutation = c.req.method !== "GET" && c.req.method !== "HEAD";
   if (!mutation && !PAYLOAD_READS.some((r) => r.test(path))) return;
-  const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
-  // the console authenticates with a session cookie signed by the admin token: same credential
-  const token = bearer ?? c.env.ADMIN_TOKEN ?? "";
+  // the actor is the operator (or the bootstrap admin): one identity per person, never a token
+  const actor = c.get("operator")?.id ?? "anonymous";
   try {
     await database(c.env.DB)
       .insert(auditLog)
       .values({
         at: nowIso(),
-        actor: `${bearer ? "admin" : "console"}:${(await sha256Hex(new TextEncoder().encode(token))).slice(0, 12)}`,
+        actor,
         action: `${c.req.method} ${c.req.routePath}`,
         target: path,
         status: c.res.status,

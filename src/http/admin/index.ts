@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import type { AppContext } from "../../env";
 import { adminAudit, auditTrail } from "./audit";
-import { requireAdmin } from "./auth";
+import { requireOperator } from "./auth";
+import { adminOperators } from "./operators";
 import { adminDeliveries } from "./deliveries";
 import { adminEvents } from "./events";
 import { adminPayor } from "./payor";
@@ -9,9 +10,10 @@ import { adminSources } from "./sources";
 import { adminSubscriptions } from "./subscriptions";
 
 export const admin = new Hono<AppContext>();
-admin.use("*", requireAdmin);
+admin.use("*", requireOperator);
 admin.use("*", auditTrail);
 admin.route("/audit", adminAudit);
+admin.route("/operators", adminOperators);
 admin.route("/sources", adminSources);
 admin.route("/subscriptions", adminSubscriptions);
 admin.route("/deliveries", adminDeliveries);

@@ -4,8 +4,6 @@ import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import { readClaim } from "../../claims/read";
-import { timingSafeEqual } from "../../crypto/compare";
-import { utf8 } from "../../crypto/encoding";
 import { database } from "../../db/client";
 import { deliveries, deliveryAttempts, events, EVENT_STATUSES } from "../../db/schema";
 import { reprocessEvent } from "../../queue/reprocess";
@@ -17,7 +15,11 @@ import type { AppContext } from "../../env";
 import { listCredits } from "../../payments/credits";
 import { listSources } from "../../sources/repository";
 import { auditTrail } from "../admin/audit";
-import { csrfToken, newSession, SESSION_COOKIE, validCsrf, validSession } from "./session";
+import { csrf } from "hono/csrf";
+import { secureHeaders } from "hono/secure-headers";
+import { identify, roleAllows } from "../../operators/identity";
+import { authorize } from "../admin/auth";
+import { clearLoginFailures, csrfToken, endSession, loginThrottled, newSession, recordLoginFailure, SESSION_COOKIE, sessionOperator, validCsrf } from "./session";
 
 type ConsoleContext = AppContext & { Variables: AppContext["Variables"] & { session: string; csrf: string } };
 
@@ -64,52 +66,96 @@ function Page(props: { title: string; children: Child; csrf?: string }) {
   );
 }
 
-const sameOrigin = (c: { req: { url: string; header(n: string): string | undefined } }) => {
-  const origin = c.req.header("origin");
-  return !origin || origin === new URL(c.req.url).origin;
-};
+// Every console answer: a strict CSP (no script at all, the page's own inline style only), no framing,
+// no referrer, and never cached (the pages carry PHI).
+consoleApp.use(
+  "*",
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'unsafe-inline'"],
+      imgSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    referrerPolicy: "no-referrer",
+    xFrameOptions: "DENY",
+  }),
+);
+consoleApp.use("*", async (c, next) => {
+  await next();
+  c.header("Cache-Control", "no-store");
+});
+// POSTs must come from the console's own origin (hono/csrf checks Origin on form posts).
+consoleApp.use("*", csrf());
+
+const clientOf = (c: { req: { header(n: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? "unknown";
 
 consoleApp.get("/login", (c) =>
   c.html(
     <Page title="Log in">
       <form method="post" action="/console/login">
         <label>
-          Admin token <input type="password" name="token" autocomplete="current-password" required />
+          Operator token <input type="password" name="token" autocomplete="current-password" required />
         </label>{" "}
         <button type="submit">Log in</button>
       </form>
       {c.req.query("failed") ? <p class="bad">That token is not valid.</p> : null}
+      {c.req.query("throttled") ? <p class="bad">Too many failed logins from here; try again in 15 minutes.</p> : null}
     </Page>,
   ),
 );
 
+/** Any operator's token (or ADMIN_TOKEN) logs in; failed attempts are throttled per client address. */
 consoleApp.post("/login", async (c) => {
+  const db = database(c.env.DB);
+  const client = clientOf(c);
+  if (await loginThrottled(db, client)) return c.redirect("/console/login?throttled=1", 303);
   const form = await c.req.parseBody();
   const token = typeof form.token === "string" ? form.token : "";
-  const expected = c.env.ADMIN_TOKEN;
-  if (!sameOrigin(c) || !expected || !timingSafeEqual(utf8(token), utf8(expected))) return c.redirect("/console/login?failed=1", 303);
-  const session = await newSession(expected);
+  const operator = await identify(db, c.env.ADMIN_TOKEN, token || null);
+  if (!operator) {
+    await recordLoginFailure(db, client);
+    return c.redirect("/console/login?failed=1", 303);
+  }
+  await clearLoginFailures(db, client);
+  const session = await newSession(db, operator);
   setCookie(c, SESSION_COOKIE, session.value, { httpOnly: true, secure: true, sameSite: "Strict", path: "/console", maxAge: session.maxAge });
   return c.redirect("/console", 303);
 });
 
-// Everything below needs a session; POSTs also need the CSRF token and the console's own origin.
-// Mutations and payload reads go to the audit trail like the admin API's.
+const csrfKey = (env: { SECRETS_KEY?: string; ADMIN_TOKEN?: string }) => env.SECRETS_KEY ?? env.ADMIN_TOKEN ?? "";
+
+// Everything below needs a live session and the role the route table gives the page; POSTs also need
+// the CSRF token. Mutations and payload reads go to the audit trail, with the operator as actor.
 consoleApp.use("*", async (c, next) => {
   const session = getCookie(c, SESSION_COOKIE);
-  if (!session || !(await validSession(c.env.ADMIN_TOKEN, session))) return c.redirect("/console/login", 303);
+  const operator = await sessionOperator(database(c.env.DB), session);
+  if (!session || !operator) return c.redirect("/console/login", 303);
   c.set("session", session);
-  c.set("csrf", await csrfToken(c.env.ADMIN_TOKEN!, session));
+  c.set("operator", operator);
+  c.set("csrf", await csrfToken(csrfKey(c.env), session));
   if (c.req.method === "POST") {
     const form = await c.req.parseBody();
     const token = typeof form.csrf === "string" ? form.csrf : undefined;
-    if (!sameOrigin(c) || !(await validCsrf(c.env.ADMIN_TOKEN!, session, token))) return c.text("Forbidden: bad or missing CSRF token", 403);
+    if (!(await validCsrf(csrfKey(c.env), session, token))) return c.text("Forbidden: bad or missing CSRF token", 403);
+  }
+  try {
+    authorize(operator, c.req.method, new URL(c.req.url).pathname);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) {
+      return c.html(<Page title="Not for your role" csrf={c.get("csrf")}><p class="bad">{e.message}</p></Page>, 403);
+    }
+    throw e;
   }
   await next();
 });
 consoleApp.use("*", auditTrail);
 
-consoleApp.post("/logout", (c) => {
+/** Logging out ends the session server-side: the cookie is worthless from then on. */
+consoleApp.post("/logout", async (c) => {
+  await endSession(database(c.env.DB), c.get("session"));
   deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
   return c.redirect("/console/login", 303);
 });
@@ -241,7 +287,7 @@ consoleApp.get("/events/:id", async (c) => {
         {produced.length + payments.length === 0 ? <li class="muted">nothing</li> : null}
       </ul>
       <h2>Deliveries</h2>
-      <DeliveryTable rows={sent} csrf={c.get("csrf")} />
+      <DeliveryTable rows={sent} csrf={c.get("csrf")} canReplay={true} />
       <h2>Payload (admins only)</h2>
       <pre>{payload}</pre>
     </Page>,
@@ -260,7 +306,8 @@ consoleApp.post("/events/:id/reprocess", async (c) => {
   return c.redirect(`/console/events/${id}?reprocess=${encodeURIComponent(result)}`, 303);
 });
 
-function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: string }) {
+/** Replay buttons only for roles that may replay (operator and admin); viewers see the metadata. */
+function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: string; canReplay: boolean }) {
   return (
     <table>
       <tr><th>delivery</th><th>type</th><th>subscription</th><th>status</th><th>attempts</th><th>last</th><th></th></tr>
@@ -268,7 +315,7 @@ function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: stri
         <tr>
           <td><a href={`/console/deliveries/${d.id}`}>{d.id}</a></td><td>{d.eventType}</td><td>{d.subscriptionId}</td><td><Status s={d.status} /></td><td>{d.attempts}</td>
           <td>{d.lastStatusCode ?? ""} {d.lastError ?? ""}</td>
-          <td>{d.status === "dead" || d.status === "cancelled" ? <ReplayButton id={d.id} csrf={p.csrf} /> : null}</td>
+          <td>{p.canReplay && (d.status === "dead" || d.status === "cancelled") ? <ReplayButton id={d.id} csrf={p.csrf} /> : null}</td>
         </tr>
       ))}
     </table>
@@ -293,7 +340,7 @@ consoleApp.get("/deliveries", async (c) => {
     .limit(200);
   return c.html(
     <Page title={status === "dead" ? "Dead letters" : "Deliveries"} csrf={c.get("csrf")}>
-      <DeliveryTable rows={rows} csrf={c.get("csrf")} />
+      <DeliveryTable rows={rows} csrf={c.get("csrf")} canReplay={roleAllows(c.get("operator")!.role, "operator")} />
     </Page>,
   );
 });
