@@ -42,7 +42,11 @@ export interface DeliveryMessage {
 }
 
 /** The operator a request authenticated as (admin API, console, operator claim reads). */
-export type AppContext = { Bindings: Env; Variables: { requestId: string; operator?: import("./operators/identity").Operator } };
+export type AppContext = {
+  Bindings: Env;
+  /** `auditActor`: who else may read PHI (an HCMS provider), named in the audit trail. */
+  Variables: { requestId: string; operator?: import("./operators/identity").Operator; auditActor?: string };
+};
 
 declare global {
   namespace Cloudflare {

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { and, asc, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import {
@@ -22,6 +23,9 @@ export async function findClaimId(db: Db, idOrHcms: string): Promise<string | nu
   if (own) return own.id;
   return findClaimByIdentifier(db, ID_SYSTEM.hcmsClaim, idOrHcms);
 }
+
+/** POST /api/claims/search: the identifier (`system|value`) in the body, out of the URL. */
+export const claimSearchBody = z.strictObject({ identifier: z.string().min(3).max(600) });
 
 /** A claim-specific identifier names one claim; the Cair claim-id (bill id) names the lifecycle's latest. */
 export async function findClaimByIdentifier(db: Db, system: string, value: string): Promise<string | null> {

@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { findClaimByIdentifier, findClaimId, readClaim } from "../claims/read";
+import { claimSearchBody, findClaimByIdentifier, findClaimId, readClaim } from "../claims/read";
 import { database, type Db } from "../db/client";
 import { payorSubmissions, paymentReconciliations } from "../db/schema";
 import { fanOutSafely } from "../delivery/fan-out";
@@ -9,8 +9,10 @@ import { isJsonContentType, parseJsonBody, readBodyCapped } from "../ingest/read
 import { PayorError, validationError } from "../payor/errors";
 import { claimSubmission } from "../payor/schema";
 import { submitClaim } from "../payor/service";
+import { auditTrail } from "./admin/audit";
 import { authorize } from "./admin/auth";
 import { idempotent } from "./idempotency";
+import { readJson } from "./json-body";
 import { withCaller, type Caller, type ProviderContext } from "./provider-auth";
 
 const claimNotFound = (what: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No claim matches ${what}.`);
@@ -18,6 +20,8 @@ const claimNotFound = (what: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No
 /** One claims router: HCMS submission (providers), and the claim reads (operators and providers). */
 export const claimsApi = new Hono<ProviderContext>({ strict: false });
 claimsApi.use("*", withCaller);
+// claim reads carry PHI: every one is audited, with the operator or provider as actor
+claimsApi.use("*", auditTrail);
 
 /**
  * Claim reads carry PHI: they always need credentials (open mode opens only submission), and an operator
@@ -43,19 +47,37 @@ async function visibleClaim(db: Db, caller: Caller, claimId: string | null): Pro
   return row && row.submitter !== null && row.submitter === caller.providerId ? claimId : null;
 }
 
-/** GET /api/claims?identifier=system|value */
-claimsApi.get("/", async (c) => {
-  const caller = reader(c);
-  const identifier = c.req.query("identifier");
+/** `system|value` → its parts, or 400 IDENTIFIER_REQUIRED. */
+function splitIdentifier(identifier: string | undefined): { system: string; value: string } {
   const bar = identifier?.lastIndexOf("|") ?? -1;
   if (!identifier || bar <= 0 || bar === identifier.length - 1) {
-    throw new ApiError(400, "IDENTIFIER_REQUIRED", "Give ?identifier=system|value.", [{ path: "identifier", message: "must be system|value" }]);
+    throw new ApiError(400, "IDENTIFIER_REQUIRED", "Give the identifier as system|value.", [{ path: "identifier", message: "must be system|value" }]);
   }
+  return { system: identifier.slice(0, bar), value: identifier.slice(bar + 1) };
+}
+
+async function claimByIdentifier(c: Parameters<typeof reader>[0] & { env: { DB: D1Database } }, identifier: string | undefined) {
+  const caller = reader(c);
+  const { system, value } = splitIdentifier(identifier);
   const db = database(c.env.DB);
-  const claimId = await visibleClaim(db, caller, await findClaimByIdentifier(db, identifier.slice(0, bar), identifier.slice(bar + 1)));
+  const claimId = await visibleClaim(db, caller, await findClaimByIdentifier(db, system, value));
   const claim = claimId ? await readClaim(db, claimId) : null;
-  if (!claim) throw claimNotFound(`identifier ${identifier}`);
-  return c.json({ success: true, claim });
+  // the identifier (a bill id, PHI) is not echoed back in the message
+  if (!claim) throw claimNotFound("that identifier");
+  return { success: true, claim };
+}
+
+/** GET /api/claims?identifier=system|value */
+claimsApi.get("/", async (c) => c.json(await claimByIdentifier(c, c.req.query("identifier"))));
+
+/**
+ * POST /api/claims/search {"identifier": "system|value"}: the same lookup with the identifier in the body,
+ * so bill ids and patient references stay out of URLs (and the trace stores and logs that keep URLs).
+ */
+claimsApi.post("/search", async (c) => {
+  reader(c); // who may ask comes before what they ask
+  const { identifier } = await readJson(c, claimSearchBody);
+  return c.json(await claimByIdentifier(c, identifier));
 });
 
 /** GET /api/claims/:claimId/payment-reconciliation: the claim's FHIR PaymentReconciliations, as a Bundle. */

@@ -6,7 +6,8 @@ import { planBody } from "./admin/payor";
 import { addSecretBody, createSourceBody, patchSourceBody } from "./admin/sources";
 import { createOperatorBody } from "./admin/operators";
 import { createSubscriptionBody, patchSubscriptionBody, replayRangeBody, rotateSecretBody } from "./admin/subscriptions";
-import { allocateBody } from "../payments/credits";
+import { claimSearchBody } from "../claims/read";
+import { allocateBody, creditSearchBody } from "../payments/credits";
 import { compileRules } from "../operators/access";
 import type { Role } from "../operators/identity";
 
@@ -46,15 +47,18 @@ export const ROUTES: RouteDoc[] = [
   { method: "get", path: "/console/deliveries", tag: "console", summary: "Deliveries; ?status=dead lists dead letters with Replay", auth: "admin", responses: { 200: "HTML", 303: "to login" } },
   { method: "get", path: "/console/deliveries/{id}", tag: "console", summary: "A delivery's attempts timeline", auth: "admin", role: "operator", responses: { 200: "HTML", 303: "to login" } },
   { method: "post", path: "/console/deliveries/{id}/replay", tag: "console", summary: "Replay a delivery (CSRF token)", auth: "admin", role: "operator", responses: { 303: "to the delivery", 403: "bad CSRF token" } },
+  { method: "post", path: "/console/claims/search", tag: "console", summary: "Find a claim by identifier (form body, CSRF token) and open its page by our opaque id", auth: "admin", role: "operator", responses: { 303: "to /console/claims/{id}", 403: "bad CSRF token or role" } },
   { method: "get", path: "/console/claims/{id}", tag: "console", summary: "A claim's lifecycle timeline, remit, payments and credits", auth: "admin", role: "operator", responses: { 200: "HTML", 303: "to login" } },
   { method: "post", path: "/webhooks/{sourceId}", tag: "partners", summary: "Receive a partner webhook (kind per source; see x-partner-payloads)", auth: "partner", responses: { 202: "received", 200: "duplicate", ...COMMON_PARTNER } },
   { method: "post", path: "/api/webhooks/patient-payment", tag: "payments", summary: "Apply a Cair patient payment (source patient-payments)", auth: "partner", body: patientPaymentBody, responses: { 200: "applied", ...COMMON_PARTNER, 404: "SOURCE_NOT_FOUND, CLAIM_NOT_FOUND", 409: "NO_CLAIM_RESPONSE" } },
   { method: "post", path: "/api/webhooks/patient-payment/reversal", tag: "payments", summary: "Reverse a payment by trace id (credits first)", auth: "partner", body: reversalBody, responses: { 200: "reversed", ...COMMON_PARTNER, 404: "SOURCE_NOT_FOUND, PAYMENT_NOT_FOUND" } },
   { method: "get", path: "/api/claims", tag: "claims", summary: "Find a claim by ?identifier=system|value", auth: "admin-or-provider", role: "operator", responses: { 200: "HCMS claim + lifecycle", 400: "IDENTIFIER_REQUIRED", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
   { method: "post", path: "/api/claims", tag: "claims", summary: "Submit a claim (HCMS guide; errors in the guide's shape; Idempotency-Key)", auth: "provider", body: claimSubmission, responses: { 201: "approved | under_review | rejected", 400: "VALIDATION_ERROR, MISSING_REQUIRED_FIELD, INVALID_DIAGNOSIS_CODE, INVALID_PROCEDURE_CODE, MALFORMED_JSON", 401: "AUTHENTICATION_FAILED", 404: "INSURANCE_NOT_FOUND", 409: "IDEMPOTENCY_KEY_IN_USE", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" } },
+  { method: "post", path: "/api/claims/search", tag: "claims", summary: "Find a claim by {identifier: system|value} in the body (keeps bill ids and patient references out of URLs)", auth: "admin-or-provider", body: claimSearchBody, role: "operator", responses: { 200: "{success, claim}", 400: "IDENTIFIER_REQUIRED", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "CLAIM_NOT_FOUND", 422: "PAYLOAD_INVALID" } },
   { method: "get", path: "/api/claims/{claimId}", tag: "claims", summary: "A claim by our id or HCMS CLM- id (trailing slash optional)", auth: "admin-or-provider", role: "operator", responses: { 200: "HCMS claim + lifecycle", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
   { method: "get", path: "/api/claims/{claimId}/payment-reconciliation", tag: "payments", summary: "The claim's FHIR PaymentReconciliations (Bundle)", auth: "admin-or-provider", role: "operator", responses: { 200: "Bundle", 401: "UNAUTHORIZED", 404: "CLAIM_NOT_FOUND" } },
   { method: "get", path: "/api/patients/{patientId}/credits", tag: "payments", summary: "A patient's credits", auth: "admin", role: "operator", responses: { 200: "credits", ...ADMIN } },
+  { method: "post", path: "/api/patients/credits/search", tag: "payments", summary: "A patient's credits, the patient id in the body (out of URLs)", auth: "admin", body: creditSearchBody, role: "operator", responses: { 200: "credits", ...ADMIN, 403: "FORBIDDEN", 422: "PAYLOAD_INVALID" } },
   { method: "post", path: "/api/credits/{creditId}/allocate", tag: "payments", summary: "Apply an unallocated credit to another claim of the same patient", auth: "admin", body: allocateBody, role: "operator", responses: { 200: "allocated", ...ADMIN, 404: "CREDIT_NOT_FOUND, CLAIM_NOT_FOUND", 409: "PATIENT_MISMATCH, NO_BALANCE_DUE, CREDIT_EXHAUSTED, NO_CLAIM_RESPONSE" } },
   { method: "post", path: "/admin/sources", tag: "admin", summary: "Create a source", auth: "admin", body: createSourceBody, responses: { 201: "source (secrets never echoed)", ...ADMIN, 409: "SOURCE_EXISTS", 422: "PAYLOAD_INVALID" } },
   { method: "get", path: "/admin/sources", tag: "admin", summary: "List sources (?kind=&enabled=)", auth: "admin", responses: { 200: "sources", ...ADMIN } },

@@ -35,6 +35,7 @@ export const withCaller = createMiddleware<ProviderContext>(async (c, next) => {
   if (caller) {
     c.set("caller", caller);
     if (caller.kind === "admin") c.set("operator", caller.operator);
+    else c.set("auditActor", `provider:${caller.providerId ?? "-"}`);
   }
   await next();
 });

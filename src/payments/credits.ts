@@ -10,6 +10,9 @@ import { claimForBill, lifecycleStub, reconcileLifecycle } from "./service";
 /** POST /api/credits/:creditId/allocate: the bill whose claim the credit goes to. */
 export const allocateBody = z.strictObject({ billId: z.string().trim().min(1) });
 
+/** POST /api/patients/credits/search: the patient reference in the body, out of the URL. */
+export const creditSearchBody = z.strictObject({ patientId: z.string().trim().min(1).max(200) });
+
 /** Credits of a patient, by our patient id or the patient's external id. */
 export async function listCredits(db: Db, patientId: string) {
   const ids = (await db.select({ id: patients.id }).from(patients).where(or(eq(patients.id, patientId), eq(patients.externalId, patientId)))).map((p) => p.id);

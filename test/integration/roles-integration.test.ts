@@ -152,3 +152,52 @@ describe("console security", () => {
     }
   });
 });
+
+describe("PHI out of URLs", () => {
+  it("claims and credits can be looked up with the identifier in a POST body; reads are audited with the actor", async () => {
+    await admin("POST", "/admin/sources", { id: "phi-remit", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: ["phi-remit-secret"] });
+    const { remitBundle } = await import("../helpers/fixtures");
+    const bill = "PHI-BILL-1";
+    const res = await call("POST", "/webhooks/phi-remit", {
+      json: remitBundle((cr) => ((cr.id = "phi-cr"), cr.identifier.push({ system: "https://fhir.cairhealth.com/fhir/identifier/claim-id", value: bill }))),
+      headers: { "X-API-KEY": "phi-remit-secret" },
+    });
+    expect(res.status).toBe(202);
+    const { eventually, count } = await import("../helpers/db");
+    await eventually(async () => (await count("events", "id = ? AND status = 'processed'", res.body.eventId)) === 1);
+    const identifier = `https://fhir.cairhealth.com/fhir/identifier/claim-id|${bill}`;
+    const viaBody = await call("POST", "/api/claims/search", { json: { identifier }, headers: { authorization: `Bearer ${tokens.operator}` } });
+    expect(viaBody.status).toBe(200);
+    const viaQuery = await call("GET", `/api/claims?identifier=${encodeURIComponent(identifier)}`, { headers: { authorization: `Bearer ${tokens.operator}` } });
+    expect(viaBody.body).toEqual(viaQuery.body);
+    const missing = await call("POST", "/api/claims/search", { json: { identifier: "https://x|PHI-SECRET-VALUE" }, headers: { authorization: `Bearer ${tokens.operator}` } });
+    expect(missing.status).toBe(404);
+    expect(JSON.stringify(missing.body)).not.toContain("PHI-SECRET-VALUE");
+    const viewer = await call("POST", "/api/claims/search", { json: { identifier }, headers: { authorization: `Bearer ${tokens.viewer}` } });
+    expect(viewer.status).toBe(403);
+    const audited = await rows<any>("SELECT actor, target FROM audit_log WHERE target = '/api/claims/search' ORDER BY id");
+    expect(audited.map((a) => a.actor)).toEqual(expect.arrayContaining([ids.operator]));
+    expect(JSON.stringify(audited)).not.toContain(bill);
+
+    const credits = await call("POST", "/api/patients/credits/search", { json: { patientId: "550e8400-e29b-41d4-a716-446655440000" }, headers: { authorization: `Bearer ${tokens.operator}` } });
+    expect(credits.status).toBe(200);
+    expect(credits.body).toEqual({ data: [] });
+  });
+
+  it("the console finds a claim by identifier through a POST form and opens it by its opaque id", async () => {
+    const BASE = "https://claimgate.test";
+    const login = await exports.default.fetch(new Request(`${BASE}/console/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: BASE, "cf-connecting-ip": "192.0.2.99" }, body: `token=${encodeURIComponent(tokens.operator)}` }));
+    await login.text();
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const page = await (await exports.default.fetch(new Request(`${BASE}/console`, { headers: { cookie } }))).text();
+    expect(page).toContain('action="/console/claims/search"');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const identifier = "https://fhir.cairhealth.com/fhir/identifier/claim-id|PHI-BILL-1";
+    const found = await exports.default.fetch(
+      new Request(`${BASE}/console/claims/search`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: BASE, cookie }, body: `csrf=${csrf}&identifier=${encodeURIComponent(identifier)}` }),
+    );
+    await found.text();
+    expect(found.status).toBe(303);
+    expect(found.headers.get("location")).toMatch(/^\/console\/claims\/clm_[0-9A-Z]+$/);
+  });
+});

@@ -7,7 +7,7 @@ import type { AppContext } from "../../env";
 import { errorText, log } from "../../log";
 
 /** Reads that return partner payloads or PHI: audited like mutations. */
-const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/, /^\/console\/events\/[^/]+$/, /^\/console\/claims\/[^/]+$/];
+const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/, /^\/console\/events\/[^/]+$/, /^\/console\/claims\/[^/]+$/, /^\/api\/claims(\/|$)/, /^\/api\/patients\//];
 
 /** Records admin mutations and payload reads after they ran (with the status they got). */
 export const auditTrail = createMiddleware<AppContext>(async (c, next) => {
@@ -16,7 +16,7 @@ export const auditTrail = createMiddleware<AppContext>(async (c, next) => {
   const mutation = c.req.method !== "GET" && c.req.method !== "HEAD";
   if (!mutation && !PAYLOAD_READS.some((r) => r.test(path))) return;
   // the actor is the operator (or the bootstrap admin): one identity per person, never a token
-  const actor = c.get("operator")?.id ?? "anonymous";
+  const actor = c.get("operator")?.id ?? c.get("auditActor") ?? "anonymous";
   try {
     await database(c.env.DB)
       .insert(auditLog)

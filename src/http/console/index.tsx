@@ -3,7 +3,7 @@ import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
-import { readClaim } from "../../claims/read";
+import { findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
 import { deliveries, deliveryAttempts, events, EVENT_STATUSES } from "../../db/schema";
 import { reprocessEvent } from "../../queue/reprocess";
@@ -200,6 +200,13 @@ consoleApp.get("/", async (c) => {
           );
         })}
       </table>
+      <h2>Find a claim</h2>
+      {/* a POST, so the identifier (a bill id, PHI) never sits in a URL, a history or a trace store */}
+      <form method="post" action="/console/claims/search">
+        <input type="hidden" name="csrf" value={c.get("csrf")} />
+        <input name="identifier" placeholder="system|value, e.g. https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383" size={70} required />{" "}
+        <button type="submit">Find</button>
+      </form>
       <h2>Latest events</h2>
       <EventTable rows={recent} />
     </Page>,
@@ -369,6 +376,15 @@ consoleApp.post("/deliveries/:id/replay", async (c) => {
   // a pending delivery is not replayed again (its page says pending); a missing one is a 404 below
   await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
   return c.redirect(`/console/deliveries/${c.req.param("id")}`, 303);
+});
+
+consoleApp.post("/claims/search", async (c) => {
+  const form = await c.req.parseBody();
+  const identifier = typeof form.identifier === "string" ? form.identifier.trim() : "";
+  const bar = identifier.lastIndexOf("|");
+  const claimId = bar > 0 ? await findClaimByIdentifier(database(c.env.DB), identifier.slice(0, bar), identifier.slice(bar + 1)) : null;
+  if (claimId) return c.redirect(`/console/claims/${claimId}`, 303);
+  return c.html(<Page title="Claim not found" csrf={c.get("csrf")}><p class="bad">No claim has that identifier (give it as system|value).</p></Page>, 404);
 });
 
 consoleApp.get("/claims/:id", async (c) => {
