@@ -19,6 +19,11 @@ export async function hmacSha256(key: string | Uint8Array, message: Uint8Array):
   return new Uint8Array(await crypto.subtle.sign("HMAC", await cryptoKey, message));
 }
 
+/** SHA-256 of the bytes. */
+export async function sha256Bytes(data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+}
+
 export async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
   let out = "";

@@ -35,7 +35,7 @@ patientPayments.post("/", async (c) => {
   const source = await paymentSource(c.env);
   const body = await readJsonBody(c.req.raw);
   const db = database(c.env.DB);
-  const stored = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work), { enqueue: false });
+  const stored = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work), { enqueue: false, request: { method: c.req.method, url: c.req.url } });
   let outcome;
   try {
     outcome = await applyPatientPayment(c.env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId));
@@ -72,7 +72,7 @@ patientPayments.post("/", async (c) => {
 patientPayments.post("/reversal", async (c) => {
   const source = await paymentSource(c.env);
   const body = await readJsonBody(c.req.raw);
-  await authenticate(source, c.req.raw.headers, body);
+  await authenticate(source, c.req.raw.headers, body, { method: c.req.method, url: c.req.url });
   const { data } = parseAndValidate(body, reversalBody);
   const db = database(c.env.DB);
   const outcome = await reversePatientPayment(c.env, db, data.paymentTraceId);

@@ -19,7 +19,7 @@ webhooks.post("/:sourceId", async (c) => {
     throw new ApiError(404, "SOURCE_NOT_FOUND", `Source "${source.id}" receives at ${dedicated}, not here.`);
   }
   const body = await readJsonBody(c.req.raw);
-  const result = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work));
+  const result = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work), { request: { method: c.req.method, url: c.req.url } });
   return c.json(
     { received: true, eventId: result.eventId, duplicate: result.duplicate },
     result.duplicate ? 200 : 202,

@@ -31,9 +31,9 @@ export async function ingest(
   headers: Headers,
   body: Uint8Array,
   waitUntil: (work: Promise<unknown>) => void,
-  options: { enqueue?: boolean } = {},
+  options: { enqueue?: boolean; request?: { method: string; url: string } } = {},
 ): Promise<IngestResult> {
-  const verdict = await authenticate(source, headers, body);
+  const verdict = await authenticate(source, headers, body, options.request);
   const adapter = adapterFor(source.kind);
   if (!adapter) throw new ApiError(500, "KIND_NOT_SUPPORTED", `Source kind ${source.kind} has no adapter.`);
   let parsed: { data: unknown; text: string };
@@ -203,12 +203,14 @@ function rowsPerInsert(db: Db, row: NewEvent["row"]): number {
 const keyOf = (e: { sourceId: string; dedupKey: string }) => `${e.sourceId}\n${e.dedupKey}`;
 
 /** Verifies the request against its source: 401 SIGNATURE_INVALID / TIMESTAMP_OUT_OF_TOLERANCE. */
-export async function authenticate(source: ResolvedSource, headers: Headers, body: Uint8Array) {
+export async function authenticate(source: ResolvedSource, headers: Headers, body: Uint8Array, request?: { method: string; url: string }) {
+  const url = request ? new URL(request.url) : null;
   const verdict = await verifyRequest(source.verification, {
     headers,
     body,
     secrets: source.secrets,
     now: Math.floor(Date.now() / 1000),
+    ...(request && url ? { request: { method: request.method, path: url.pathname, query: url.search.replace(/^\?/, "") } } : {}),
   });
   if (!verdict.ok) throw new ApiError(401, verdict.code, verdict.message);
   return verdict;

@@ -2,6 +2,7 @@ import { cairClaimResponse } from "./cair-claim-response/adapter";
 import { cairClaimScrubber } from "./cair-claim-scrubber/adapter";
 import { cairPatientPayment } from "./cair-patient-payment/adapter";
 import { healthieCms1500 } from "./healthie-cms1500/adapter";
+import { healthieEvent } from "./healthie-event/adapter";
 import { payorClaimStatus } from "./payor-claim-status/adapter";
 import { stripePayment } from "./stripe-payment/adapter";
 import type { PartnerAdapter } from "./types";
@@ -10,6 +11,7 @@ const adapters: PartnerAdapter<any>[] = [
   cairClaimResponse,
   cairClaimScrubber,
   healthieCms1500,
+  healthieEvent,
   payorClaimStatus,
   cairPatientPayment,
   stripePayment,

@@ -35,7 +35,14 @@ export const standardWebhooksConfig = z.object({
   toleranceSeconds: tolerance,
 });
 
+/** Healthie's signed payloads (Content-Digest, Signature-Input, Signature): see src/verify/healthie.ts. */
+export const healthieConfig = z.object({
+  scheme: z.literal("healthie"),
+  toleranceSeconds: tolerance,
+});
+
 export const verificationConfig = z.discriminatedUnion("scheme", [
+  healthieConfig,
   apiSecretConfig,
   hmacSha256Config,
   stripeConfig,

@@ -1,9 +1,8 @@
 import type { z } from "zod";
-import { timingSafeEqual } from "../crypto/compare";
 import { concatBytes, fromBase64, fromHex, utf8 } from "../crypto/encoding";
 import { hmacSha256 } from "../crypto/hmac";
 import type { hmacSha256Config } from "./config";
-import { checkTimestamp, fail, type VerifyInput, type VerifyResult } from "./types";
+import { anySecretMatches, checkTimestamp, fail, type VerifyInput, type VerifyResult } from "./types";
 
 type Config = z.output<typeof hmacSha256Config>;
 
@@ -27,12 +26,7 @@ export async function verifyHmacSha256(config: Config, input: VerifyInput): Prom
   const presented = parseSignatures(header, config);
   if (presented.length === 0) return fail("SIGNATURE_INVALID", `Malformed ${config.header} header.`);
 
-  let match = false;
-  for (const secret of input.secrets) {
-    const expected = await hmacSha256(secret, message);
-    for (const sig of presented) match = timingSafeEqual(sig, expected) || match;
-  }
-  if (!match) return fail("SIGNATURE_INVALID", "No signature matches any secret of this source.");
+  if (!(await anySecretMatches(input.secrets, presented, (secret) => hmacSha256(secret, message)))) return fail("SIGNATURE_INVALID", "No signature matches any secret of this source.");
   return { ok: true, eventId: config.idHeader ? input.headers.get(config.idHeader) : null };
 }
 

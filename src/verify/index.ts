@@ -1,5 +1,6 @@
 import { verifyApiSecret } from "./api-secret";
 import type { VerificationConfig } from "./config";
+import { verifyHealthie } from "./healthie";
 import { verifyHmacSha256 } from "./hmac-sha256";
 import { verifyStandardWebhooks } from "./standard-webhooks";
 import { verifyStripe } from "./stripe";
@@ -22,6 +23,8 @@ export async function verifyRequest(config: VerificationConfig, input: VerifyInp
       return verifyStripe(config, input);
     case "standard_webhooks":
       return verifyStandardWebhooks(config, input);
+    case "healthie":
+      return verifyHealthie(config, input);
   }
 }
 
@@ -37,5 +40,7 @@ export function credentialHeaders(config: VerificationConfig): string[] {
       return [...always, "stripe-signature"];
     case "standard_webhooks":
       return [...always, "webhook-signature"];
+    case "healthie":
+      return [...always, "signature"];
   }
 }

@@ -1,9 +1,8 @@
 import type { z } from "zod";
-import { timingSafeEqual } from "../crypto/compare";
 import { concatBytes, fromBase64, utf8 } from "../crypto/encoding";
 import { hmacSha256 } from "../crypto/hmac";
 import type { standardWebhooksConfig } from "./config";
-import { checkTimestamp, fail, type VerifyInput, type VerifyResult } from "./types";
+import { anySecretMatches, checkTimestamp, fail, type VerifyInput, type VerifyResult } from "./types";
 
 /**
  * The signing key of a Standard Webhooks secret: base64 after the optional `whsec_` prefix; null when it
@@ -52,13 +51,10 @@ export async function verifyStandardWebhooks(
   if (presented.length === 0) return fail("SIGNATURE_INVALID", "webhook-signature carries no v1 signature.");
 
   const message = concatBytes(utf8(`${id}.${ts.timestamp}.`), input.body);
-  let match = false;
-  for (const secret of input.secrets) {
+  const macFor = async (secret: string) => {
     const key = standardWebhooksKey(secret);
-    if (!key) continue;
-    const expected = await hmacSha256(key, message);
-    for (const sig of presented) match = timingSafeEqual(sig, expected) || match;
-  }
-  if (!match) return fail("SIGNATURE_INVALID", "No webhook-signature matches any secret of this source.");
+    return key ? hmacSha256(key, message) : null;
+  };
+  if (!(await anySecretMatches(input.secrets, presented, macFor))) return fail("SIGNATURE_INVALID", "No webhook-signature matches any secret of this source.");
   return { ok: true, eventId: id };
 }

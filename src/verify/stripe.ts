@@ -1,9 +1,8 @@
 import type { z } from "zod";
-import { timingSafeEqual } from "../crypto/compare";
 import { concatBytes, fromHex, utf8 } from "../crypto/encoding";
 import { hmacSha256 } from "../crypto/hmac";
 import type { stripeConfig } from "./config";
-import { checkTimestamp, fail, type VerifyInput, type VerifyResult } from "./types";
+import { anySecretMatches, checkTimestamp, fail, type VerifyInput, type VerifyResult } from "./types";
 
 /**
  * Stripe-Signature: `t=<unix>,v1=<hex>[,v1=<hex>…]`; v1 = HMAC-SHA256(secret, `${t}.${body}`), where the
@@ -32,11 +31,6 @@ export async function verifyStripe(config: z.output<typeof stripeConfig>, input:
   if (!ts.ok) return ts.result;
 
   const message = concatBytes(utf8(`${ts.timestamp}.`), input.body);
-  let match = false;
-  for (const secret of input.secrets) {
-    const expected = await hmacSha256(secret, message);
-    for (const sig of v1) match = timingSafeEqual(sig, expected) || match;
-  }
-  if (!match) return fail("SIGNATURE_INVALID", "No Stripe v1 signature matches any secret of this source.");
+  if (!(await anySecretMatches(input.secrets, v1, (secret) => hmacSha256(secret, message)))) return fail("SIGNATURE_INVALID", "No Stripe v1 signature matches any secret of this source.");
   return { ok: true, eventId: null };
 }

@@ -1,3 +1,5 @@
+import { timingSafeEqual } from "../crypto/compare";
+
 export interface VerifyInput {
   headers: Headers;
   /** The raw request body, exactly as received. */
@@ -6,6 +8,8 @@ export interface VerifyInput {
   secrets: readonly string[];
   /** Current time, unix seconds. */
   now: number;
+  /** The request line, for schemes that sign it (Healthie): method, path, query without `?`. */
+  request?: { method: string; path: string; query: string };
 }
 
 export type VerifyFailureCode = "SIGNATURE_INVALID" | "TIMESTAMP_OUT_OF_TOLERANCE";
@@ -36,4 +40,22 @@ export function checkTimestamp(
     };
   }
   return { ok: true, timestamp: raw.trim() };
+}
+
+/**
+ * Rotation: any of the source's secrets may have made any of the presented signatures. Every pair is
+ * compared (constant time, no early exit), so timing says nothing about which secret matched.
+ */
+export async function anySecretMatches(
+  secrets: readonly string[],
+  presented: readonly Uint8Array[],
+  expectedFor: (secret: string) => Promise<Uint8Array | null>,
+): Promise<boolean> {
+  let match = false;
+  for (const secret of secrets) {
+    const expected = await expectedFor(secret);
+    if (!expected) continue; // an unusable stored secret is skipped, never a crash
+    for (const sig of presented) match = timingSafeEqual(sig, expected) || match;
+  }
+  return match;
 }

@@ -143,3 +143,38 @@ describe("standard_webhooks", () => {
     expect(await run(config, noTs, "{}", [secret])).toMatchObject({ code: "SIGNATURE_INVALID" });
   });
 });
+
+describe("healthie (signed payloads)", () => {
+  const config = cfg({ scheme: "healthie" });
+  const SECRET = "healthie-webhook-secret-example";
+  const body = '{"resource_id":"1234","resource_id_type":"Appointment","event_type":"appointment.created"}';
+  // the worked vector of src/verify/healthie.ts, computed independently with Node's crypto
+  const headers = {
+    "content-digest": "sha-256=1c94e32e7771bc6d19bebf6f5cb1883623c60fbfe01bd2731a8e30d53d296a7b",
+    "signature-input": 'sig1=("@method" "@path" "@query" "content-digest" "content-type" "content-length")',
+    signature: "sig1=7c570123a7a64735b298dcc8b2ad5c8ee4c2ff4ac1fcbe68dbb3107f5d4fdabe",
+  };
+  const request = { method: "POST", path: "/webhooks/healthie-events", query: "" };
+  const verify = (h: Record<string, string>, b = body, secrets = [SECRET], req = request, now = NOW) =>
+    verifyRequest(config, { headers: new Headers(h), body: enc.encode(b), secrets, now, request: req });
+
+  it("verifies the worked vector, with any active secret (rotation)", async () => {
+    expect(await verify(headers)).toEqual({ ok: true, eventId: null });
+    expect(await verify(headers, body, ["an-older-secret", SECRET])).toMatchObject({ ok: true });
+  });
+  it("refuses another secret, path, method, query, a body that is not the digest's, a missing header", async () => {
+    expect(await verify(headers, body, ["another-secret"])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+    expect(await verify(headers, body, [SECRET], { ...request, path: "/webhooks/other" })).toMatchObject({ ok: false });
+    expect(await verify(headers, body, [SECRET], { ...request, method: "PUT" })).toMatchObject({ ok: false });
+    expect(await verify(headers, body, [SECRET], { ...request, query: "a=1" })).toMatchObject({ ok: false });
+    expect(await verify(headers, body.replace("1234", "4321"))).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+    const { signature: _s, ...noSig } = headers;
+    expect(await verify(noSig)).toMatchObject({ ok: false });
+  });
+  it("a created= parameter must be fresh", async () => {
+    const stale = { ...headers, "signature-input": `${headers["signature-input"]};created=${NOW - 1000}` };
+    expect(await verify(stale)).toMatchObject({ ok: false, code: "TIMESTAMP_OUT_OF_TOLERANCE" });
+    const fresh = { ...headers, "signature-input": `${headers["signature-input"]};created=${NOW - 10}` };
+    expect(await verify(fresh)).toMatchObject({ ok: true });
+  });
+});
