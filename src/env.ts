@@ -25,6 +25,8 @@ export interface ClaimgateEnv {
   LOG_LEVEL?: string;
   /** A subscription whose deliveries only failed for this long is disabled (default 5 days). */
   SUBSCRIPTION_DISABLE_AFTER_SECONDS?: string;
+  /** …and gets one subscription.failing warning after this long (default 1 hour). */
+  SUBSCRIPTION_FAILING_AFTER_SECONDS?: string;
   /** The sweep enqueues a pending event never put on the queue after this many seconds (default 60). */
   SWEEP_ENQUEUE_AFTER_SECONDS?: string;
   /** The sweep sends a pending event again when its queue message has been out this long (default 900). */

@@ -45,11 +45,14 @@ export function zodDetails(error: z.ZodError, prefix = ""): ErrorDetail[] {
 
 export function payloadInvalid(error: z.ZodError, what = "payload", prefix = ""): ApiError {
   const details = zodDetails(error, prefix);
-  // A currency we cannot hold is its own answer (CONTRACT.md "Money rules"): 422 CURRENCY_NOT_SUPPORTED.
-  const currency = error.issues.findIndex((i) => i.code === "custom" && (i as { params?: { code?: string } }).params?.code === "CURRENCY_NOT_SUPPORTED");
-  const first = details[Math.max(0, currency)];
+  // An issue that carries its own machine code is the answer's code (CONTRACT.md: a currency we cannot
+  // hold is CURRENCY_NOT_SUPPORTED, an event type nobody sends is UNKNOWN_EVENT_TYPE).
+  const codeOf = (i: z.core.$ZodIssue): string | null => (i.code === "custom" && typeof i.params?.code === "string" ? (i.params.code as string) : null);
+  const coded = error.issues.findIndex((i) => codeOf(i) !== null);
+  const code = coded >= 0 ? codeOf(error.issues[coded]!)! : "PAYLOAD_INVALID";
+  const first = details[Math.max(0, coded)];
   const where = first?.path ? ` at ${first.path}` : "";
-  return new ApiError(422, currency >= 0 ? "CURRENCY_NOT_SUPPORTED" : "PAYLOAD_INVALID", `The ${what} is invalid${where}: ${first?.message ?? "invalid"}.`, details);
+  return new ApiError(422, code, `The ${what} is invalid${where}: ${first?.message ?? "invalid"}.`, details);
 }
 
 export const storageUnavailable = () =>

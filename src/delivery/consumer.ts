@@ -176,12 +176,28 @@ async function releaseNextInOrder(env: Env, db: Db, deliveryId: string) {
   if (next) await enqueueDeliveries(env, db, [next.id]);
 }
 
-/** Svix-style: a subscription whose deliveries have only failed for the window is disabled. */
+/**
+ * Svix-style: a subscription whose deliveries have only failed for an hour (SUBSCRIPTION_FAILING_AFTER_SECONDS)
+ * gets one `subscription.failing` for operational subscribers (once per run of failures: the run's start is
+ * in the event's key), and one failing for the whole window is disabled.
+ */
 async function disableIfFailingTooLong(env: Env, db: Db, subscriptionId: string, now: number) {
   const window = Number(env.SUBSCRIPTION_DISABLE_AFTER_SECONDS ?? "432000") || 432_000;
+  const warnAfter = Number(env.SUBSCRIPTION_FAILING_AFTER_SECONDS ?? "3600") || 3600;
   const [sub] = await db.select({ failingSince: subscriptions.failingSince, active: subscriptions.active }).from(subscriptions).where(eq(subscriptions.id, subscriptionId));
   if (!sub?.active || !sub.failingSince) return;
-  if (now - Date.parse(sub.failingSince) >= window * 1000) {
+  const failingFor = now - Date.parse(sub.failingSince);
+  // the warning always comes first, even when the disabling window is the shorter one
+  if (failingFor >= Math.min(warnAfter, window) * 1000) {
+    const recorded = await recordDomainEvents(db, `failing:${subscriptionId}:${sub.failingSince}`, [
+      { type: "subscription.failing", claimId: null, lifecycleId: null, payload: { subscriptionId, reason: `every delivery failed since ${sub.failingSince}` } },
+    ]);
+    if (recorded.length) {
+      log.warn("subscription.failing", { subscriptionId, since: sub.failingSince });
+      await fanOutSafely(env, db);
+    }
+  }
+  if (failingFor >= window * 1000) {
     await disableSubscription(env, db, subscriptionId, `every delivery failed since ${sub.failingSince}`);
   }
 }

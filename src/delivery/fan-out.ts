@@ -58,6 +58,8 @@ async function createDeliveries(env: Env, db: Db, events: (typeof domainEvents.$
   for (const e of events) {
     for (const s of subs) {
       if (!wantsEvent(JSON.parse(s.events) as string[], e.type)) continue;
+      // a subscription's own failing/disabled notice goes to the others: it cannot take it anyway
+      if (e.type.startsWith("subscription.") && e.payload.includes(`"subscriptionId":"${s.id}"`)) continue;
       const claim = e.claimId ? claimById.get(e.claimId) : undefined;
       if (s.providerId && claim?.providerId !== s.providerId) continue;
       if (s.payerId && claim?.payerId !== s.payerId) continue;

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import type { AppContext } from "../env";
+import { EVENT_TYPES } from "../delivery/event-types";
 import { openApiDocument, ROUTES } from "./openapi";
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -24,7 +25,8 @@ docs.get("/docs", (c) => {
       return `<h2>${esc(tag)}</h2><table><tr><th></th><th>path</th><th>what</th><th>auth</th><th>responses</th></tr>${rows}</table>`;
     })
     .join("");
+  const catalog = `<h2>Event types</h2><p>What subscribers may name in <code>events</code> (also <code>*</code> and <code>CLAIMS_REMIT_ALL</code>); each with its schema and example at <code>GET /admin/event-types</code> and under <code>x-event-types</code> in the OpenAPI document.</p><table><tr><th>type</th><th>what</th></tr>${EVENT_TYPES.map((t) => `<tr><td><code>${esc(t.name)}</code></td><td>${esc(t.description)}</td></tr>`).join("")}</table>`;
   return c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>claimgate API</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2rem;max-width:1200px}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}.m{font-weight:bold}.get{color:#0a7}.post{color:#06c}.patch,.put{color:#a60}.delete{color:#c33}</style>
-</head><body><h1>claimgate API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1, request schemas generated from the routes' zod schemas; partner payload schemas under <code>x-partner-payloads</code>).</p>${sections}</body></html>`);
+</head><body><h1>claimgate API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1, request schemas generated from the routes' zod schemas; partner payload schemas under <code>x-partner-payloads</code>).</p>${sections}${catalog}</body></html>`);
 });

@@ -8,6 +8,7 @@ import { createOperatorBody } from "./admin/operators";
 import { createSubscriptionBody, patchSubscriptionBody, replayRangeBody, rotateSecretBody } from "./admin/subscriptions";
 import { claimSearchBody } from "../claims/read";
 import { allocateBody, creditSearchBody } from "../payments/credits";
+import { eventTypeCatalog } from "../delivery/event-types";
 import { compileRules } from "../operators/access";
 import type { Role } from "../operators/identity";
 
@@ -82,6 +83,7 @@ export const ROUTES: RouteDoc[] = [
   { method: "post", path: "/admin/operators", tag: "admin", summary: "Create an operator {name, role}; the token is shown once, stored hashed", auth: "admin", body: createOperatorBody, role: "admin", responses: { 201: "operator with its token", ...ADMIN, 403: "FORBIDDEN", 422: "PAYLOAD_INVALID" } },
   { method: "get", path: "/admin/operators", tag: "admin", summary: "List operators (never their tokens)", auth: "admin", role: "admin", responses: { 200: "operators", ...ADMIN, 403: "FORBIDDEN" } },
   { method: "delete", path: "/admin/operators/{id}", tag: "admin", summary: "Revoke an operator at once (their token and console sessions stop working)", auth: "admin", role: "admin", responses: { 204: "revoked", ...ADMIN, 403: "FORBIDDEN", 404: "OPERATOR_NOT_FOUND" } },
+  { method: "get", path: "/admin/event-types", tag: "delivery", summary: "The event types subscribers can receive: name, description, example data, JSON Schema", auth: "admin", responses: { 200: "event types", ...ADMIN } },
   { method: "get", path: "/admin/audit", tag: "admin", summary: "The append-only audit trail (?limit=&before=)", auth: "admin", role: "admin", responses: { 200: "entries", ...ADMIN } },
   { method: "get", path: "/admin/coverage-plans", tag: "payor", summary: "List coverage plans", auth: "admin", responses: { 200: "plans", ...ADMIN } },
   { method: "put", path: "/admin/coverage-plans/{insuranceId}", tag: "payor", summary: "Create or replace a coverage plan", auth: "admin", body: planBody, responses: { 200: "plan", ...ADMIN, 422: "PAYLOAD_INVALID" } },
@@ -156,6 +158,7 @@ export function openApiDocument() {
       },
     },
     "x-partner-payloads": Object.fromEntries(SOURCE_KINDS.map((kind) => [kind, jsonSchema(adapterFor(kind)!.schema)])),
+    "x-event-types": eventTypeCatalog(),
   };
   return cached;
 }

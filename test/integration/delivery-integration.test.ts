@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { attemptDelivery } from "../../src/delivery/consumer";
-import { admin, createSource, postWebhook } from "../helpers/api";
+import { admin, call, createSource, postWebhook } from "../helpers/api";
 import { count, eventually, rows } from "../helpers/db";
 import { remitFor } from "../helpers/fixtures";
 
@@ -222,6 +222,50 @@ describe("retries, timeouts and dead letters", () => {
     await attemptDelivery({ ...env, SUBSCRIPTION_DISABLE_AFTER_SECONDS: "1" }, db, d.id, Date.now() + 5_000);
     expect((await admin("GET", `/admin/subscriptions/${sub.id}`)).body.active).toBe(false);
     expect(await count("domain_events", "type = 'subscription.disabled' AND payload LIKE ?", `%${sub.id}%`)).toBe(1);
+    expect(await count("domain_events", "type = 'subscription.failing' AND payload LIKE ?", `%${sub.id}%`)).toBe(1);
+  });
+
+  it("failing for an hour: one subscription.failing, delivered to operational subscribers, before any disabling", async () => {
+    const ops = unique("ops");
+    const watcher = await subscribe({ url: receiverUrl(ops), events: ["subscription.failing", "subscription.disabled"] });
+    const sub = await subscribe({ url: receiverUrl(unique("hour"), "down"), events: ["CLAIMS_REMIT_DENIED"] });
+    const db = database(env.DB);
+    await remit({ decision: "denied" });
+    const [d] = await eventually(async () => {
+      const r = await deliveriesOf(sub.id);
+      return r.length && r[0].attempts >= 1 ? r : null;
+    });
+    for (const later of [3_700_000, 3_800_000]) {
+      await env.DB.prepare("UPDATE deliveries SET status = 'pending' WHERE id = ?").bind(d.id).run();
+      await attemptDelivery(env, db, d.id, Date.now() + later);
+    }
+    expect(await count("domain_events", "type = 'subscription.failing' AND payload LIKE ?", `%${sub.id}%`)).toBe(1);
+    expect((await admin("GET", `/admin/subscriptions/${sub.id}`)).body.active).toBe(true);
+    await settled(watcher.id, 1);
+    const got = await received(ops);
+    expect(got.map((r) => JSON.parse(r.body)).map((b) => [b.type, b.data.subscriptionId])).toEqual([["subscription.failing", sub.id]]);
+  });
+});
+
+describe("event-type catalog", () => {
+  it("lists every type with a description, an example and a schema; unknown types are 422 UNKNOWN_EVENT_TYPE", async () => {
+    const catalog = (await admin("GET", "/admin/event-types")).body;
+    const names = catalog.data.map((t: any) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["CLAIMS_REMIT_APPROVED", "patient_payment.applied", "subscription.failing", "healthie.event", "payment_processed"]));
+    for (const t of catalog.data) {
+      expect(t.description.length, t.name).toBeGreaterThan(10);
+      expect(t.example, t.name).toBeDefined();
+      expect(t.schema.type ?? t.schema.anyOf ?? t.schema.partnerKind, t.name).toBeDefined();
+    }
+    expect(catalog.patterns).toEqual(["*", "CLAIMS_REMIT_ALL"]);
+    const typo = await admin("POST", "/admin/subscriptions", { url: receiverUrl(unique("typo")), events: ["CLAIMS_REMIT_APROVED"] });
+    expect(typo.status).toBe(422);
+    expect(typo.body.error.code).toBe("UNKNOWN_EVENT_TYPE");
+    expect(typo.body.error.details[0].path).toBe("events[0]");
+    const sub = await subscribe({ url: receiverUrl(unique("ok")), events: ["*"] });
+    expect((await admin("PATCH", `/admin/subscriptions/${sub.id}`, { events: ["nope.nope"] })).body.error.code).toBe("UNKNOWN_EVENT_TYPE");
+    expect((await call("GET", "/docs")).body).toContain("subscription.failing");
+    expect((await call("GET", "/openapi.json")).body["x-event-types"].length).toBe(catalog.data.length);
   });
 });
 

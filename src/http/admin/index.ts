@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { EVENT_PATTERNS, eventTypeCatalog } from "../../delivery/event-types";
 import type { AppContext } from "../../env";
 import { adminAudit, auditTrail } from "./audit";
 import { requireOperator } from "./auth";
@@ -14,6 +15,7 @@ admin.use("*", requireOperator);
 admin.use("*", auditTrail);
 admin.route("/audit", adminAudit);
 admin.route("/operators", adminOperators);
+admin.get("/event-types", (c) => c.json({ data: eventTypeCatalog(), patterns: EVENT_PATTERNS }));
 admin.route("/sources", adminSources);
 admin.route("/subscriptions", adminSubscriptions);
 admin.route("/deliveries", adminDeliveries);

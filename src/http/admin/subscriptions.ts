@@ -16,10 +16,16 @@ import {
 import { subscriberUrlProblem } from "../../delivery/url-policy";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
+import { isKnownEventType } from "../../delivery/event-types";
 import { subscriptionSecret } from "../../delivery/signing";
 import { readJson } from "../json-body";
 
-const eventType = z.string().regex(/^(\*|[A-Za-z0-9_.]+)$/, "must be an event type or *");
+/** A type from the catalog (GET /admin/event-types), `*` or CLAIMS_REMIT_ALL; anything else is 422 UNKNOWN_EVENT_TYPE. */
+const eventType = z.string().superRefine((name, ctx) => {
+  if (!isKnownEventType(name)) {
+    ctx.addIssue({ code: "custom", message: `${name} is not an event type the gateway sends (see GET /admin/event-types)`, params: { code: "UNKNOWN_EVENT_TYPE" } });
+  }
+});
 const secret = subscriptionSecret;
 
 /** Our shape, or the HCMS registration shape {provider_id, webhook_url, secret_key, events, active}. */
