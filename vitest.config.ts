@@ -23,6 +23,7 @@ export default defineConfig({
           // short gaps and timeout so retry, timeout and dead-letter paths run in seconds
           DELIVERY_RETRY_SCHEDULE: "1,1",
           DELIVERY_TIMEOUT_MS: "500",
+          PUBLIC_URL: "https://claimgate.test",
         },
         // outbound fetches from the Worker reach a real local receiver (test/receiver.ts)
         outboundService: receiver as never,

@@ -5,6 +5,7 @@ import { claimsApi } from "./http/claims";
 import { creditsApi, patientsApi } from "./http/credits";
 import { consoleApp } from "./http/console";
 import { docs } from "./http/docs";
+import { deliveryPayloads } from "./http/delivery-payloads";
 import { patientPayments } from "./http/patient-payments";
 import { handleError, notFound } from "./http/error-handler";
 import { webhooks } from "./http/webhooks";
@@ -20,6 +21,7 @@ export function buildApp() {
   app.route("/api/webhooks/patient-payment", patientPayments);
   app.route("/api/patients", patientsApi);
   app.route("/api/credits", creditsApi);
+  app.route("/api/deliveries", deliveryPayloads);
   app.notFound(notFound);
   app.onError(handleError);
   return app;

@@ -7,6 +7,7 @@ export interface ClaimgateEnv {
   DELIVERIES_QUEUE: Queue<DeliveryMessage>;
   DELIVERIES_DLQ: Queue<DeliveryMessage>;
   CLAIM_LIFECYCLE: DurableObjectNamespace<ClaimLifecycle>;
+  SUBSCRIPTION_THROTTLE: DurableObjectNamespace<import("./delivery/throttle").SubscriptionThrottle>;
   /** Bearer token for /admin/* (secret). */
   ADMIN_TOKEN?: string;
   /** base64 of 32 random bytes: AES-GCM key for secrets at rest (secret). */
@@ -25,6 +26,10 @@ export interface ClaimgateEnv {
   LOG_LEVEL?: string;
   /** A subscription whose deliveries only failed for this long is disabled (default 5 days). */
   SUBSCRIPTION_DISABLE_AFTER_SECONDS?: string;
+  /** The gateway's public origin (https://…), for the fetch URL of thin deliveries. */
+  PUBLIC_URL?: string;
+  /** Days a thin delivery's full body can be fetched (default 30). */
+  PAYLOAD_RETENTION_DAYS?: string;
   /** …and gets one subscription.failing warning after this long (default 1 hour). */
   SUBSCRIPTION_FAILING_AFTER_SECONDS?: string;
   /** The sweep enqueues a pending event never put on the queue after this many seconds (default 60). */

@@ -8,6 +8,7 @@ import { configureLogLevel, errorText, log } from "./log";
 import { consumeEvents, consumeEventsDeadLetters, EVENTS_DLQ, EVENTS_QUEUE } from "./queue/events-consumer";
 
 export { ClaimLifecycle } from "./lifecycle/claim-lifecycle";
+export { SubscriptionThrottle } from "./delivery/throttle";
 
 const app = buildApp();
 

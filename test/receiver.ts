@@ -26,6 +26,16 @@ export async function receiver(request: Request): Promise<Response> {
   if (url.hostname !== "receiver.test") return new Response("no network in tests", { status: 502 });
   const parts = url.pathname.split("/").filter(Boolean);
   if (parts[0] === "__log") return Response.json(log.get(parts[1] ?? "") ?? []);
+  // Node's own Ed25519 checks a v1a signature (outbound Standard Webhooks v1a, verified independently)
+  if (parts[0] === "__verify-v1a") {
+    const { publicKey, message, signature } = (await request.json()) as { publicKey: string; message: string; signature: string };
+    // this file runs in Node (the outbound service), where node:crypto and Buffer exist
+    const nodeCrypto = (await import(["node", "crypto"].join(":"))) as any;
+    const B = (globalThis as any).Buffer;
+    const spki = B.concat([B.from("302a300506032b6570032100", "hex"), B.from(publicKey.replace(/^whpk_/, ""), "base64")]);
+    const key = nodeCrypto.createPublicKey({ key: spki, format: "der", type: "spki" });
+    return Response.json({ ok: nodeCrypto.verify(null, B.from(message), key, B.from(signature, "base64")) as boolean });
+  }
   const [key = "", mode = "ok"] = parts;
   const seen = log.get(key) ?? [];
   log.set(key, seen);

@@ -381,6 +381,14 @@ export const subscriptions = sqliteTable("subscriptions", {
   payerId: text("payer_id"),
   /** Deliveries for one claim lifecycle go out in event order. */
   ordered: integer("ordered", { mode: "boolean" }).notNull().default(false),
+  /** JSON array of signature versions: ["v1"] (HMAC, default), ["v1a"] (Ed25519) or both. */
+  signing: text("signing").notNull().default('["v1"]'),
+  /** full: the event's data; thin: ids and a fetch URL (GET /api/deliveries/:id/payload with the fetch token). */
+  payload: text("payload", { enum: ["full", "thin"] }).notNull().default("full"),
+  /** SHA-256 of the subscription's fetch token (thin payloads), shown once at creation. */
+  fetchTokenHash: text("fetch_token_hash"),
+  /** Deliveries per second at most (null: unthrottled), enforced across isolates by a Durable Object. */
+  rateLimit: integer("rate_limit"),
   active: integer("active", { mode: "boolean" }).notNull().default(true),
   disabledReason: text("disabled_reason"),
   /** Start of the current run of failures (null after any success); drives auto-disable. */
@@ -396,7 +404,11 @@ export const subscriptionSecrets = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     subscriptionId: text("subscription_id").notNull(),
+    /** hmac: a whsec_ secret (v1); ed25519: a PKCS#8 private key (v1a), its public key beside it. */
+    kind: text("kind", { enum: ["hmac", "ed25519"] }).notNull().default("hmac"),
     ciphertext: text("ciphertext").notNull(),
+    /** whpk_ + base64 of the raw Ed25519 public key (ed25519 rows). */
+    publicKey: text("public_key"),
     createdAt: text("created_at").notNull(),
     expiresAt: text("expires_at"),
   },

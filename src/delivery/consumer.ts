@@ -8,8 +8,8 @@ import type { DeliveryMessage, Env } from "../env";
 import { errorText, log } from "../log";
 import { enqueueDeliveries, fanOutSafely } from "./fan-out";
 import { maxAttempts, parseSchedule, retryAfterSeconds, retryDelay } from "./schedule";
-import { activeSecrets } from "./subscriptions";
-import { signedHeaders } from "./signing";
+import { activeSigningKeys } from "./subscriptions";
+import { signedHeaders, type SigningVersion } from "./signing";
 
 export const DELIVERIES_QUEUE = "claimgate-deliveries";
 export const DELIVERIES_DLQ = "claimgate-deliveries-dlq";
@@ -20,9 +20,27 @@ type Outcome =
   | { kind: "retry"; delaySeconds: number }
   | { kind: "dead" }
   /** Parked behind an earlier delivery of the same lifecycle (ordered subscriptions). */
-  | { kind: "waiting" };
+  | { kind: "waiting" }
+  /** Its subscription's rate limit put its slot this far ahead: back to the queue, no attempt spent. */
+  | { kind: "throttled"; delaySeconds: number };
+
+/** A throttle slot closer than this is waited for in the consumer; a later one goes back to the queue. */
+const MAX_IN_PROCESS_WAIT_MS = 20_000;
 
 class SigningFailed extends Error {}
+
+/**
+ * What a subscriber receives: `{type, timestamp, data}`. A thin subscription gets ids and the URL to
+ * fetch the full body from (GET /api/deliveries/:id/payload with its fetch token) instead of the data,
+ * so PHI leaves the gateway only on a request it can authenticate and audit.
+ */
+export function deliveryBody(env: Env, payload: "full" | "thin", deliveryId: string, event: typeof domainEvents.$inferSelect): string {
+  const data =
+    payload === "thin"
+      ? JSON.stringify({ eventId: event.id, claimId: event.claimId, lifecycleId: event.lifecycleId, fetch: `${(env.PUBLIC_URL ?? "").replace(/\/$/, "")}/api/deliveries/${deliveryId}/payload` })
+      : event.payload;
+  return `{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.occurredAt)},"data":${data}}`;
+}
 
 /** The deliveries consumer: one POST per message, every attempt recorded, retries on our own schedule. */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
@@ -36,7 +54,7 @@ async function handleDeliveryMessage(env: Env, db: Db, message: Message<Delivery
   const { deliveryId } = message.body;
   try {
     const outcome = await attemptDelivery(env, db, deliveryId);
-    if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
+    if (outcome.kind === "retry" || outcome.kind === "throttled") message.retry({ delaySeconds: outcome.delaySeconds });
     else if (outcome.kind === "dead") {
       // After the last attempt the message goes to the dead letter queue, whose consumer records it.
       await env.DELIVERIES_DLQ.send({ deliveryId }, { contentType: "json" });
@@ -89,8 +107,14 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
 
   const [event] = await db.select().from(domainEvents).where(eq(domainEvents.id, delivery.domainEventId));
   if (!event) throw new Error(`domain event ${delivery.domainEventId} missing`);
-  const body = new TextEncoder().encode(`{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.occurredAt)},"data":${event.payload}}`);
-  const secrets = await activeSecrets(db, env.SECRETS_KEY, sub.id);
+  const body = new TextEncoder().encode(deliveryBody(env, sub.payload, delivery.id, event));
+  // A throttled subscription waits for its slot; one far ahead goes back to the queue with that delay.
+  if (sub.rateLimit) {
+    const waitMs = await env.SUBSCRIPTION_THROTTLE.get(env.SUBSCRIPTION_THROTTLE.idFromName(sub.id)).reserve(sub.rateLimit);
+    if (waitMs > MAX_IN_PROCESS_WAIT_MS) return { kind: "throttled", delaySeconds: Math.ceil(waitMs / 1000) };
+    if (waitMs > 0) await scheduler.wait(waitMs);
+  }
+  const keys = await activeSigningKeys(db, env.SECRETS_KEY, sub.id);
   const attempt = delivery.attempts + 1;
   const timeoutMs = Number(env.DELIVERY_TIMEOUT_MS ?? "15000") || 15_000;
   const started = Date.now();
@@ -100,7 +124,7 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   let retryAfter: number | null = null;
   try {
     // A secret that cannot sign is an attempt that failed, recorded like any other, never a silent pending.
-    const headers = await signedHeaders(secrets, delivery.id, Math.floor(now / 1000), body).catch((e) => {
+    const headers = await signedHeaders(keys, JSON.parse(sub.signing) as SigningVersion[], delivery.id, Math.floor(now / 1000), body).catch((e) => {
       throw new SigningFailed(errorText(e));
     });
     const res = await fetch(sub.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });

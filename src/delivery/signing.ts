@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { toBase64 } from "../crypto/encoding";
+import { signEd25519 } from "../crypto/ed25519";
+import { concatBytes, toBase64, utf8 } from "../crypto/encoding";
 import { signStandardWebhook, standardWebhooksKey } from "../verify/standard-webhooks";
 
 /** A fresh Standard Webhooks secret: whsec_ + base64 of 32 random bytes. */
@@ -30,9 +31,26 @@ export function normalizeSubscriptionSecret(secret: string): string {
   return secret.startsWith("whsec_") ? secret : `whsec_${toBase64(new TextEncoder().encode(secret))}`;
 }
 
-/** The Standard Webhooks headers: one `v1,<base64>` signature per active secret, space-separated. */
-export async function signedHeaders(secrets: string[], id: string, timestamp: number, body: Uint8Array): Promise<Record<string, string>> {
-  const signatures = await Promise.all(secrets.map((s) => signStandardWebhook(s, id, timestamp, body)));
+export type SigningVersion = "v1" | "v1a";
+
+/**
+ * The Standard Webhooks headers: one `v1,<base64>` signature per active HMAC secret and one
+ * `v1a,<base64>` per active Ed25519 key (the versions the subscription asked for), space-separated, so a
+ * receiver verifying either version, with either key during a rotation, finds one that matches.
+ */
+export async function signedHeaders(
+  keys: { hmac: string[]; ed25519: string[] },
+  versions: readonly SigningVersion[],
+  id: string,
+  timestamp: number,
+  body: Uint8Array,
+): Promise<Record<string, string>> {
+  const message = concatBytes(utf8(`${id}.${timestamp}.`), body);
+  const signatures = [
+    ...(versions.includes("v1") ? await Promise.all(keys.hmac.map((s) => signStandardWebhook(s, id, timestamp, body))) : []),
+    ...(versions.includes("v1a") ? await Promise.all(keys.ed25519.map(async (k) => `v1a,${toBase64(await signEd25519(k, message))}`)) : []),
+  ];
+  if (signatures.length === 0) throw new Error(`no active key for ${versions.join("+")}`);
   return {
     "content-type": "application/json",
     "user-agent": "claimgate-webhooks/1",

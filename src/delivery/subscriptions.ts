@@ -1,4 +1,8 @@
-import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { generateEd25519 } from "../crypto/ed25519";
+import { toHex, utf8 } from "../crypto/encoding";
+import { sha256Hex } from "../crypto/hmac";
+import type { SigningVersion } from "./signing";
 import { newId } from "../crypto/ids";
 import { openSecret, sealSecret } from "../crypto/secret-box";
 import type { Db } from "../db/client";
@@ -16,6 +20,9 @@ export interface SubscriptionInput {
   ordered?: boolean;
   providerId?: string | null;
   payerId?: string | null;
+  signing?: SigningVersion[];
+  payload?: "full" | "thin";
+  rateLimit?: number | null;
 }
 
 export function subscriptionView(row: SubscriptionRow) {
@@ -27,6 +34,9 @@ export function subscriptionView(row: SubscriptionRow) {
     active: row.active,
     disabledReason: row.disabledReason,
     ordered: row.ordered,
+    signing: JSON.parse(row.signing) as SigningVersion[],
+    payload: row.payload,
+    rateLimit: row.rateLimit,
     filter: { providerId: row.providerId, payerId: row.payerId },
     failingSince: row.failingSince,
     lastSuccessAt: row.lastSuccessAt,
@@ -35,10 +45,18 @@ export function subscriptionView(row: SubscriptionRow) {
   };
 }
 
-export async function createSubscription(db: Db, secretsKey: string | undefined, input: SubscriptionInput): Promise<SubscriptionRow> {
+/**
+ * A new subscription with its HMAC secret, an Ed25519 key pair when it signs v1a (the private key sealed,
+ * the public key kept beside it), and a fetch token when its payloads are thin (only its hash is kept).
+ * The answer carries the fetch token this once.
+ */
+export async function createSubscription(db: Db, secretsKey: string | undefined, input: SubscriptionInput): Promise<SubscriptionRow & { fetchToken: string | null }> {
   const id = newId("sub");
   const now = nowIso();
   const ciphertext = await sealSecret(secretsKey, input.secret);
+  const signing = input.signing ?? ["v1"];
+  const ed = signing.includes("v1a") ? await generateEd25519() : null;
+  const fetchToken = input.payload === "thin" ? `cgft_${toHex(crypto.getRandomValues(new Uint8Array(32)))}` : null;
   const [row] = await db.batch([
     db
       .insert(subscriptions)
@@ -51,13 +69,29 @@ export async function createSubscription(db: Db, secretsKey: string | undefined,
         ordered: input.ordered ?? false,
         providerId: input.providerId ?? null,
         payerId: input.payerId ?? null,
+        signing: JSON.stringify(signing),
+        payload: input.payload ?? "full",
+        fetchTokenHash: fetchToken ? await sha256Hex(utf8(fetchToken)) : null,
+        rateLimit: input.rateLimit ?? null,
         createdAt: now,
         updatedAt: now,
       })
       .returning(),
     db.insert(subscriptionSecrets).values({ subscriptionId: id, ciphertext, createdAt: now }),
+    ...(ed ? [db.insert(subscriptionSecrets).values({ subscriptionId: id, kind: "ed25519", ciphertext: await sealSecret(secretsKey, ed.privateKey), publicKey: ed.publicKey, createdAt: now })] : []),
   ]);
-  return row[0]!;
+  return { ...row[0]!, fetchToken };
+}
+
+/** The current Ed25519 public key (`whpk_…`) of a subscription that signs v1a, else null. */
+export async function currentPublicKey(db: Db, subscriptionId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ publicKey: subscriptionSecrets.publicKey })
+    .from(subscriptionSecrets)
+    .where(and(eq(subscriptionSecrets.subscriptionId, subscriptionId), eq(subscriptionSecrets.kind, "ed25519"), isNull(subscriptionSecrets.expiresAt)))
+    .orderBy(desc(subscriptionSecrets.id))
+    .limit(1);
+  return row?.publicKey ?? null;
 }
 
 export async function getSubscription(db: Db, id: string): Promise<SubscriptionRow | null> {
@@ -77,27 +111,34 @@ export async function updateSubscription(db: Db, id: string, patch: Partial<type
   return row ?? null;
 }
 
-/** Secrets that sign now: the current one and rotated-out ones still inside their grace period. */
-export async function activeSecrets(db: Db, secretsKey: string | undefined, subscriptionId: string, now = nowIso()): Promise<string[]> {
+/** Keys that sign now, per kind: the current ones and rotated-out ones still inside their grace period. */
+export async function activeSigningKeys(db: Db, secretsKey: string | undefined, subscriptionId: string, now = nowIso()): Promise<{ hmac: string[]; ed25519: string[] }> {
   const rows = await db
-    .select({ ciphertext: subscriptionSecrets.ciphertext })
+    .select({ kind: subscriptionSecrets.kind, ciphertext: subscriptionSecrets.ciphertext })
     .from(subscriptionSecrets)
     .where(and(eq(subscriptionSecrets.subscriptionId, subscriptionId), or(isNull(subscriptionSecrets.expiresAt), gt(subscriptionSecrets.expiresAt, now))))
     .orderBy(asc(subscriptionSecrets.id));
-  return Promise.all(rows.map((r) => openSecret(secretsKey, r.ciphertext)));
+  const opened = await Promise.all(rows.map(async (r) => ({ kind: r.kind, value: await openSecret(secretsKey, r.ciphertext) })));
+  return { hmac: opened.filter((r) => r.kind === "hmac").map((r) => r.value), ed25519: opened.filter((r) => r.kind === "ed25519").map((r) => r.value) };
 }
 
-/** A new signing secret; the current ones keep signing beside it for `graceSeconds`. */
+/**
+ * A new signing secret (and a new Ed25519 key pair when the subscription signs v1a); the current ones
+ * keep signing beside them for `graceSeconds`.
+ */
 export async function rotateSubscriptionSecret(db: Db, secretsKey: string | undefined, id: string, secret: string, graceSeconds: number) {
   const now = nowIso();
   const expiresAt = new Date(Date.now() + graceSeconds * 1000).toISOString();
+  const [sub] = await db.select({ signing: subscriptions.signing }).from(subscriptions).where(eq(subscriptions.id, id));
+  const ed = sub && (JSON.parse(sub.signing) as string[]).includes("v1a") ? await generateEd25519() : null;
   await db.batch([
     db
       .update(subscriptionSecrets)
       .set({ expiresAt })
       .where(and(eq(subscriptionSecrets.subscriptionId, id), or(isNull(subscriptionSecrets.expiresAt), gt(subscriptionSecrets.expiresAt, expiresAt)))),
     db.insert(subscriptionSecrets).values({ subscriptionId: id, ciphertext: await sealSecret(secretsKey, secret), createdAt: now }),
+    ...(ed ? [db.insert(subscriptionSecrets).values({ subscriptionId: id, kind: "ed25519", ciphertext: await sealSecret(secretsKey, ed.privateKey), publicKey: ed.publicKey, createdAt: now })] : []),
     db.update(subscriptions).set({ updatedAt: now }).where(eq(subscriptions.id, id)),
   ]);
-  return { previousSecretsExpireAt: expiresAt };
+  return { previousSecretsExpireAt: expiresAt, ...(ed ? { publicKey: ed.publicKey } : {}) };
 }

@@ -12,7 +12,7 @@ import { eventTypeCatalog } from "../delivery/event-types";
 import { compileRules } from "../operators/access";
 import type { Role } from "../operators/identity";
 
-type Auth = "none" | "admin" | "partner" | "provider" | "admin-or-provider";
+type Auth = "none" | "admin" | "partner" | "provider" | "admin-or-provider" | "subscriber";
 
 interface RouteDoc {
   method: "get" | "post" | "put" | "patch" | "delete";
@@ -74,6 +74,7 @@ export const ROUTES: RouteDoc[] = [
   { method: "delete", path: "/admin/subscriptions/{id}", tag: "delivery", summary: "Delete a subscription", auth: "admin", responses: { 204: "deleted", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND" } },
   { method: "post", path: "/admin/subscriptions/{id}/rotate-secret", tag: "delivery", summary: "Rotate the signing secret (old one signs during the grace period)", auth: "admin", body: rotateSecretBody, responses: { 200: "new secret, shown once", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND" } },
   { method: "post", path: "/admin/subscriptions/{id}/replay", tag: "delivery", summary: "Replay deliveries created in a time range (resumable)", auth: "admin", body: replayRangeBody, role: "operator", responses: { 200: "replayed count and nextCursor", ...ADMIN, 404: "SUBSCRIPTION_NOT_FOUND", 422: "PAYLOAD_INVALID" } },
+  { method: "get", path: "/api/deliveries/{deliveryId}/payload", tag: "delivery", summary: "The full body of a thin delivery, for its own subscription's fetch token (audited; 404 after PAYLOAD_RETENTION_DAYS)", auth: "subscriber", responses: { 200: "{type, timestamp, data}", 401: "UNAUTHORIZED", 404: "DELIVERY_NOT_FOUND, PAYLOAD_EXPIRED" } },
   { method: "get", path: "/admin/deliveries", tag: "delivery", summary: "List deliveries (?subscription=&status=&since=&until=&limit=)", auth: "admin", responses: { 200: "deliveries", ...ADMIN, 400: "INVALID_FILTER" } },
   { method: "get", path: "/admin/deliveries/{id}/attempts", tag: "delivery", summary: "A delivery's attempts", auth: "admin", role: "operator", responses: { 200: "attempts", ...ADMIN, 404: "DELIVERY_NOT_FOUND" } },
   { method: "post", path: "/admin/deliveries/{id}/replay", tag: "delivery", summary: "Replay one finished (delivered, dead, cancelled) delivery", auth: "admin", role: "operator", responses: { 202: "re-enqueued", ...ADMIN, 404: "DELIVERY_NOT_FOUND", 409: "DELIVERY_PENDING" } },
@@ -104,6 +105,7 @@ const SECURITY: Record<Auth, Record<string, string[]>[]> = {
   partner: [{ partnerSignature: [] }],
   provider: [{ providerKey: [], providerId: [] }],
   "admin-or-provider": [{ adminBearer: [] }, { providerKey: [], providerId: [] }],
+  subscriber: [{ fetchToken: [] }],
 };
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
@@ -151,8 +153,9 @@ export function openApiDocument() {
     components: {
       schemas: { Error: errorSchema },
       securitySchemes: {
-        adminBearer: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" },
-        partnerSignature: { type: "apiKey", in: "header", name: "X-Signature", description: "Per source: api_secret header, HMAC-SHA256 header, Stripe-Signature or Standard Webhooks headers" },
+        adminBearer: { type: "http", scheme: "bearer", description: "An operator's token (cgop_…) or the bootstrap ADMIN_TOKEN" },
+        fetchToken: { type: "http", scheme: "bearer", description: "A thin subscription's fetch token (cgft_…)" },
+        partnerSignature: { type: "apiKey", in: "header", name: "X-Signature", description: "Per source: api_secret header, HMAC-SHA256 header, Stripe-Signature, Standard Webhooks (v1 or v1a) or Healthie's signed payload headers" },
         providerKey: { type: "apiKey", in: "header", name: "X-API-Key" },
         providerId: { type: "apiKey", in: "header", name: "X-Provider-ID" },
       },

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { ed25519PublicKey, verifyEd25519 } from "../crypto/ed25519";
 import { concatBytes, fromBase64, utf8 } from "../crypto/encoding";
 import { hmacSha256 } from "../crypto/hmac";
 import type { standardWebhooksConfig } from "./config";
@@ -29,7 +30,8 @@ export async function signStandardWebhook(
 
 /**
  * Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (space-separated
- * `v1,<base64>` entries). The webhook-id is the partner's event id.
+ * `v1,<base64 HMAC>` entries checked against whsec_ secrets, and `v1a,<base64 Ed25519>` entries checked
+ * against whpk_ public keys). The webhook-id is the partner's event id.
  */
 export async function verifyStandardWebhooks(
   config: z.output<typeof standardWebhooksConfig>,
@@ -42,19 +44,27 @@ export async function verifyStandardWebhooks(
   if (!ts.ok) return ts.result;
 
   const presented: Uint8Array[] = [];
+  const presentedV1a: Uint8Array[] = [];
   for (const entry of header.split(" ")) {
     const [version, sig] = entry.split(",", 2);
-    if (version !== "v1" || !sig) continue;
-    const bytes = fromBase64(sig);
-    if (bytes && bytes.length === 32) presented.push(bytes);
+    const bytes = sig ? fromBase64(sig) : null;
+    if (version === "v1" && bytes?.length === 32) presented.push(bytes);
+    if (version === "v1a" && bytes?.length === 64) presentedV1a.push(bytes);
   }
-  if (presented.length === 0) return fail("SIGNATURE_INVALID", "webhook-signature carries no v1 signature.");
+  if (presented.length + presentedV1a.length === 0) return fail("SIGNATURE_INVALID", "webhook-signature carries no v1 or v1a signature.");
 
   const message = concatBytes(utf8(`${id}.${ts.timestamp}.`), input.body);
   const macFor = async (secret: string) => {
-    const key = standardWebhooksKey(secret);
+    const key = secret.startsWith("whpk_") ? null : standardWebhooksKey(secret);
     return key ? hmacSha256(key, message) : null;
   };
-  if (!(await anySecretMatches(input.secrets, presented, macFor))) return fail("SIGNATURE_INVALID", "No webhook-signature matches any secret of this source.");
+  // v1a: Ed25519 signatures checked against the source's whpk_ public keys (every pair, like v1)
+  let v1aMatch = false;
+  for (const secret of input.secrets) {
+    const publicKey = secret.startsWith("whpk_") ? ed25519PublicKey(secret) : null;
+    if (!publicKey) continue;
+    for (const sig of presentedV1a) v1aMatch = (await verifyEd25519(publicKey, message, sig)) || v1aMatch;
+  }
+  if (!v1aMatch && !(await anySecretMatches(input.secrets, presented, macFor))) return fail("SIGNATURE_INVALID", "No webhook-signature matches any secret of this source.");
   return { ok: true, eventId: id };
 }

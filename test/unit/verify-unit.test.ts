@@ -125,6 +125,22 @@ describe("standard_webhooks", () => {
     expect(await run(config, h, body, [newSecret, oldSecret])).toMatchObject({ ok: true });
     expect(await run(config, h, body, [newSecret])).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
   });
+  it("v1a: an Ed25519 signature made with Node's crypto verifies against its whpk_ key, beside v1 secrets", async () => {
+    // made with node:crypto (Ed25519, private key seed 32 × 0x07) over `${id}.${timestamp}.${body}`
+    const publicKey = "whpk_6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw=";
+    const body = '{"type":"example.event","data":{"ok":true}}';
+    const headers = {
+      "webhook-id": "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W",
+      "webhook-timestamp": "1674087231",
+      "webhook-signature": "v1a,QugB0SADmgozFiNcmpnLrELR/Ahad+5b/ldMvjdZ7vQ+ttaRnZpGn7jCFioHk3mvf4goLNqZuPo5VQEVGShKDw==",
+    };
+    const other = "whsec_" + btoa("o".repeat(32));
+    expect(await run(config, headers, body, [other, publicKey], 1674087231)).toEqual({ ok: true, eventId: "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W" });
+    expect(await run(config, headers, body.replace("true", "false"), [publicKey], 1674087231)).toMatchObject({ ok: false, code: "SIGNATURE_INVALID" });
+    expect(await run(config, headers, body, [other], 1674087231)).toMatchObject({ ok: false });
+    const otherKey = "whpk_" + btoa("k".repeat(32));
+    expect(await run(config, headers, body, [otherKey], 1674087231)).toMatchObject({ ok: false });
+  });
   it("skips a stored secret that decodes to nothing (never a crash); with only such secrets it is 401", async () => {
     const good = "whsec_" + btoa("g".repeat(32));
     const h = await standardWebhooksHeaders(good, "{}", "msg_9", NOW);

@@ -15,16 +15,20 @@ import {
   removeSourceSecret,
   updateSource,
 } from "../../sources/repository";
+import { ed25519PublicKey } from "../../crypto/ed25519";
 import { standardWebhooksKey } from "../../verify/standard-webhooks";
 import { verificationConfig, type VerificationConfig } from "../../verify/config";
 import { readJson } from "../json-body";
 
 const secretValue = z.string().min(8, "must be at least 8 characters").max(512);
 
+/** A Standard Webhooks source's secret: a whsec_ HMAC key (v1) or a whpk_ Ed25519 public key (v1a). */
+const usableStandardWebhooksSecret = (s: string) => (s.startsWith("whpk_") ? ed25519PublicKey(s) !== null : standardWebhooksKey(s) !== null);
+
 function checkSecretsFit(verification: VerificationConfig, secrets: string[], ctx: z.RefinementCtx, path: PropertyKey[]) {
   if (verification.scheme !== "standard_webhooks") return;
   secrets.forEach((s, i) => {
-    if (!standardWebhooksKey(s)) ctx.addIssue({ code: "custom", path: [...path, i], message: "must be whsec_ followed by base64" });
+    if (!usableStandardWebhooksSecret(s)) ctx.addIssue({ code: "custom", path: [...path, i], message: "must be whsec_ followed by base64, or whpk_ and a base64 Ed25519 public key" });
   });
 }
 
@@ -101,9 +105,9 @@ adminSources.post("/:id/secrets", async (c) => {
   const source = await getSource(db, id);
   if (!source) throw notFound(id);
   const secret = body.secret ?? generateSecret(source.verification.scheme);
-  if (source.verification.scheme === "standard_webhooks" && !standardWebhooksKey(secret)) {
-    throw new ApiError(422, "PAYLOAD_INVALID", "The secret must be whsec_ followed by base64.", [
-      { path: "secret", message: "must be whsec_ followed by base64" },
+  if (source.verification.scheme === "standard_webhooks" && !usableStandardWebhooksSecret(secret)) {
+    throw new ApiError(422, "PAYLOAD_INVALID", "The secret must be whsec_ followed by base64, or a whpk_ Ed25519 public key.", [
+      { path: "secret", message: "must be whsec_ followed by base64, or whpk_ and a base64 Ed25519 public key" },
     ]);
   }
   const n = await addSourceSecret(db, c.env.SECRETS_KEY, id, secret);

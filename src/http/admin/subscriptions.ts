@@ -7,6 +7,7 @@ import { replaySubscriptionRange } from "../../delivery/replay";
 import { newSubscriptionSecret, normalizeSubscriptionSecret } from "../../delivery/signing";
 import {
   createSubscription,
+  currentPublicKey,
   getSubscription,
   listSubscriptions,
   rotateSubscriptionSecret,
@@ -28,6 +29,18 @@ const eventType = z.string().superRefine((name, ctx) => {
 });
 const secret = subscriptionSecret;
 
+/** Signature versions, payload form and rate limit (CONTRACT.md "Operators, subscriptions, standards"). */
+const subscriptionOptions = {
+  signing: z
+    .array(z.enum(["v1", "v1a"]))
+    .min(1)
+    .max(2)
+    .refine((v) => new Set(v).size === v.length, "must not repeat a version")
+    .optional(),
+  payload: z.enum(["full", "thin"]).optional(),
+  rateLimit: z.number().int().min(1, "must be at least 1 delivery per second").max(1000).nullish(),
+};
+
 /** Our shape, or the HCMS registration shape {provider_id, webhook_url, secret_key, events, active}. */
 const ownShape = z.strictObject({
   url: z.string(),
@@ -37,6 +50,7 @@ const ownShape = z.strictObject({
   active: z.boolean().optional(),
   ordered: z.boolean().optional(),
   filter: z.strictObject({ providerId: z.string().nullish(), payerId: z.string().nullish() }).optional(),
+  ...subscriptionOptions,
 });
 const hcmsShape = z
   .strictObject({
@@ -58,6 +72,7 @@ const hcmsShape = z
 export const createSubscriptionBody = z.union([ownShape, hcmsShape], { error: "must be {url, events, …} or {provider_id, webhook_url, …}" });
 
 export const patchSubscriptionBody = z.strictObject({
+  rateLimit: subscriptionOptions.rateLimit,
   url: z.string().optional(),
   events: z.array(eventType).min(1).max(50).optional(),
   description: z.string().max(500).nullish(),
@@ -100,9 +115,13 @@ adminSubscriptions.post("/", async (c) => {
     ...(body.ordered !== undefined ? { ordered: body.ordered } : {}),
     providerId: body.filter?.providerId ?? null,
     payerId: body.filter?.payerId ?? null,
+    ...("signing" in body && body.signing ? { signing: body.signing } : {}),
+    ...("payload" in body && body.payload ? { payload: body.payload } : {}),
+    ...("rateLimit" in body && body.rateLimit ? { rateLimit: body.rateLimit } : {}),
   });
-  // The signing secret is shown this once.
-  return c.json({ ...subscriptionView(row), secret: signingSecret }, 201);
+  const publicKey = await currentPublicKey(database(c.env.DB), row.id);
+  // The signing secret and the fetch token are shown this once.
+  return c.json({ ...subscriptionView(row), secret: signingSecret, ...(publicKey ? { publicKey } : {}), ...(row.fetchToken ? { fetchToken: row.fetchToken } : {}) }, 201);
 });
 
 adminSubscriptions.get("/", async (c) => {
@@ -112,9 +131,11 @@ adminSubscriptions.get("/", async (c) => {
 });
 
 adminSubscriptions.get("/:id", async (c) => {
-  const row = await getSubscription(database(c.env.DB), c.req.param("id"));
+  const db = database(c.env.DB);
+  const row = await getSubscription(db, c.req.param("id"));
   if (!row) throw notFound(c.req.param("id"));
-  return c.json(subscriptionView(row));
+  const publicKey = await currentPublicKey(db, row.id);
+  return c.json({ ...subscriptionView(row), ...(publicKey ? { publicKey } : {}) });
 });
 
 adminSubscriptions.patch("/:id", async (c) => {
@@ -125,6 +146,7 @@ adminSubscriptions.patch("/:id", async (c) => {
     ...(patch.events !== undefined ? { events: JSON.stringify(patch.events) } : {}),
     ...(patch.description !== undefined ? { description: patch.description } : {}),
     ...(patch.ordered !== undefined ? { ordered: patch.ordered } : {}),
+    ...(patch.rateLimit !== undefined ? { rateLimit: patch.rateLimit } : {}),
     ...(patch.active !== undefined ? { active: patch.active, ...(patch.active ? { disabledReason: null, failingSince: null } : { disabledReason: "disabled by an operator" }) } : {}),
     ...(patch.filter ? { providerId: patch.filter.providerId ?? null, payerId: patch.filter.payerId ?? null } : {}),
   });
@@ -147,8 +169,8 @@ adminSubscriptions.post("/:id/rotate-secret", async (c) => {
   const id = c.req.param("id");
   if (!(await getSubscription(db, id))) throw notFound(id);
   const next = body.secret ? normalizeSubscriptionSecret(body.secret) : newSubscriptionSecret();
-  const { previousSecretsExpireAt } = await rotateSubscriptionSecret(db, c.env.SECRETS_KEY, id, next, body.graceSeconds);
-  return c.json({ id, secret: next, previousSecretsExpireAt });
+  const rotated = await rotateSubscriptionSecret(db, c.env.SECRETS_KEY, id, next, body.graceSeconds);
+  return c.json({ id, secret: next, ...rotated });
 });
 
 adminSubscriptions.post("/:id/replay", async (c) => {
