@@ -145,3 +145,34 @@ describe("thin payloads with audited fetch-back", () => {
     expect(expired.body.error.code).toBe("PAYLOAD_EXPIRED");
   });
 });
+
+describe("the console's subscription form", () => {
+  it("offers every catalog type as a checkbox and creates the subscription, showing its secret once", async () => {
+    const { exports } = await import("cloudflare:workers");
+    const BASE = "https://claimgate.test";
+    const login = await exports.default.fetch(new Request(`${BASE}/console/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", origin: BASE, "cf-connecting-ip": "192.0.2.31" }, body: "token=test-admin-token" }));
+    await login.text();
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const page = await (await exports.default.fetch(new Request(`${BASE}/console/subscriptions/new`, { headers: { cookie } }))).text();
+    const catalog = (await admin("GET", "/admin/event-types")).body.data.map((t: any) => t.name);
+    for (const name of catalog) expect(page).toContain(`value="${name}"`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const k = unique("console-sub");
+    const form = new URLSearchParams({ csrf, url: receiverUrl(k), payload: "thin", rateLimit: "5" });
+    form.append("events", "patient_payment.applied");
+    form.append("events", "CLAIMS_REMIT_ALL");
+    form.append("signing", "v1");
+    form.append("signing", "v1a");
+    const res = await exports.default.fetch(new Request(`${BASE}/console/subscriptions`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: BASE, cookie }, body: form.toString() }));
+    const html = await res.text();
+    expect(res.status).toBe(201);
+    expect(html).toMatch(/whsec_[A-Za-z0-9+/=]+/);
+    expect(html).toMatch(/whpk_/);
+    expect(html).toMatch(/cgft_/);
+    const subs = (await admin("GET", "/admin/subscriptions")).body.data.filter((s: any) => s.url === receiverUrl(k));
+    expect(subs).toEqual([expect.objectContaining({ events: ["patient_payment.applied", "CLAIMS_REMIT_ALL"], signing: ["v1", "v1a"], payload: "thin", rateLimit: 5 })]);
+    const bad = await exports.default.fetch(new Request(`${BASE}/console/subscriptions`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", origin: BASE, cookie }, body: new URLSearchParams({ csrf, url: receiverUrl(k), events: "NOPE" }).toString() }));
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("not an event type");
+  });
+});

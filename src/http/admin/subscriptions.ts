@@ -102,11 +102,16 @@ const notFound = (id: string) => new ApiError(404, "SUBSCRIPTION_NOT_FOUND", `No
 
 export const adminSubscriptions = new Hono<AppContext>();
 
-adminSubscriptions.post("/", async (c) => {
-  const body = await readJson(c, createSubscriptionBody);
-  checkUrl(body.url, c.env.ENVIRONMENT);
+/**
+ * Registers a subscription from a validated body (the admin API and the console's form share it): the URL
+ * policy, the secret (given or generated), the options. The answer shows the secret, the fetch token and
+ * the public key this once.
+ */
+export async function registerSubscription(env: AppContext["Bindings"], body: z.output<typeof createSubscriptionBody>) {
+  checkUrl(body.url, env.ENVIRONMENT);
   const signingSecret = body.secret ? normalizeSubscriptionSecret(body.secret) : newSubscriptionSecret();
-  const row = await createSubscription(database(c.env.DB), c.env.SECRETS_KEY, {
+  const db = database(env.DB);
+  const row = await createSubscription(db, env.SECRETS_KEY, {
     url: body.url,
     events: body.events,
     secret: signingSecret,
@@ -119,10 +124,11 @@ adminSubscriptions.post("/", async (c) => {
     ...("payload" in body && body.payload ? { payload: body.payload } : {}),
     ...("rateLimit" in body && body.rateLimit ? { rateLimit: body.rateLimit } : {}),
   });
-  const publicKey = await currentPublicKey(database(c.env.DB), row.id);
-  // The signing secret and the fetch token are shown this once.
-  return c.json({ ...subscriptionView(row), secret: signingSecret, ...(publicKey ? { publicKey } : {}), ...(row.fetchToken ? { fetchToken: row.fetchToken } : {}) }, 201);
-});
+  const publicKey = await currentPublicKey(db, row.id);
+  return { ...subscriptionView(row), secret: signingSecret, ...(publicKey ? { publicKey } : {}), ...(row.fetchToken ? { fetchToken: row.fetchToken } : {}) };
+}
+
+adminSubscriptions.post("/", async (c) => c.json(await registerSubscription(c.env, await readJson(c, createSubscriptionBody)), 201));
 
 adminSubscriptions.get("/", async (c) => {
   const active = c.req.query("active");

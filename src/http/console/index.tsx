@@ -7,6 +7,8 @@ import { findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
 import { deliveries, deliveryAttempts, events, EVENT_STATUSES } from "../../db/schema";
 import { reprocessEvent } from "../../queue/reprocess";
+import { EVENT_PATTERNS, EVENT_TYPES } from "../../delivery/event-types";
+import { createSubscriptionBody, registerSubscription } from "../admin/subscriptions";
 import { ApiError } from "../../errors";
 import { eventProducts } from "../admin/events";
 import { replayDelivery } from "../../delivery/replay";
@@ -184,6 +186,7 @@ consoleApp.get("/", async (c) => {
         ))}
       </table>
       <h2>Subscriptions</h2>
+      {roleAllows(c.get("operator")!.role, "admin") ? <p><a href="/console/subscriptions/new">New subscription</a></p> : null}
       <table>
         <tr><th>id</th><th>url</th><th>events</th><th>health</th><th>last failure</th><th>active</th></tr>
         {subs.map(subscriptionView).map((s) => {
@@ -376,6 +379,75 @@ consoleApp.post("/deliveries/:id/replay", async (c) => {
   // a pending delivery is not replayed again (its page says pending); a missing one is a 404 below
   await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
   return c.redirect(`/console/deliveries/${c.req.param("id")}`, 303);
+});
+
+/** A subscription form whose event types come from the catalog: a typo cannot be made. */
+consoleApp.get("/subscriptions/new", (c) =>
+  c.html(
+    <Page title="New subscription" csrf={c.get("csrf")}>
+      <form method="post" action="/console/subscriptions">
+        <input type="hidden" name="csrf" value={c.get("csrf")} />
+        <p><label>Endpoint URL <input name="url" type="url" size={60} required placeholder="https://hooks.example.com/claimgate" /></label></p>
+        <fieldset>
+          <legend>Event types</legend>
+          {[...EVENT_PATTERNS, ...EVENT_TYPES.map((t) => t.name)].map((name) => (
+            <label class="event-type" style="display:block">
+              <input type="checkbox" name="events" value={name} /> <code>{name}</code>{" "}
+              <span class="muted">{EVENT_TYPES.find((t) => t.name === name)?.description ?? (name === "*" ? "every event type" : "both remit types")}</span>
+            </label>
+          ))}
+        </fieldset>
+        <p>
+          Signing: <label><input type="checkbox" name="signing" value="v1" checked /> v1 (HMAC)</label>{" "}
+          <label><input type="checkbox" name="signing" value="v1a" /> v1a (Ed25519)</label>
+        </p>
+        <p>
+          <label>Payload <select name="payload"><option value="full">full</option><option value="thin">thin (ids and a fetch URL)</option></select></label>{" "}
+          <label>Rate limit (deliveries/s, empty: none) <input name="rateLimit" type="number" min="1" max="1000" /></label>
+        </p>
+        <p><label>Description <input name="description" size={50} /></label></p>
+        <button type="submit">Create</button>
+      </form>
+    </Page>,
+  ),
+);
+
+consoleApp.post("/subscriptions", async (c) => {
+  const form = await c.req.parseBody({ all: true });
+  const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
+  const candidate = {
+    url: typeof form.url === "string" ? form.url : "",
+    events: list(form.events),
+    signing: list(form.signing),
+    payload: form.payload === "thin" ? "thin" : "full",
+    ...(typeof form.rateLimit === "string" && form.rateLimit ? { rateLimit: Number(form.rateLimit) } : {}),
+    ...(typeof form.description === "string" && form.description ? { description: form.description } : {}),
+  };
+  const parsed = createSubscriptionBody.safeParse(candidate);
+  let created: Awaited<ReturnType<typeof registerSubscription>> | null = null;
+  let problem: string | null = parsed.success ? null : parsed.error.issues.map((i) => `${i.path.join(".") || "form"}: ${i.message}`).join("; ");
+  if (parsed.success) {
+    try {
+      created = await registerSubscription(c.env, parsed.data);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      problem = e.message;
+    }
+  }
+  if (!created) return c.html(<Page title="New subscription" csrf={c.get("csrf")}><p class="bad">Not created: {problem}</p><p><a href="/console/subscriptions/new">Back to the form</a></p></Page>, 422);
+  return c.html(
+    <Page title={`Subscription ${created.id}`} csrf={c.get("csrf")}>
+      <p class="ok">Created. Copy these now: they are shown this once.</p>
+      <table>
+        <tr><th>signing secret</th><td><code>{created.secret}</code></td></tr>
+        {created.publicKey ? <tr><th>public key (v1a)</th><td><code>{created.publicKey}</code></td></tr> : null}
+        {created.fetchToken ? <tr><th>fetch token (thin payloads)</th><td><code>{created.fetchToken}</code></td></tr> : null}
+        <tr><th>events</th><td>{created.events.join(", ")}</td></tr>
+      </table>
+      <p><a href="/console">Overview</a></p>
+    </Page>,
+    201,
+  );
 });
 
 consoleApp.post("/claims/search", async (c) => {
