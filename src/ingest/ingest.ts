@@ -49,31 +49,13 @@ export async function ingest(
   const partnerId = verdict.eventId ?? adapter.partnerEventId?.(parsed.data) ?? null;
   const dedupKey = partnerId ? `id:${partnerId}` : `sha256:${await sha256Hex(body)}`;
 
-  const stored = await storeBatcher(env)
-    .submit(
-      {
-        row: {
-          id: newId("evt"),
-          sourceId: source.id,
-          kind: source.kind,
-          dedupKey,
-          body: parsed.text,
-          headers: JSON.stringify(storableHeaders(headers, credentialHeaders(source.verification))),
-          receivedAt: nowIso(),
-          // every row binds the same columns, so rows per multi-row insert are counted once (rowsPerInsert)
-          status: "pending",
-          validationErrors: null,
-          lastError: null,
-        },
-        // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
-        enqueue: options.enqueue !== false,
-      },
-      waitUntil,
-    )
-    .catch((e) => {
-      log.error("ingest.store_failed", { sourceId: source.id, error: errorText(e) });
-      throw storageUnavailable();
-    });
+  const stored = await storeRow(
+    env,
+    eventRow(source, headers, { dedupKey, body: parsed.text, status: "pending", validationErrors: null, lastError: null }),
+    // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
+    options.enqueue !== false,
+    waitUntil,
+  );
   // An accepted event is recorded by its row (and the invocation log); a duplicate is worth a line.
   if (stored.duplicate) log.info("ingest.duplicate", { sourceId: source.id, eventId: stored.eventId });
   else log.debug("ingest.accepted", { sourceId: source.id, kind: source.kind, eventId: stored.eventId });
@@ -90,31 +72,45 @@ export async function ingest(
  */
 async function keepInvalid(env: Env, source: ResolvedSource, headers: Headers, body: Uint8Array, error: ApiError, waitUntil: (work: Promise<unknown>) => void): Promise<ApiError> {
   const details = error.details ?? [{ path: "", message: error.message }];
-  const stored = await storeBatcher(env)
-    .submit(
-      {
-        row: {
-          id: newId("evt"),
-          sourceId: source.id,
-          kind: source.kind,
-          dedupKey: `invalid:sha256:${await sha256Hex(body)}`,
-          body: new TextDecoder().decode(body),
-          headers: JSON.stringify(storableHeaders(headers, credentialHeaders(source.verification))),
-          receivedAt: nowIso(),
-          status: "invalid",
-          validationErrors: JSON.stringify(details),
-          lastError: `${error.code}: ${error.message}`,
-        },
-        enqueue: false,
-      },
-      waitUntil,
-    )
-    .catch((e) => {
-      log.error("ingest.store_failed", { sourceId: source.id, error: errorText(e) });
-      throw storageUnavailable();
-    });
+  const row = eventRow(source, headers, {
+    dedupKey: `invalid:sha256:${await sha256Hex(body)}`,
+    body: new TextDecoder().decode(body),
+    status: "invalid",
+    validationErrors: JSON.stringify(details),
+    lastError: `${error.code}: ${error.message}`,
+  });
+  const stored = await storeRow(env, row, false, waitUntil);
   log.info("ingest.invalid_kept", { sourceId: source.id, eventId: stored.eventId, code: error.code, duplicate: stored.duplicate });
   return new ApiError(error.status, error.code, error.message, error.details, error.headers, { eventId: stored.eventId });
+}
+
+/**
+ * An event row: every row binds the same columns (status, validation errors, last error included), so the
+ * rows per multi-row insert are counted once (rowsPerInsert). Stored headers never carry credentials.
+ */
+function eventRow(
+  source: ResolvedSource,
+  headers: Headers,
+  fields: Pick<NewEvent["row"], "dedupKey" | "body" | "status" | "validationErrors" | "lastError">,
+): NewEvent["row"] {
+  return {
+    id: newId("evt"),
+    sourceId: source.id,
+    kind: source.kind,
+    headers: JSON.stringify(storableHeaders(headers, credentialHeaders(source.verification))),
+    receivedAt: nowIso(),
+    ...fields,
+  };
+}
+
+/** Stores through the batcher; storage trouble is 503 with Retry-After (nothing half-stored). */
+function storeRow(env: Env, row: NewEvent["row"], enqueue: boolean, waitUntil: (work: Promise<unknown>) => void): Promise<Stored> {
+  return storeBatcher(env)
+    .submit({ row, enqueue }, waitUntil)
+    .catch((e) => {
+      log.error("ingest.store_failed", { sourceId: row.sourceId, error: errorText(e) });
+      throw storageUnavailable();
+    });
 }
 
 interface NewEvent {
