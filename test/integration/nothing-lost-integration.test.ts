@@ -257,3 +257,20 @@ describe("payments show what they produced", () => {
     expect(byClaim.body.data.map((e: any) => e.id)).toContain(event.event_id);
   });
 });
+
+describe("a projection that keeps failing ends visible, not retried forever", () => {
+  it("the events dead letter queue marks the event failed with its last error; it can then be reprocessed", async () => {
+    const { createMessageBatch, getQueueResult } = await import("cloudflare:test");
+    const id = await storedAs("failed", "payor.claim_status", "nl-payor", payorStatus((u) => (u.claim_id = "CLM-DLQ")));
+    // as the consumer leaves it after its retries: still pending, with the error of the last try
+    await env.DB.prepare("UPDATE events SET status = 'pending', last_error = 'D1_ERROR: database is locked' WHERE id = ?").bind(id).run();
+    const batch = createMessageBatch("claimgate-events-dlq", [{ id: "dlq-1", timestamp: new Date(), attempts: 1, body: { eventId: id } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
+    const shown = await admin("GET", `/admin/events/${id}`);
+    expect(shown.body).toMatchObject({ status: "failed", lastError: "D1_ERROR: database is locked" });
+    expect((await admin("GET", "/admin/events?status=failed")).body.data.map((e: any) => e.id)).toContain(id);
+    expect((await admin("POST", `/admin/events/${id}/reprocess`)).body).toMatchObject({ status: "processed", reprocessed: true });
+  });
+});
