@@ -9,6 +9,24 @@ export const docs = new Hono<AppContext>();
 
 docs.get("/openapi.json", (c) => c.json(openApiDocument() as object));
 
+/** What this is, for whoever opens the gateway's address: the way to the console, the docs and health. */
+docs.get("/", (c) =>
+  c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>claimgate</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;margin:3rem auto;max-width:720px;padding:0 1rem;color:#222}a{color:#06c}li{margin:.3rem 0}</style>
+</head><body><h1>claimgate</h1>
+<p>An edge webhook gateway for healthcare revenue-cycle integrations: it verifies partner webhooks (claims
+platforms, EHRs, payors, payment processors), keeps every verified one, projects one claim model with
+remits and patient payments, and delivers signed Standard Webhooks to subscribers with retries, dead
+letters and replay.</p>
+<ul>
+<li><a href="/console">Operator console</a>: events, deliveries, claims, subscriptions (log in with an operator token)</li>
+<li><a href="/docs">API reference</a> and <a href="/openapi.json">OpenAPI 3.1 document</a></li>
+<li><a href="/health">Health</a></li>
+</ul>
+<p>Partners post to <code>/webhooks/&lt;source id&gt;</code>; patient payments go to <code>/api/webhooks/patient-payment</code>.</p>
+</body></html>`),
+);
+
 /** A self-contained reference page (no external scripts or fonts: it must work offline). */
 docs.get("/docs", (c) => {
   const tags = [...new Set(ROUTES.map((r) => r.tag))];

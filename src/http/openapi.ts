@@ -35,6 +35,7 @@ const ADMIN = { 401: "UNAUTHORIZED" };
 
 /** Every route of the Worker, documented from the zod schemas the routes themselves validate with. */
 export const ROUTES: RouteDoc[] = [
+  { method: "get", path: "/", tag: "ops", summary: "What this gateway is, with links to the console, docs and health", auth: "none", responses: { 200: "HTML" } },
   { method: "get", path: "/health", tag: "ops", summary: "Liveness, no auth", auth: "none", responses: { 200: "ok" } },
   { method: "get", path: "/openapi.json", tag: "ops", summary: "This document", auth: "none", responses: { 200: "OpenAPI 3.1" } },
   { method: "get", path: "/docs", tag: "ops", summary: "Rendered API reference", auth: "none", responses: { 200: "HTML" } },

@@ -69,4 +69,33 @@ describe("console", () => {
     const timeline = await (await get(`/console/deliveries/${dead.id}`, cookie)).text();
     expect((timeline.match(/<td>\d+ ms<\/td>/g) ?? []).length).toBeGreaterThanOrEqual(4);
   });
+
+  it("a landing page at /; the claim page shows remits, lines, payments and the events that fed it; events filter and page", async () => {
+    const landing = await exports.default.fetch(new Request(`${BASE}/`));
+    const html = await landing.text();
+    expect(landing.status).toBe(200);
+    expect(html).toContain('href="/console"');
+    expect(html).toContain('href="/docs"');
+
+    await createSource({ id: "console-src2", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: ["console-secret-2"] });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await postWebhook("console-src2", JSON.stringify(remitBundle((cr) => ((cr.id = `cpage-${i}`), (cr.request.reference = "Claim/cpage-claim")))), { "x-api-key": "console-secret-2" });
+      ids.push(res.body.eventId);
+    }
+    await eventually(async () => (await rows<any>("SELECT id FROM events WHERE id IN (?, ?, ?) AND status = 'processed'", ...ids)).length === 3);
+    const [claim] = await rows<any>("SELECT claim_id FROM claim_identifiers WHERE value = 'cpage-claim'");
+    const cookie = await login();
+    const page = await (await get(`/console/claims/${claim.claim_id}`, cookie)).text();
+    for (const id of ["cpage-0", "cpage-1", "cpage-2", ...ids]) expect(page).toContain(id);
+    expect(page).toContain("Events that fed it");
+    expect(page).toContain("patient responsibility");
+
+    const filtered = await (await get(`/console/events?source=console-src2&claim=${claim.claim_id}`, cookie)).text();
+    for (const id of ids) expect(filtered).toContain(id);
+    expect(filtered).not.toContain("console-src<");
+    const older = await (await get(`/console/events?source=console-src2&before=${ids[2]}`, cookie)).text();
+    expect(older).toContain(ids[0]);
+    expect(older).not.toContain(`>${ids[2]}<`);
+  });
 });

@@ -5,7 +5,8 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import { findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
-import { deliveries, deliveryAttempts, events, EVENT_STATUSES } from "../../db/schema";
+import { claimResponses, deliveries, deliveryAttempts, events, EVENT_STATUSES } from "../../db/schema";
+import { centsToAmount } from "../../domain/money";
 import { reprocessEvent } from "../../queue/reprocess";
 import { EVENT_PATTERNS, EVENT_TYPES } from "../../delivery/event-types";
 import { createSubscriptionBody, registerSubscription } from "../admin/subscriptions";
@@ -50,6 +51,7 @@ function Page(props: { title: string; children: Child; csrf?: string }) {
           <strong>claimgate</strong>
           <a href="/console">Overview</a>
           <a href="/console/events">Events</a>
+          <a href="/console/deliveries">Deliveries</a>
           <a href="/console/deliveries?status=dead">Dead letters</a>
           <a href="/docs">API</a>
           {props.csrf ? (
@@ -162,6 +164,23 @@ consoleApp.post("/logout", async (c) => {
   return c.redirect("/console/login", 303);
 });
 
+/** Raw partner events behind a claim: its remits, scrubs, status changes, payments and produced events. */
+async function contributingEvents(db: ReturnType<typeof database>, claimId: string, lifecycleId: string) {
+  const ids = sql`(
+    SELECT event_id FROM claim_responses WHERE claim_lifecycle_id = ${lifecycleId}
+    UNION SELECT event_id FROM scrub_results WHERE claim_id = ${claimId}
+    UNION SELECT event_id FROM claim_status_history WHERE claim_id = ${claimId}
+    UNION SELECT event_id FROM patient_payment_details WHERE claim_lifecycle_id = ${lifecycleId} AND event_id IS NOT NULL
+    UNION SELECT source_event_id FROM domain_events WHERE claim_id = ${claimId}
+  )`;
+  return db
+    .select({ id: events.id, kind: events.kind, status: events.status, receivedAt: events.receivedAt })
+    .from(events)
+    .where(sql`${events.id} IN ${ids}`)
+    .orderBy(asc(events.receivedAt))
+    .limit(200);
+}
+
 const Status = (p: { s: string }) => <span class={p.s === "delivered" || p.s === "processed" ? "ok" : p.s === "dead" || p.s === "failed" ? "bad" : "muted"}>{p.s}</span>;
 
 consoleApp.get("/", async (c) => {
@@ -216,36 +235,64 @@ consoleApp.get("/", async (c) => {
   );
 });
 
+/** Event rows: an invalid or failed one shows its reason. Times in UTC, the instant on hover. */
 function EventTable(p: { rows: (typeof events.$inferSelect)[] }) {
   return (
     <table>
-      <tr><th>event</th><th>source</th><th>kind</th><th>status</th><th>produced</th><th>received</th></tr>
+      <tr><th>event</th><th>source</th><th>kind</th><th>status</th><th>produced / reason</th><th>received (UTC)</th></tr>
       {p.rows.map((e) => (
-        <tr><td><a href={`/console/events/${e.id}`}>{e.id}</a></td><td>{e.sourceId}</td><td>{e.kind}</td><td><Status s={e.status} /></td><td>{e.eventType ?? ""}</td><td>{e.receivedAt}</td></tr>
+        <tr>
+          <td><a href={`/console/events/${e.id}`}>{e.id}</a></td><td>{e.sourceId}</td><td>{e.kind}</td><td><Status s={e.status} /></td>
+          <td>{e.status === "invalid" || e.status === "failed" ? <span class="bad">{e.lastError ?? ""}</span> : (e.eventType ?? "")}</td>
+          <td><time datetime={e.receivedAt} title={e.receivedAt}>{e.receivedAt.slice(0, 19).replace("T", " ")}</time></td>
+        </tr>
       ))}
     </table>
   );
 }
 
+const PAGE_SIZE = 100;
+
+/** Events with filters (source, kind, produced type, status, claim, time range) and cursor pages (opaque ids only). */
 consoleApp.get("/events", async (c) => {
-  const source = c.req.query("source") || undefined;
-  const status = c.req.query("status") || undefined;
-  const rows = await database(c.env.DB)
+  const q = c.req.query();
+  const pick = (k: string) => (q[k] ? q[k] : undefined);
+  const status = pick("status") && (EVENT_STATUSES as readonly string[]).includes(q.status!) ? (q.status as (typeof EVENT_STATUSES)[number]) : undefined;
+  const db = database(c.env.DB);
+  const rows = await db
     .select()
     .from(events)
-    .where(and(source ? eq(events.sourceId, source) : undefined, status ? eq(events.status, status as "pending") : undefined))
+    .where(
+      and(
+        pick("source") ? eq(events.sourceId, q.source!) : undefined,
+        pick("kind") ? eq(events.kind, q.kind!) : undefined,
+        pick("type") ? sql`${events.eventType} LIKE ${`%${q.type}%`}` : undefined,
+        status ? eq(events.status, status) : undefined,
+        pick("since") ? sql`${events.receivedAt} >= ${q.since}` : undefined,
+        pick("until") ? sql`${events.receivedAt} <= ${q.until}` : undefined,
+        pick("before") ? sql`${events.id} < ${q.before}` : undefined,
+        pick("claim") ? sql`${events.id} IN (SELECT source_event_id FROM domain_events WHERE claim_id = ${q.claim} UNION SELECT event_id FROM patient_payment_details WHERE claim_id = ${q.claim})` : undefined,
+      ),
+    )
     .orderBy(desc(events.id))
-    .limit(200);
+    .limit(PAGE_SIZE);
+  const next = rows.length === PAGE_SIZE ? rows[rows.length - 1]!.id : null;
+  const keep = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== "before" && v) as [string, string][]);
   return c.html(
     <Page title="Events" csrf={c.get("csrf")}>
       <form method="get" action="/console/events">
-        <input name="source" placeholder="source id" value={source ?? ""} />{" "}
+        <input name="source" placeholder="source id" value={q.source ?? ""} />{" "}
+        <input name="kind" placeholder="kind" value={q.kind ?? ""} />{" "}
+        <input name="type" placeholder="produced type" value={q.type ?? ""} />{" "}
         <select name="status">
           {["", ...EVENT_STATUSES].map((s) => <option value={s} selected={s === (status ?? "")}>{s || "any status"}</option>)}
         </select>{" "}
+        <input name="claim" placeholder="claim id (clm_…)" value={q.claim ?? ""} />{" "}
+        <input name="since" placeholder="since (ISO)" value={q.since ?? ""} size={12} /> <input name="until" placeholder="until (ISO)" value={q.until ?? ""} size={12} />{" "}
         <button type="submit">Filter</button>
       </form>
       <EventTable rows={rows} />
+      {next ? <p><a href={`/console/events?${keep.toString()}${keep.toString() ? "&" : ""}before=${next}`}>Older events →</a></p> : null}
     </Page>,
   );
 });
@@ -320,10 +367,11 @@ consoleApp.post("/events/:id/reprocess", async (c) => {
 function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: string; canReplay: boolean }) {
   return (
     <table>
-      <tr><th>delivery</th><th>type</th><th>subscription</th><th>status</th><th>attempts</th><th>last</th><th></th></tr>
+      <tr><th>delivery</th><th>type</th><th>subscription</th><th>status</th><th>attempts</th><th>next attempt (UTC)</th><th>last</th><th></th></tr>
       {p.rows.map((d) => (
         <tr>
           <td><a href={`/console/deliveries/${d.id}`}>{d.id}</a></td><td>{d.eventType}</td><td>{d.subscriptionId}</td><td><Status s={d.status} /></td><td>{d.attempts}</td>
+          <td>{d.status === "pending" && d.nextAttemptAt ? <time datetime={d.nextAttemptAt} title={d.nextAttemptAt}>{d.nextAttemptAt.slice(0, 19).replace("T", " ")}</time> : ""}</td>
           <td>{d.lastStatusCode ?? ""} {d.lastError ?? ""}</td>
           <td>{p.canReplay && (d.status === "dead" || d.status === "cancelled") ? <ReplayButton id={d.id} csrf={p.csrf} /> : null}</td>
         </tr>
@@ -464,28 +512,58 @@ consoleApp.get("/claims/:id", async (c) => {
   const claim = await readClaim(db, c.req.param("id"));
   if (!claim) return c.notFound();
   const patientId = (await db.select({ p: sql<string | null>`patient_id` }).from(sql`claims`).where(sql`id = ${claim.id}`))[0]?.p;
-  const credits = patientId ? await listCredits(db, patientId) : [];
+  const [credits, remits, contributing] = await Promise.all([
+    patientId ? listCredits(db, patientId) : Promise.resolve([]),
+    db.select().from(claimResponses).where(eq(claimResponses.lifecycleId, claim.lifecycle.id)).orderBy(asc(claimResponses.versionAt), asc(claimResponses.id)),
+    contributingEvents(db, claim.id, claim.lifecycle.id),
+  ]);
+  const lc = claim.lifecycle;
   return c.html(
     <Page title={`Claim ${claim.claim_id}`} csrf={c.get("csrf")}>
-      <p>status {claim.status} · amount {claim.amount} · patient paid {claim.lifecycle.payments.patientPaid} · lifecycle {claim.lifecycle.id} (bill {claim.lifecycle.billId ?? "—"})</p>
+      <p>status {claim.status} · amount {claim.amount} · patient paid {lc.payments.patientPaid} · lifecycle {lc.id} (bill {lc.billId ?? "—"}) · {lc.claims.length} version(s)</p>
       <p>
-        patient responsibility {claim.lifecycle.money.patientResponsibility ?? "unknown (no remit yet)"}
-        {claim.lifecycle.money.provisional ? " (provisional)" : ""} · applied {claim.lifecycle.money.applied}
+        patient responsibility <b>{lc.money.patientResponsibility ?? "unknown (no remit yet)"}</b>
+        {lc.money.provisional ? " (provisional)" : ""} · applied {lc.money.applied}
+        {" · "}<a href={`/api/claims/${claim.id}/payment-reconciliation`}>PaymentReconciliation (FHIR)</a>
       </p>
       <h2>Timeline</h2>
       <table>
         <tr><th>at</th><th>change</th><th>source</th><th>message</th></tr>
-        {claim.lifecycle.statusHistory.map((h) => (
+        {lc.statusHistory.map((h) => (
           <tr><td>{h.at}</td><td>{h.from ?? "—"} → {h.to}{h.applied ? "" : " (stale, not applied)"}</td><td>{h.source}</td><td>{h.message ?? ""}</td></tr>
         ))}
       </table>
-      <h2>Remit</h2>
-      <p>{claim.lifecycle.claimResponse ? `${claim.lifecycle.claimResponse.decision}: paid ${claim.lifecycle.claimResponse.payment}, patient responsibility ${claim.lifecycle.claimResponse.patientResponsibility}` : "no ClaimResponse yet"}</p>
+      <h2>Lines</h2>
+      <table>
+        <tr><th>#</th><th>code</th><th>modifiers</th><th>units</th><th>charge</th><th>diagnoses</th><th>service date</th></tr>
+        {lc.lines.map((l) => <tr><td>{l.sequence}</td><td>{l.code}</td><td>{l.modifiers.join(" ")}</td><td>{l.units}</td><td>{l.charge}</td><td>{l.diagnosisPointers.join(", ")}</td><td>{l.serviceDate ?? ""}</td></tr>)}
+      </table>
+      <h2>Diagnoses</h2>
+      <p>{lc.diagnoses.map((d) => `${d.sequence}. ${d.code}`).join(" · ") || "none"}</p>
+      <h2>Remits</h2>
+      <table class="remits">
+        <tr><th>ClaimResponse</th><th>kind</th><th>decision</th><th>patient responsibility</th><th>payment</th><th>flags</th><th>version</th></tr>
+        {remits.map((r) => (
+          <tr>
+            <td>{r.id}</td><td>{r.kind}</td><td>{r.decision}</td><td>{centsToAmount(r.patientResponsibilityCents)}{r.responsibilityInferred ? " (inferred)" : ""}</td><td>{centsToAmount(r.paymentCents)}</td>
+            <td>{[r.provisional ? "provisional" : "", r.reversal ? "reversal" : "", r.withdrawn ? "withdrawn" : ""].filter(Boolean).join(", ")}</td><td>{r.versionAt.split("|")[0] || r.createdDate}</td>
+          </tr>
+        ))}
+      </table>
+      <h2>Scrub</h2>
+      <p>{lc.scrub ? `run ${lc.scrub.optimizerRunId}: ${lc.scrub.rulesApplied} rules applied, ${lc.scrub.rulesFlagged} flagged, ${lc.scrub.edits} edits` : "no scrub result"}</p>
+      <h2>Payments</h2>
+      <table>
+        <tr><th>payment</th><th>trace id</th><th>amount</th><th>set on claim</th><th>excess</th><th>date</th><th>status</th></tr>
+        {lc.payments.entries.map((p) => <tr><td>{p.id}</td><td>{p.paymentTraceId ?? ""}</td><td>{p.amount}</td><td>{p.amountSetOnClaim}</td><td>{p.excessAmount}</td><td>{p.paymentDate}</td><td>{p.status}</td></tr>)}
+      </table>
       <h2>Credits of the patient</h2>
       <table>
-        <tr><th>credit</th><th>amount</th><th>remaining</th><th>status</th></tr>
-        {credits.map((cr) => <tr><td>{cr.id}</td><td>{cr.amount}</td><td>{cr.remaining}</td><td>{cr.status}</td></tr>)}
+        <tr><th>credit</th><th>amount</th><th>remaining</th><th>status</th><th>allocations</th></tr>
+        {credits.map((cr) => <tr><td>{cr.id}</td><td>{cr.amount}</td><td>{cr.remaining}</td><td>{cr.status}</td><td>{cr.allocations.map((a) => `${a.amount} → ${a.claimId}${a.reversedAt ? " (reversed)" : ""}`).join("; ")}</td></tr>)}
       </table>
+      <h2>Events that fed it</h2>
+      <ul>{contributing.map((e) => <li><a href={`/console/events/${e.id}`}>{e.id}</a> · {e.kind} · <Status s={e.status} /> · {e.receivedAt}</li>)}</ul>
     </Page>,
   );
 });
