@@ -98,4 +98,35 @@ describe("console", () => {
     expect(older).toContain(ids[0]);
     expect(older).not.toContain(`>${ids[2]}<`);
   });
+
+  it("manage: disable and enable a subscription and a source, rotate a secret (shown once), add and remove source secrets", async () => {
+    await createSource({ id: "console-manage", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: ["console-manage-secret"] });
+    const sub = await admin("POST", "/admin/subscriptions", { url: "https://receiver.test/console-manage/ok", events: ["*"] });
+    const cookie = await login();
+    const overview = await (await get("/console", cookie)).text();
+    const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(overview)![1]!;
+    expect(overview).toContain(`action="/console/subscriptions/${sub.body.id}/disable"`);
+    const act = async (path: string) => {
+      const res = await post(path, { csrf }, cookie);
+      return { status: res.status, html: await res.text() };
+    };
+    expect((await act(`/console/subscriptions/${sub.body.id}/disable`)).status).toBe(303);
+    expect((await admin("GET", `/admin/subscriptions/${sub.body.id}`)).body.active).toBe(false);
+    expect((await act(`/console/subscriptions/${sub.body.id}/enable`)).status).toBe(303);
+    expect((await admin("GET", `/admin/subscriptions/${sub.body.id}`)).body.active).toBe(true);
+    const rotated = await act(`/console/subscriptions/${sub.body.id}/rotate`);
+    expect(rotated.html).toMatch(/whsec_[A-Za-z0-9+/=]+/);
+    expect((await act("/console/sources/console-manage/disable")).status).toBe(303);
+    expect((await admin("GET", "/admin/sources/console-manage")).body.enabled).toBe(false);
+    expect((await act("/console/sources/console-manage/enable")).status).toBe(303);
+    const added = await act("/console/sources/console-manage/secrets");
+    expect(added.html).toMatch(/cgsk_/);
+    expect((await admin("GET", "/admin/sources/console-manage")).body.secrets).toHaveLength(2);
+    expect((await act("/console/sources/console-manage/secrets/1/delete")).status).toBe(303);
+    const last = await act("/console/sources/console-manage/secrets/2/delete");
+    expect(last.status).toBe(409);
+    expect(last.html).toContain("last one");
+    const actions = (await admin("GET", "/admin/audit")).body.data.map((a: any) => a.action);
+    expect(actions).toEqual(expect.arrayContaining(["POST /console/subscriptions/:id/rotate", "POST /console/sources/:id/secrets"]));
+  });
 });

@@ -98,33 +98,38 @@ adminSources.patch("/:id", async (c) => {
   return c.json(await getSource(db, id));
 });
 
-adminSources.post("/:id/secrets", async (c) => {
-  const id = c.req.param("id");
-  const body = await readJson(c, addSecretBody);
-  const db = database(c.env.DB);
+/** Adds a secret (generated when none is given: returned this once); the scheme's rules apply. */
+export async function addSecret(env: AppContext["Bindings"], id: string, given: string | undefined): Promise<{ sourceId: string; n: number; secret?: string }> {
+  const db = database(env.DB);
   const source = await getSource(db, id);
   if (!source) throw notFound(id);
-  const secret = body.secret ?? generateSecret(source.verification.scheme);
+  const secret = given ?? generateSecret(source.verification.scheme);
   if (source.verification.scheme === "standard_webhooks" && !usableStandardWebhooksSecret(secret)) {
     throw new ApiError(422, "PAYLOAD_INVALID", "The secret must be whsec_ followed by base64, or a whpk_ Ed25519 public key.", [
       { path: "secret", message: "must be whsec_ followed by base64, or whpk_ and a base64 Ed25519 public key" },
     ]);
   }
-  const n = await addSourceSecret(db, c.env.SECRETS_KEY, id, secret);
+  const n = await addSourceSecret(db, env.SECRETS_KEY, id, secret);
   invalidateSource(id);
-  return c.json({ sourceId: id, n, ...(body.secret ? {} : { secret }) }, 201);
+  return { sourceId: id, n, ...(given ? {} : { secret }) };
+}
+
+/** Removes secret `n`; never the last one (a source would stop verifying anything). */
+export async function removeSecret(env: AppContext["Bindings"], id: string, n: number): Promise<void> {
+  const db = database(env.DB);
+  if (!(await getSource(db, id))) throw notFound(id);
+  if (!Number.isInteger(n)) throw new ApiError(404, "SECRET_NOT_FOUND", `No secret ${n} on "${id}".`);
+  if ((await countSourceSecrets(db, id)) <= 1) throw new ApiError(409, "LAST_SECRET", "Add the new secret before removing the last one.");
+  if (!(await removeSourceSecret(db, id, n))) throw new ApiError(404, "SECRET_NOT_FOUND", `No secret ${n} on "${id}".`);
+  invalidateSource(id);
+}
+
+adminSources.post("/:id/secrets", async (c) => {
+  const body = await readJson(c, addSecretBody);
+  return c.json(await addSecret(c.env, c.req.param("id"), body.secret), 201);
 });
 
 adminSources.delete("/:id/secrets/:n", async (c) => {
-  const id = c.req.param("id");
-  const n = Number(c.req.param("n"));
-  const db = database(c.env.DB);
-  if (!(await getSource(db, id))) throw notFound(id);
-  if (!Number.isInteger(n)) throw new ApiError(404, "SECRET_NOT_FOUND", `No secret ${c.req.param("n")} on "${id}".`);
-  if ((await countSourceSecrets(db, id)) <= 1) {
-    throw new ApiError(409, "LAST_SECRET", "Add the new secret before removing the last one.");
-  }
-  if (!(await removeSourceSecret(db, id, n))) throw new ApiError(404, "SECRET_NOT_FOUND", `No secret ${n} on "${id}".`);
-  invalidateSource(id);
+  await removeSecret(c.env, c.req.param("id"), Number(c.req.param("n")));
   return c.body(null, 204);
 });

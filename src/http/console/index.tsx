@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import { findClaimByIdentifier, readClaim } from "../../claims/read";
@@ -10,10 +10,14 @@ import { centsToAmount } from "../../domain/money";
 import { reprocessEvent } from "../../queue/reprocess";
 import { EVENT_PATTERNS, EVENT_TYPES } from "../../delivery/event-types";
 import { createSubscriptionBody, registerSubscription } from "../admin/subscriptions";
+import { addSecret, removeSecret } from "../admin/sources";
+import { newSubscriptionSecret } from "../../delivery/signing";
+import { invalidateSource } from "../../sources/cache";
+import { updateSource } from "../../sources/repository";
 import { ApiError } from "../../errors";
 import { eventProducts } from "../admin/events";
 import { replayDelivery } from "../../delivery/replay";
-import { listSubscriptions, subscriptionView } from "../../delivery/subscriptions";
+import { getSubscription, listSubscriptions, rotateSubscriptionSecret, subscriptionView, updateSubscription } from "../../delivery/subscriptions";
 import type { AppContext } from "../../env";
 import { listCredits } from "../../payments/credits";
 import { listSources } from "../../sources/repository";
@@ -195,13 +199,26 @@ consoleApp.get("/", async (c) => {
     db.select().from(events).orderBy(desc(events.id)).limit(10),
   ]);
   const count = (id: string, status: string) => health.find((h) => h.subscriptionId === id && h.status === status)?.n ?? 0;
+  const admin = roleAllows(c.get("operator")!.role, "admin");
   return c.html(
     <Page title="Overview" csrf={c.get("csrf")}>
       <h2>Sources</h2>
       <table>
         <tr><th>id</th><th>kind</th><th>verification</th><th>secrets</th><th>enabled</th></tr>
         {sources.map((s) => (
-          <tr><td><a href={`/console/events?source=${encodeURIComponent(s.id)}`}>{s.id}</a></td><td>{s.kind}</td><td>{s.verification.scheme}</td><td>{s.secrets.length}</td><td>{s.enabled ? "yes" : "no"}</td></tr>
+          <tr>
+            <td><a href={`/console/events?source=${encodeURIComponent(s.id)}`}>{s.id}</a></td><td>{s.kind}</td><td>{s.verification.scheme}</td>
+            <td>
+              {s.secrets.map((x) => (
+                <span>
+                  #{x.n}{" "}
+                  {admin && s.secrets.length > 1 ? <Action path={`/console/sources/${s.id}/secrets/${x.n}/delete`} label="remove" csrf={c.get("csrf")} /> : null}{" "}
+                </span>
+              ))}
+              {admin ? <Action path={`/console/sources/${s.id}/secrets`} label="Add a generated secret" csrf={c.get("csrf")} /> : null}
+            </td>
+            <td>{s.enabled ? "yes" : "no"} {admin ? <Action path={`/console/sources/${s.id}/${s.enabled ? "disable" : "enable"}`} label={s.enabled ? "Disable" : "Enable"} csrf={c.get("csrf")} /> : null}</td>
+          </tr>
         ))}
       </table>
       <h2>Subscriptions</h2>
@@ -217,7 +234,11 @@ consoleApp.get("/", async (c) => {
               <td><a href={`/console/deliveries?subscription=${s.id}`}>{s.id}</a></td><td>{s.url}</td><td>{s.events.join(", ")}</td>
               <td>{total ? `${Math.round((delivered / total) * 100)} % delivered (${delivered}/${total})` : "no deliveries yet"}; {count(s.id, "pending")} pending</td>
               <td>{s.failingSince ? <span class="bad">failing since {s.failingSince}</span> : <span class="muted">{s.lastSuccessAt ? `ok, last ${s.lastSuccessAt}` : "—"}</span>}</td>
-              <td>{s.active ? "yes" : <span class="bad">no ({s.disabledReason})</span>}</td>
+              <td>
+                {s.active ? "yes" : <span class="bad">no ({s.disabledReason})</span>}{" "}
+                {admin ? <Action path={`/console/subscriptions/${s.id}/${s.active ? "disable" : "enable"}`} label={s.active ? "Disable" : "Enable"} csrf={c.get("csrf")} /> : null}{" "}
+                {admin ? <Action path={`/console/subscriptions/${s.id}/rotate`} label="Rotate secret" csrf={c.get("csrf")} /> : null}
+              </td>
             </tr>
           );
         })}
@@ -380,6 +401,14 @@ function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: stri
   );
 }
 
+/** A one-button, CSRF-protected POST form. */
+const Action = (p: { path: string; label: string; csrf: string }) => (
+  <form class="inline" method="post" action={p.path}>
+    <input type="hidden" name="csrf" value={p.csrf} />
+    <button type="submit">{p.label}</button>
+  </form>
+);
+
 const ReplayButton = (p: { id: string; csrf: string }) => (
   <form class="inline" method="post" action={`/console/deliveries/${p.id}/replay`}>
     <input type="hidden" name="csrf" value={p.csrf} />
@@ -496,6 +525,64 @@ consoleApp.post("/subscriptions", async (c) => {
     </Page>,
     201,
   );
+});
+
+// Manage (admin; audited like every console POST). Secrets the gateway makes are shown once, on the answer.
+const shownOnce = (c: Context<ConsoleContext>, title: string, rows: [string, string][]) =>
+  c.html(
+    <Page title={title} csrf={c.get("csrf")}>
+      <p class="ok">Done. Copy this now: it is shown this once.</p>
+      <table>{rows.map(([k, v]) => <tr><th>{k}</th><td><code>{v}</code></td></tr>)}</table>
+      <p><a href="/console">Overview</a></p>
+    </Page>,
+  );
+const problemPage = (c: Context<ConsoleContext>, e: unknown) => {
+  if (!(e instanceof ApiError) || e.status >= 500) throw e;
+  return c.html(<Page title="Not done" csrf={c.get("csrf")}><p class="bad">{e.message}</p><p><a href="/console">Overview</a></p></Page>, e.status as 404);
+};
+
+for (const [action, active] of [["enable", true], ["disable", false]] as const) {
+  consoleApp.post(`/subscriptions/:id/${action}`, async (c) => {
+    const row = await updateSubscription(database(c.env.DB), c.req.param("id"), active ? { active, disabledReason: null, failingSince: null } : { active, disabledReason: "disabled by an operator" });
+    if (!row) return problemPage(c, new ApiError(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription."));
+    return c.redirect("/console", 303);
+  });
+  consoleApp.post(`/sources/:id/${action}`, async (c) => {
+    if (!(await updateSource(database(c.env.DB), c.req.param("id"), { enabled: active }))) return problemPage(c, new ApiError(404, "SOURCE_NOT_FOUND", "No such source."));
+    invalidateSource(c.req.param("id"));
+    return c.redirect("/console", 303);
+  });
+}
+
+consoleApp.post("/subscriptions/:id/rotate", async (c) => {
+  const db = database(c.env.DB);
+  const id = c.req.param("id");
+  if (!(await getSubscription(db, id))) return problemPage(c, new ApiError(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription."));
+  const secret = newSubscriptionSecret();
+  const rotated = await rotateSubscriptionSecret(db, c.env.SECRETS_KEY, id, secret, 86_400);
+  return shownOnce(c, `Subscription ${id}: secret rotated`, [
+    ["new signing secret", secret],
+    ...(rotated.publicKey ? ([["new public key (v1a)", rotated.publicKey]] as [string, string][]) : []),
+    ["old secret signs until", rotated.previousSecretsExpireAt],
+  ]);
+});
+
+consoleApp.post("/sources/:id/secrets", async (c) => {
+  try {
+    const added = await addSecret(c.env, c.req.param("id"), undefined);
+    return shownOnce(c, `Source ${added.sourceId}: secret #${added.n} added`, [["secret", added.secret!]]);
+  } catch (e) {
+    return problemPage(c, e);
+  }
+});
+
+consoleApp.post("/sources/:id/secrets/:n/delete", async (c) => {
+  try {
+    await removeSecret(c.env, c.req.param("id"), Number(c.req.param("n")));
+    return c.redirect("/console", 303);
+  } catch (e) {
+    return problemPage(c, e);
+  }
 });
 
 consoleApp.post("/claims/search", async (c) => {
