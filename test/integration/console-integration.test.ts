@@ -47,6 +47,11 @@ describe("console", () => {
     const cookie = await login();
     const overview = await (await get("/console", cookie)).text();
     expect(overview).toContain("console-src");
+    // health at a glance: inline SVG charts per source and subscription, and the counts that need attention
+    expect(overview).toMatch(/<svg[^>]*aria-label="events of console-src"/);
+    expect(overview).toMatch(new RegExp(`<svg[^>]*aria-label="deliveries of ${sub.body.id}"`));
+    expect(overview).toMatch(/failed [1-9]\d*/); // a bar title counts the failed attempts
+    expect(overview).toMatch(/<b>\d+<\/b> dead letters/);
     expect(overview).toContain(posted.body.eventId);
     expect(overview).toContain(sub.body.id);
     const eventPage = await (await get(`/console/events/${posted.body.eventId}`, cookie)).text();

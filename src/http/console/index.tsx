@@ -1,6 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
+import { raw } from "hono/html";
+import { hourlyBarsSvg, last24Hours, percentiles } from "./charts";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import { findClaimByIdentifier, readClaim } from "../../claims/read";
@@ -185,6 +187,58 @@ async function contributingEvents(db: ReturnType<typeof database>, claimId: stri
     .limit(200);
 }
 
+/** The overview's 24-hour charts (inline SVG) and counts of events needing attention. */
+async function last24hCharts(db: ReturnType<typeof database>) {
+  const hours = last24Hours();
+  const since = `${hours[0]}:00:00.000Z`;
+  const [attempts, accepted, counts] = await Promise.all([
+    db
+      .select({ subscriptionId: deliveries.subscriptionId, at: deliveryAttempts.at, statusCode: deliveryAttempts.statusCode, latencyMs: deliveryAttempts.latencyMs })
+      .from(deliveryAttempts)
+      .innerJoin(deliveries, eq(deliveries.id, deliveryAttempts.deliveryId))
+      .where(sql`${deliveryAttempts.at} >= ${since}`)
+      .limit(50_000),
+    db
+      .select({ sourceId: events.sourceId, hour: sql<string>`substr(${events.receivedAt}, 1, 13)`, status: events.status, n: sql<number>`count(*)` })
+      .from(events)
+      .where(sql`${events.receivedAt} >= ${since}`)
+      .groupBy(events.sourceId, sql`substr(${events.receivedAt}, 1, 13)`, events.status),
+    db.select({ status: events.status, n: sql<number>`count(*)` }).from(events).where(sql`${events.status} != 'processed'`).groupBy(events.status),
+  ]);
+  const index = new Map(hours.map((h, i) => [h, i]));
+  const zero = () => hours.map(() => 0);
+  return {
+    pendingEvents: counts.find((x) => x.status === "pending")?.n ?? 0,
+    invalidEvents: counts.find((x) => x.status === "invalid")?.n ?? 0,
+    failedEvents: counts.find((x) => x.status === "failed")?.n ?? 0,
+    subscription(id: string): string {
+      const mine = attempts.filter((a) => a.subscriptionId === id);
+      const ok = zero();
+      const bad = zero();
+      for (const a of mine) {
+        const i = index.get(a.at.slice(0, 13));
+        if (i === undefined) continue;
+        if (a.statusCode !== null && a.statusCode >= 200 && a.statusCode < 300) ok[i]!++;
+        else bad[i]!++;
+      }
+      const p = percentiles(mine.map((a) => a.latencyMs));
+      const svg = hourlyBarsSvg({ series: [{ name: "succeeded", color: "#0a7", values: ok }, { name: "failed", color: "#c33", values: bad }] }, hours, `deliveries of ${id}`);
+      return `${svg}<br><small>${p ? `latency p50 ${p.p50} ms · p95 ${p.p95} ms` : "no attempts in 24 h"}</small>`;
+    },
+    source(id: string): string {
+      const ok = zero();
+      const bad = zero();
+      for (const r of accepted.filter((x) => x.sourceId === id)) {
+        const i = index.get(r.hour);
+        if (i === undefined) continue;
+        if (r.status === "invalid") bad[i]! += r.n;
+        else ok[i]! += r.n;
+      }
+      return hourlyBarsSvg({ series: [{ name: "accepted", color: "#06c", values: ok }, { name: "invalid", color: "#c33", values: bad }] }, hours, `events of ${id}`);
+    },
+  };
+}
+
 const Status = (p: { s: string }) => <span class={p.s === "delivered" || p.s === "processed" ? "ok" : p.s === "dead" || p.s === "failed" ? "bad" : "muted"}>{p.s}</span>;
 
 consoleApp.get("/", async (c) => {
@@ -198,16 +252,23 @@ consoleApp.get("/", async (c) => {
       .groupBy(deliveries.subscriptionId, deliveries.status),
     db.select().from(events).orderBy(desc(events.id)).limit(10),
   ]);
+  const charts = await last24hCharts(db);
   const count = (id: string, status: string) => health.find((h) => h.subscriptionId === id && h.status === status)?.n ?? 0;
   const admin = roleAllows(c.get("operator")!.role, "admin");
   return c.html(
     <Page title="Overview" csrf={c.get("csrf")}>
+      <p>
+        <b>{health.filter((h) => h.status === "dead").reduce((n, h) => n + h.n, 0)}</b> dead letters ·{" "}
+        <b>{health.filter((h) => h.status === "pending").reduce((n, h) => n + h.n, 0)}</b> deliveries pending ·{" "}
+        <b>{charts.pendingEvents}</b> events pending · <b>{charts.invalidEvents}</b> invalid, <b>{charts.failedEvents}</b> failed events
+      </p>
       <h2>Sources</h2>
       <table>
-        <tr><th>id</th><th>kind</th><th>verification</th><th>secrets</th><th>enabled</th></tr>
+        <tr><th>id</th><th>kind</th><th>verification</th><th>last 24 h (accepted / invalid per hour)</th><th>secrets</th><th>enabled</th></tr>
         {sources.map((s) => (
           <tr>
             <td><a href={`/console/events?source=${encodeURIComponent(s.id)}`}>{s.id}</a></td><td>{s.kind}</td><td>{s.verification.scheme}</td>
+            <td>{raw(charts.source(s.id))}</td>
             <td>
               {s.secrets.map((x) => (
                 <span>
@@ -224,7 +285,7 @@ consoleApp.get("/", async (c) => {
       <h2>Subscriptions</h2>
       {roleAllows(c.get("operator")!.role, "admin") ? <p><a href="/console/subscriptions/new">New subscription</a></p> : null}
       <table>
-        <tr><th>id</th><th>url</th><th>events</th><th>health</th><th>last failure</th><th>active</th></tr>
+        <tr><th>id</th><th>url</th><th>events</th><th>health</th><th>last 24 h (succeeded / failed attempts per hour)</th><th>last failure</th><th>active</th></tr>
         {subs.map(subscriptionView).map((s) => {
           const delivered = count(s.id, "delivered");
           const dead = count(s.id, "dead");
@@ -233,6 +294,7 @@ consoleApp.get("/", async (c) => {
             <tr>
               <td><a href={`/console/deliveries?subscription=${s.id}`}>{s.id}</a></td><td>{s.url}</td><td>{s.events.join(", ")}</td>
               <td>{total ? `${Math.round((delivered / total) * 100)} % delivered (${delivered}/${total})` : "no deliveries yet"}; {count(s.id, "pending")} pending</td>
+              <td>{raw(charts.subscription(s.id))}</td>
               <td>{s.failingSince ? <span class="bad">failing since {s.failingSince}</span> : <span class="muted">{s.lastSuccessAt ? `ok, last ${s.lastSuccessAt}` : "—"}</span>}</td>
               <td>
                 {s.active ? "yes" : <span class="bad">no ({s.disabledReason})</span>}{" "}
