@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 import { Webhook } from "standardwebhooks";
 import { fixture, root, startWorker, waitFor } from "../bench/lib.mjs";
 
-const PORT = 8787;
+const PORT = Number(process.env.PORT ?? 8787);
+const INSPECTOR_PORT = process.env.INSPECTOR_PORT;
 const base = `http://127.0.0.1:${PORT}`;
 if (!existsSync(`${root}.dev.vars`)) spawnSync("node", ["scripts/seed-dev.mjs"], { cwd: root, stdio: "inherit" });
 const vars = Object.fromEntries(readFileSync(`${root}.dev.vars`, "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]));
@@ -23,7 +24,12 @@ const up = await fetch(`${base}/health`).then((r) => r.ok).catch(() => false);
 if (!up) {
   spawnSync("npm", ["run", "-s", "db:migrate:local"], { cwd: root, stdio: "ignore" });
   spawnSync("node", ["scripts/seed-dev.mjs"], { cwd: root, stdio: "ignore" });
-  started = await startWorker(PORT, { state: `${root}.wrangler/state`, keepState: true, extraVars: { ADMIN_TOKEN: ADMIN, SECRETS_KEY: vars.SECRETS_KEY } });
+  started = await startWorker(PORT, {
+    state: `${root}.wrangler/state`,
+    keepState: true,
+    extraVars: { ADMIN_TOKEN: ADMIN, SECRETS_KEY: vars.SECRETS_KEY },
+    ...(INSPECTOR_PORT ? { args: ["--inspector-port", INSPECTOR_PORT] } : {}),
+  });
 }
 
 const call = async (method, path, body, headers = {}) => {
@@ -112,7 +118,9 @@ const hcms = await call("POST", "/api/claims/", { patient_name: "Demo Patient", 
 rows.push({ label: "HCMS claim submission", answer: `${hcms.status} ${hcms.body.status ?? hcms.body.error_code}`, eventId: hcms.body.claim?.claim_id });
 await waitFor(async () => (await call("GET", "/admin/events?source=stripe&limit=5")).body.data.some((e) => e.status === "processed"), 60_000).catch(() => {});
 const pay = await call("POST", "/api/webhooks/patient-payment", { billId: bill, paymentAmount: 200, paymentTraceId: `demo-pay-${R}`, paymentMethod: "card" }, { "x-api-key": source("patient-payments").secrets[0], authorization: "" });
-rows.push({ label: "Patient payment $200 (owes $140.75 after Stripe $10)", answer: `${pay.status} set ${pay.body.data?.amountSetOnClaim} excess ${pay.body.data?.excessAmount ?? 0}`, eventId: pay.body.data?.claimId });
+// Both payments are dated today: the ledger fills the $150.75 by payment date, then trace id, whatever the
+// arrival order, so which one's money becomes credit follows the ids (the totals do not).
+rows.push({ label: "Patient payment $200 (owes $150.75; Stripe $10 the same day)", answer: `${pay.status} set ${pay.body.data?.amountSetOnClaim} excess ${pay.body.data?.excessAmount ?? 0}`, eventId: pay.body.data?.claimId });
 
 const expected = ["CLAIMS_AI_OPTIMIZER", "CLAIMS_REMIT_APPROVED", "CLAIMS_REMIT_DENIED", "cms1500.created", "claim_status_update", "patient_payment.applied", "patient_credit.created"];
 await waitFor(async () => expected.every((t) => received.some((r) => r.type === t)), 90_000).catch(() => {});
@@ -126,6 +134,8 @@ console.table(byType);
 const missing = expected.filter((t) => !byType[t]);
 if (missing.length) console.log(`not delivered yet: ${missing.join(", ")} (see /console/deliveries)`);
 server.close();
+// the demo's receiver is gone: its subscription goes too, so later runs do not pile up failing ones
+await call("DELETE", `/admin/subscriptions/${sub.body.id}`);
 console.log(`\nConsole: ${base}/console (log in with ADMIN_TOKEN from .dev.vars: ${ADMIN})`);
 if (started) {
   console.log("wrangler dev keeps running for the console; Ctrl-C to stop.");

@@ -29,7 +29,10 @@ const server = http.createServer((req, res) => {
 });
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 
-const { base, stop } = await startWorker(8796, { extraVars: { DELIVERY_RETRY_SCHEDULE: "1,1", DELIVERY_TIMEOUT_MS: "2000" } });
+const { base, stop } = await startWorker(Number(process.env.PORT ?? 8796), {
+  extraVars: { DELIVERY_RETRY_SCHEDULE: "1,1", DELIVERY_TIMEOUT_MS: "2000" },
+  ...(process.env.INSPECTOR_PORT ? { args: ["--inspector-port", process.env.INSPECTOR_PORT] } : {}),
+});
 let browser;
 try {
   const SECRET = "e2e-secret";
