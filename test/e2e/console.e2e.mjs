@@ -1,5 +1,7 @@
 // End-to-end console test in a real browser: Debian's chromium driven by playwright-core against
-// wrangler dev. Log in, see a seeded event, replay a dead delivery, see the new attempt.
+// wrangler dev. Log in, see a seeded event, replay a dead delivery, see the new attempt; find a claim by
+// its bill id and see its remit and payment; reprocess a failed payment event once its remit has come;
+// create a subscription from the catalog. Screenshots are written beside this file (test/e2e/*.png).
 // Run with `npm run test:e2e` (CI runs it after `npm test`). Prints "N passed, N failed".
 import http from "node:http";
 import { chromium } from "playwright-core";
@@ -85,6 +87,54 @@ try {
     assert(last.includes("200"), `last attempt is not 200: ${last.join(" | ")}`);
     await page.screenshot({ path: "test/e2e/console-after-replay.png", fullPage: true });
   });
+
+  await step("a payment before its remit fails visibly; after the remit arrives, Reprocess applies it", async () => {
+    const scrub = fixture("cair-claim-scrubber.json");
+    assert((await api(base, "POST", "/admin/sources", { id: "e2e-scrub", kind: "cair.claim_scrubber", verification: { scheme: "api_secret" }, secrets: [SECRET] })).status === 201, "scrub source");
+    assert((await api(base, "POST", "/admin/sources", { id: "patient-payments", kind: "cair.patient_payment", verification: { scheme: "api_secret", header: "X-API-KEY" }, secrets: [SECRET] })).status === 201, "payments source");
+    assert((await api(base, "POST", "/webhooks/e2e-scrub", scrub, { "x-api-key": SECRET })).status === 202, "scrub");
+    await waitFor(async () => (await api(base, "POST", "/api/claims/search", { identifier: "https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383" })).status === 200, 30_000);
+    const early = await api(base, "POST", "/api/webhooks/patient-payment", { billId: "52343746129383", paymentAmount: 40, paymentTraceId: "pi_e2e_1" }, { "X-API-KEY": SECRET });
+    assert(early.status === 409 && early.body.error.code === "NO_CLAIM_RESPONSE", `early payment: ${early.status}`);
+    const failed = (await api(base, "GET", "/admin/events?status=failed&source=patient-payments")).body.data[0];
+    assert(failed, "the refused payment is kept as a failed event");
+    const remit = JSON.parse(JSON.stringify(fixture("cair-claim-response.json")));
+    const cr = remit.entry[0].resource;
+    cr.id = "e2e-remit-copay";
+    cr.request.reference = "Claim/58ba229f-b35c-4e46-9af5-e54df39b6e48";
+    cr.identifier = [{ system: "https://payer.example/remit", value: "E2E-1" }];
+    cr.item[0].adjudication.push({ category: { coding: [{ system: "https://x12.org/codes/claim-adjustment-group-codes", code: "PR" }] }, reason: { coding: [{ code: "3" }] }, amount: { value: 25, currency: "USD" } });
+    assert((await api(base, "POST", "/webhooks/e2e-remit", remit, { "x-api-key": SECRET })).status === 202, "remit");
+    await waitFor(async () => (await api(base, "POST", "/api/claims/search", { identifier: "https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383" })).body?.claim?.lifecycle?.money?.patientResponsibility === 25, 30_000);
+    await page.goto(`${base}/console/events/${failed.id}`);
+    await page.getByText("NO_CLAIM_RESPONSE").first().waitFor();
+    await Promise.all([page.waitForURL(/reprocess=processed/), page.locator(`form[action="/console/events/${failed.id}/reprocess"] button`).click()]);
+    await page.getByText("Reprocess: processed").waitFor();
+    await page.screenshot({ path: "test/e2e/console-reprocessed.png", fullPage: true });
+  });
+
+  await step("find the claim by its bill id and see its remit, payment and the events that fed it", async () => {
+    await page.goto(`${base}/console`);
+    await page.fill('input[name="identifier"]', "https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383");
+    await Promise.all([page.waitForURL(/\/console\/claims\/clm_/), page.locator('form[action="/console/claims/search"] button').click()]);
+    assert(!page.url().includes("52343746129383"), "the bill id must not be in the URL");
+    await page.getByText("e2e-remit-copay").first().waitFor();
+    await page.getByText("pi_e2e_1").first().waitFor();
+    await page.getByText("Events that fed it").waitFor();
+    await page.screenshot({ path: "test/e2e/console-claim.png", fullPage: true });
+  });
+
+  await step("create a subscription from the catalog and see its secret once", async () => {
+    await page.goto(`${base}/console/subscriptions/new`);
+    await page.fill('input[name="url"]', `http://127.0.0.1:${server.address().port}/from-console`);
+    await page.check('input[name="events"][value="patient_payment.applied"]');
+    await Promise.all([page.waitForURL(`${base}/console/subscriptions`), page.locator('form[action="/console/subscriptions"] button[type="submit"]').click()]);
+    await page.getByText("shown this once").waitFor();
+    assert(/whsec_[A-Za-z0-9+/=]+/.test(await page.content()), "no secret on the page");
+    const subs = (await api(base, "GET", "/admin/subscriptions")).body.data;
+    assert(subs.some((x) => x.url.endsWith("/from-console") && x.events.includes("patient_payment.applied")), "subscription not created");
+    await page.screenshot({ path: "test/e2e/console-subscription.png", fullPage: true });
+  });
 } finally {
   await browser?.close();
   stop();
@@ -92,5 +142,5 @@ try {
   const passed = results.filter(([, ok]) => ok).length;
   const failed = results.length - passed;
   console.log(`\ne2e: ${passed} passed, ${failed} failed`);
-  if (failed || results.length < 4) process.exitCode = 1;
+  if (failed || results.length < 7) process.exitCode = 1;
 }
