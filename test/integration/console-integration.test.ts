@@ -94,6 +94,10 @@ describe("console", () => {
     const page = await (await get(`/console/claims/${claim.claim_id}`, cookie)).text();
     for (const id of ["cpage-0", "cpage-1", "cpage-2", ...ids]) expect(page).toContain(id);
     expect(page).toContain("Events that fed it");
+    expect(page).toContain(`href="/console/claims/${claim.claim_id}/payment-reconciliation"`);
+    const prc = await get(`/console/claims/${claim.claim_id}/payment-reconciliation`, cookie);
+    expect(prc.status).toBe(200);
+    expect(await prc.text()).toContain("FHIR R4B");
     expect(page).toContain("patient responsibility");
 
     const filtered = await (await get(`/console/events?source=console-src2&claim=${claim.claim_id}`, cookie)).text();

@@ -7,7 +7,7 @@ import type { AppContext } from "../../env";
 import { errorText, log } from "../../log";
 
 /** Reads that return partner payloads or PHI: audited like mutations. */
-const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/, /^\/console\/events\/[^/]+$/, /^\/console\/claims\/[^/]+$/, /^\/api\/claims(\/|$)/, /^\/api\/patients\//, /^\/api\/deliveries\/[^/]+\/payload$/];
+const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/, /^\/console\/events\/[^/]+$/, /^\/console\/claims\/[^/]+(\/payment-reconciliation)?$/, /^\/api\/claims(\/|$)/, /^\/api\/patients\//, /^\/api\/deliveries\/[^/]+\/payload$/];
 
 /** Records admin mutations and payload reads after they ran (with the status they got). */
 export const auditTrail = createMiddleware<AppContext>(async (c, next) => {

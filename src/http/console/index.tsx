@@ -7,7 +7,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import { findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
-import { claimResponses, deliveries, deliveryAttempts, events, EVENT_STATUSES } from "../../db/schema";
+import { claimResponses, deliveries, deliveryAttempts, events, EVENT_STATUSES, paymentReconciliations } from "../../db/schema";
 import { centsToAmount } from "../../domain/money";
 import { reprocessEvent } from "../../queue/reprocess";
 import { EVENT_PATTERNS, EVENT_TYPES } from "../../delivery/event-types";
@@ -656,6 +656,22 @@ consoleApp.post("/claims/search", async (c) => {
   return c.html(<Page title="Claim not found" csrf={c.get("csrf")}><p class="bad">No claim has that identifier (give it as system|value).</p></Page>, 404);
 });
 
+/** The claim's FHIR PaymentReconciliation resources, as the API serves them, for reading in the console. */
+consoleApp.get("/claims/:id/payment-reconciliation", async (c) => {
+  const db = database(c.env.DB);
+  const rows = await db
+    .select({ resource: paymentReconciliations.resource })
+    .from(paymentReconciliations)
+    .where(eq(paymentReconciliations.claimId, c.req.param("id")))
+    .orderBy(asc(paymentReconciliations.paymentId));
+  return c.html(
+    <Page title="PaymentReconciliation" csrf={c.get("csrf")}>
+      <p><a href={`/console/claims/${c.req.param("id")}`}>Back to the claim</a> · {rows.length} resource(s), FHIR R4B</p>
+      {rows.map((r) => <pre>{JSON.stringify(JSON.parse(r.resource), null, 2)}</pre>)}
+    </Page>,
+  );
+});
+
 consoleApp.get("/claims/:id", async (c) => {
   const db = database(c.env.DB);
   const claim = await readClaim(db, c.req.param("id"));
@@ -673,7 +689,7 @@ consoleApp.get("/claims/:id", async (c) => {
       <p>
         patient responsibility <b>{lc.money.patientResponsibility ?? "unknown (no remit yet)"}</b>
         {lc.money.provisional ? " (provisional)" : ""} · applied {lc.money.applied}
-        {" · "}<a href={`/api/claims/${claim.id}/payment-reconciliation`}>PaymentReconciliation (FHIR)</a>
+        {" · "}<a href={`/console/claims/${claim.id}/payment-reconciliation`}>PaymentReconciliation (FHIR)</a>
       </p>
       <h2>Timeline</h2>
       <table>
