@@ -239,6 +239,9 @@ async function last24hCharts(db: ReturnType<typeof database>) {
   };
 }
 
+/** Money for reading: two decimals, from the exact decimal the read model already made of the cents. */
+const usd = (amount: number | null | undefined) => (amount == null ? "—" : amount.toFixed(2));
+
 const Status = (p: { s: string }) => <span class={p.s === "delivered" || p.s === "processed" ? "ok" : p.s === "dead" || p.s === "failed" ? "bad" : "muted"}>{p.s}</span>;
 
 consoleApp.get("/", async (c) => {
@@ -685,10 +688,10 @@ consoleApp.get("/claims/:id", async (c) => {
   const lc = claim.lifecycle;
   return c.html(
     <Page title={`Claim ${claim.claim_id}`} csrf={c.get("csrf")}>
-      <p>status {claim.status} · amount {claim.amount} · patient paid {lc.payments.patientPaid} · lifecycle {lc.id} (bill {lc.billId ?? "—"}) · {lc.claims.length} version(s)</p>
+      <p>status {claim.status} · amount {usd(claim.amount)} · patient paid {usd(lc.payments.patientPaid)} · lifecycle {lc.id} (bill {lc.billId ?? "—"}) · {lc.claims.length} version(s)</p>
       <p>
-        patient responsibility <b>{lc.money.patientResponsibility ?? "unknown (no remit yet)"}</b>
-        {lc.money.provisional ? " (provisional)" : ""} · applied {lc.money.applied}
+        patient responsibility <b>{lc.money.patientResponsibility === null ? "unknown (no remit yet)" : usd(lc.money.patientResponsibility)}</b>
+        {lc.money.provisional ? " (provisional)" : ""} · applied {usd(lc.money.applied)}
         {" · "}<a href={`/console/claims/${claim.id}/payment-reconciliation`}>PaymentReconciliation (FHIR)</a>
       </p>
       <h2>Timeline</h2>
@@ -701,7 +704,7 @@ consoleApp.get("/claims/:id", async (c) => {
       <h2>Lines</h2>
       <table>
         <tr><th>#</th><th>code</th><th>modifiers</th><th>units</th><th>charge</th><th>diagnoses</th><th>service date</th></tr>
-        {lc.lines.map((l) => <tr><td>{l.sequence}</td><td>{l.code}</td><td>{l.modifiers.join(" ")}</td><td>{l.units}</td><td>{l.charge}</td><td>{l.diagnosisPointers.join(", ")}</td><td>{l.serviceDate ?? ""}</td></tr>)}
+        {lc.lines.map((l) => <tr><td>{l.sequence}</td><td>{l.code}</td><td>{l.modifiers.join(" ")}</td><td>{l.units}</td><td>{usd(l.charge)}</td><td>{l.diagnosisPointers.join(", ")}</td><td>{l.serviceDate ?? ""}</td></tr>)}
       </table>
       <h2>Diagnoses</h2>
       <p>{lc.diagnoses.map((d) => `${d.sequence}. ${d.code}`).join(" · ") || "none"}</p>
@@ -710,7 +713,7 @@ consoleApp.get("/claims/:id", async (c) => {
         <tr><th>ClaimResponse</th><th>kind</th><th>decision</th><th>patient responsibility</th><th>payment</th><th>flags</th><th>version</th></tr>
         {remits.map((r) => (
           <tr>
-            <td>{r.id}</td><td>{r.kind}</td><td>{r.decision}</td><td>{centsToAmount(r.patientResponsibilityCents)}{r.responsibilityInferred ? " (inferred)" : ""}</td><td>{centsToAmount(r.paymentCents)}</td>
+            <td>{r.id}</td><td>{r.kind}</td><td>{r.decision}</td><td>{usd(centsToAmount(r.patientResponsibilityCents))}{r.responsibilityInferred ? " (inferred)" : ""}</td><td>{usd(centsToAmount(r.paymentCents))}</td>
             <td>{[r.provisional ? "provisional" : "", r.reversal ? "reversal" : "", r.withdrawn ? "withdrawn" : ""].filter(Boolean).join(", ")}</td><td>{r.versionAt.split("|")[0] || r.createdDate}</td>
           </tr>
         ))}
@@ -720,12 +723,12 @@ consoleApp.get("/claims/:id", async (c) => {
       <h2>Payments</h2>
       <table>
         <tr><th>payment</th><th>trace id</th><th>amount</th><th>set on claim</th><th>excess</th><th>date</th><th>status</th></tr>
-        {lc.payments.entries.map((p) => <tr><td>{p.id}</td><td>{p.paymentTraceId ?? ""}</td><td>{p.amount}</td><td>{p.amountSetOnClaim}</td><td>{p.excessAmount}</td><td>{p.paymentDate}</td><td>{p.status}</td></tr>)}
+        {lc.payments.entries.map((p) => <tr><td>{p.id}</td><td>{p.paymentTraceId ?? ""}</td><td>{usd(p.amount)}</td><td>{usd(p.amountSetOnClaim)}</td><td>{usd(p.excessAmount)}</td><td>{p.paymentDate}</td><td>{p.status}</td></tr>)}
       </table>
       <h2>Credits of the patient</h2>
       <table>
         <tr><th>credit</th><th>amount</th><th>remaining</th><th>status</th><th>allocations</th></tr>
-        {credits.map((cr) => <tr><td>{cr.id}</td><td>{cr.amount}</td><td>{cr.remaining}</td><td>{cr.status}</td><td>{cr.allocations.map((a) => `${a.amount} → ${a.claimId}${a.reversedAt ? " (reversed)" : ""}`).join("; ")}</td></tr>)}
+        {credits.map((cr) => <tr><td>{cr.id}</td><td>{usd(cr.amount)}</td><td>{usd(cr.remaining)}</td><td>{cr.status}</td><td>{cr.allocations.map((a) => `${usd(a.amount)} → ${a.claimId}${a.reversedAt ? " (reversed)" : ""}`).join("; ")}</td></tr>)}
       </table>
       <h2>Events that fed it</h2>
       <ul>{contributing.map((e) => <li><a href={`/console/events/${e.id}`}>{e.id}</a> · {e.kind} · <Status s={e.status} /> · {e.receivedAt}</li>)}</ul>
