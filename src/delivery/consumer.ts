@@ -108,13 +108,15 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   const [event] = await db.select().from(domainEvents).where(eq(domainEvents.id, delivery.domainEventId));
   if (!event) throw new Error(`domain event ${delivery.domainEventId} missing`);
   const body = new TextEncoder().encode(deliveryBody(env, sub.payload, delivery.id, event));
+  // Everything that reads storage comes before the slot is reserved: after it, only signing and the send,
+  // so D1's latency under load does not push one send late and the next one closer to it than 1/rate.
+  const keys = await activeSigningKeys(db, env.SECRETS_KEY, sub.id);
   // A throttled subscription waits for its slot; one far ahead goes back to the queue with that delay.
   if (sub.rateLimit) {
     const waitMs = await env.SUBSCRIPTION_THROTTLE.get(env.SUBSCRIPTION_THROTTLE.idFromName(sub.id)).reserve(sub.rateLimit);
     if (waitMs > MAX_IN_PROCESS_WAIT_MS) return { kind: "throttled", delaySeconds: Math.ceil(waitMs / 1000) };
     if (waitMs > 0) await scheduler.wait(waitMs);
   }
-  const keys = await activeSigningKeys(db, env.SECRETS_KEY, sub.id);
   const attempt = delivery.attempts + 1;
   const timeoutMs = Number(env.DELIVERY_TIMEOUT_MS ?? "15000") || 15_000;
   const started = Date.now();
