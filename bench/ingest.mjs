@@ -10,7 +10,7 @@
 // measured once it has drained).
 import { createHmac } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { alternate, api, baseline, fixture, load, root, round, startWorker, waitFor, writeResult } from "./lib.mjs";
+import { alternate, api, baseline, d1Footprint, fixture, load, root, round, startWorker, waitFor, writeResult } from "./lib.mjs";
 
 const N = Number(process.env.BENCH_INGEST ?? 8000);
 // The detached figure alternates baseline and ingest, N / ROUNDS requests each round. Round ratios on a
@@ -59,13 +59,14 @@ function detachedConfig() {
 /** Ingest on a Worker without the events consumer: the edge path alone. */
 async function measureDetached() {
   const config = detachedConfig();
-  const { base, stop } = await startWorker(8796, { config });
+  const { base, stop, state } = await startWorker(8796, { config });
+  let measured;
   try {
     await addSource(base, "remit");
     await baseline(base, 500, CONCURRENCY); // warm-up, discarded
     await ingestLoad(base, "remit", "bench-warm-up", 500);
     const per = Math.ceil(N / ROUNDS);
-    return await alternate({
+    measured = await alternate({
       rounds: ROUNDS,
       baseline: () => baseline(base, per, CONCURRENCY),
       subject: (r) => ingestLoad(base, "remit", `bench-detached-${r}`, per),
@@ -74,11 +75,13 @@ async function measureDetached() {
     stop();
     rmSync(config, { force: true });
   }
+  return { ...measured, storage: await d1Footprint(state) };
 }
 
 /** The duplicates storm, then ingest with the consumer projecting the backlog in the same process. */
 async function measureAttached() {
-  const { base, stop } = await startWorker(8797);
+  const { base, stop, state } = await startWorker(8797);
+  let measured;
   try {
     await addSource(base, "storm");
     await addSource(base, "remit");
@@ -94,7 +97,7 @@ async function measureAttached() {
     await waitFor(async () => (await api(base, "GET", "/admin/events?source=remit&status=pending&limit=1")).body.data.length === 0, 600_000, 1000);
     const drainSeconds = (performance.now() - drainStart) / 1000;
     const after = await baseline(base, N_ATTACHED, CONCURRENCY);
-    return {
+    measured = {
       storm: { statuses: storm.statuses, stored: all.length, enqueued: all.filter((e) => e.enqueuedAt).length, consumed: all.reduce((n, e) => n + e.attempts, 0) },
       before,
       ingest,
@@ -105,6 +108,8 @@ async function measureAttached() {
   finally {
     stop();
   }
+  // Every event is processed by now: the D1 bytes an event costs once the gateway is done with it.
+  return { ...measured, storage: await d1Footprint(state) };
 }
 
 const ratioOf = ({ before, ingest, after }) => round(ingest.rps / ((before.rps + after.rps) / 2));
@@ -126,6 +131,10 @@ const result = {
     requests: N_ATTACHED,
     endToEndPerSecond: round(N_ATTACHED / (attached.ingest.seconds + attached.drainSeconds)),
   },
+  // Stored events when the detached rounds ended (unprocessed: the consumer is detached), and the D1
+  // footprint of the attached Worker, whose events are all processed.
+  storedEventsAtEnd: detached.storage.events,
+  storage: { detached: detached.storage, processed: attached.storage },
   duplicatesStorm: {
     requests: STORM,
     distinct: DISTINCT,

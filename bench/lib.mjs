@@ -1,7 +1,7 @@
 // Shared bench plumbing: a wrangler dev of its own (separate local state, loopback only), a bounded
 // load loop measuring each request, and result files. Node 22 (npm run bench).
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import autocannon from "autocannon";
 
@@ -25,6 +25,19 @@ function run(cmd, args, opts = {}) {
 export async function d1(state, sql) {
   const out = await run("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
   return JSON.parse(out.slice(out.indexOf("[")))[0].results;
+}
+
+/**
+ * What the bench Worker's local D1 holds once it has stopped: stored events (and how many processed) and
+ * the database's bytes on disk (main file and WAL; every table, so it is the capacity figure per event).
+ */
+export async function d1Footprint(state) {
+  const dir = `${state}/v3/d1/miniflare-D1DatabaseObject`;
+  const bytes = readdirSync(dir)
+    .filter((f) => f !== "metadata.sqlite" && /\.sqlite(-wal)?$/.test(f))
+    .reduce((n, f) => n + statSync(`${dir}/${f}`).size, 0);
+  const [row] = await d1(state, "select count(*) as events, sum(status = 'processed') as processed from events");
+  return { events: row.events, processed: row.processed ?? 0, bytes, bytesPerEvent: row.events ? Math.round(bytes / row.events) : null };
 }
 
 /**
