@@ -40,9 +40,7 @@ export function roundToCents(value: number | string): number {
 /** cents → a JSON number with the same decimal digits (for responses and partner-facing payloads). */
 export function centsToAmount(cents: number): number {
   if (!Number.isSafeInteger(cents)) throw new RangeError("cents must be a safe integer");
-  const abs = Math.abs(cents);
-  const s = `${cents < 0 ? "-" : ""}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
-  return Number(s);
+  return Number(centsToDecimalString(cents));
 }
 
 /** cents → "1250.00" */

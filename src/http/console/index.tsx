@@ -8,7 +8,7 @@ import type { Child } from "hono/jsx";
 import { findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
 import { claimResponses, deliveries, deliveryAttempts, events, EVENT_STATUSES, paymentReconciliations } from "../../db/schema";
-import { centsToAmount } from "../../domain/money";
+import { centsToDecimalString } from "../../domain/money";
 import { reprocessEvent } from "../../queue/reprocess";
 import { EVENT_PATTERNS, EVENT_TYPES } from "../../delivery/event-types";
 import { createSubscriptionBody, registerSubscription } from "../admin/subscriptions";
@@ -713,7 +713,7 @@ consoleApp.get("/claims/:id", async (c) => {
         <tr><th>ClaimResponse</th><th>kind</th><th>decision</th><th>patient responsibility</th><th>payment</th><th>flags</th><th>version</th></tr>
         {remits.map((r) => (
           <tr>
-            <td>{r.id}</td><td>{r.kind}</td><td>{r.decision}</td><td>{usd(centsToAmount(r.patientResponsibilityCents))}{r.responsibilityInferred ? " (inferred)" : ""}</td><td>{usd(centsToAmount(r.paymentCents))}</td>
+            <td>{r.id}</td><td>{r.kind}</td><td>{r.decision}</td><td>{centsToDecimalString(r.patientResponsibilityCents)}{r.responsibilityInferred ? " (inferred)" : ""}</td><td>{centsToDecimalString(r.paymentCents)}</td>
             <td>{[r.provisional ? "provisional" : "", r.reversal ? "reversal" : "", r.withdrawn ? "withdrawn" : ""].filter(Boolean).join(", ")}</td><td>{r.versionAt.split("|")[0] || r.createdDate}</td>
           </tr>
         ))}
