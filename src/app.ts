@@ -1,19 +1,18 @@
-import { Hono } from "hono";
 import type { AppContext } from "./env";
 import { admin } from "./http/admin";
 import { claimsApi } from "./http/claims";
 import { creditsApi, patientsApi } from "./http/credits";
 import { consoleApp } from "./http/console";
-import { docs } from "./http/docs";
+import { docsRoutes } from "./http/docs";
 import { deliveryPayloads } from "./http/delivery-payloads";
 import { patientPayments } from "./http/patient-payments";
 import { handleError, notFound } from "./http/error-handler";
+import { router } from "./http/route";
 import { webhooks } from "./http/webhooks";
 
 export function buildApp() {
-  const app = new Hono<AppContext>({ strict: false });
-  app.get("/health", (c) => c.json({ status: "ok", service: "claimgate", time: new Date().toISOString() }));
-  app.route("/", docs);
+  const app = router<AppContext>();
+  app.route("/", docsRoutes(app));
   app.route("/console", consoleApp);
   app.route("/webhooks", webhooks);
   app.route("/admin", admin);

@@ -36,6 +36,7 @@ export const sourceSecrets = sqliteTable(
 );
 
 export const EVENT_STATUSES = ["pending", "processed", "failed", "invalid"] as const;
+export const DELIVERY_STATUSES = ["pending", "delivered", "dead", "cancelled"] as const;
 
 /**
  * Raw partner events as received. (source_id, dedup_key) is unique: a redelivered webhook is stored once.
@@ -427,7 +428,7 @@ export const deliveries = sqliteTable(
     domainEventId: text("domain_event_id").notNull(),
     eventType: text("event_type").notNull(),
     lifecycleId: text("claim_lifecycle_id"),
-    status: text("status", { enum: ["pending", "delivered", "dead", "cancelled"] }).notNull().default("pending"),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: text("next_attempt_at"),
     lastStatusCode: integer("last_status_code"),

@@ -1,24 +1,37 @@
 import { and, eq } from "drizzle-orm";
-import { Hono } from "hono";
+import { z } from "zod";
 import { utf8 } from "../crypto/encoding";
 import { sha256Hex } from "../crypto/hmac";
 import { database } from "../db/client";
 import { deliveries, domainEvents, subscriptions } from "../db/schema";
 import { deliveryBody } from "../delivery/consumer";
-import type { AppContext } from "../env";
 import { ApiError } from "../errors";
 import { bearerToken } from "../operators/identity";
 import { auditTrail } from "./admin/audit";
+import { defineRoute, json, problem, router, serve } from "./route";
 
 /**
  * GET /api/deliveries/:deliveryId/payload: the full body of a thin delivery, for the subscription it was
  * sent to only (`Authorization: Bearer <fetchToken>`, shown once when the subscription was created), while
  * the body is retained (PAYLOAD_RETENTION_DAYS, 30 by default). Every fetch is in the audit trail.
  */
-export const deliveryPayloads = new Hono<AppContext>({ strict: false });
+export const deliveryPayloads = router();
 deliveryPayloads.use("*", auditTrail);
 
-deliveryPayloads.get("/:deliveryId/payload", async (c) => {
+const payloadRoute = defineRoute({
+  method: "get",
+  path: "/{deliveryId}/payload",
+  tag: "delivery",
+  summary: "The full body of a thin delivery, for its own subscription's fetch token (audited; 404 after PAYLOAD_RETENTION_DAYS)",
+  auth: "subscriber",
+  request: { params: z.object({ deliveryId: z.string().meta({ example: "dlv_01JD7T3Q9M2X" }) }) },
+  responses: {
+    200: json(z.object({ type: z.string(), timestamp: z.string(), data: z.record(z.string(), z.unknown()) }).meta({ example: { type: "claim.remit.received", timestamp: "2026-11-23T10:00:00.000Z", data: { claimId: "clm_01JD7T" } } }), "The delivery's Standard Webhooks body"),
+    401: problem("UNAUTHORIZED"),
+    404: problem("DELIVERY_NOT_FOUND, PAYLOAD_EXPIRED"),
+  },
+});
+serve(deliveryPayloads, payloadRoute, async (c) => {
   const token = bearerToken(c.req.header("authorization"));
   if (!token?.startsWith("cgft_")) {
     throw new ApiError(401, "UNAUTHORIZED", "Give the subscription's fetch token as a bearer token.", undefined, { "WWW-Authenticate": 'Bearer realm="claimgate-deliveries"' });
@@ -28,7 +41,7 @@ deliveryPayloads.get("/:deliveryId/payload", async (c) => {
     .select({ delivery: deliveries, subscriptionId: subscriptions.id })
     .from(deliveries)
     .innerJoin(subscriptions, eq(subscriptions.id, deliveries.subscriptionId))
-    .where(and(eq(deliveries.id, c.req.param("deliveryId")), eq(subscriptions.fetchTokenHash, await sha256Hex(utf8(token)))));
+    .where(and(eq(deliveries.id, c.req.valid("param").deliveryId), eq(subscriptions.fetchTokenHash, await sha256Hex(utf8(token)))));
   // another subscription's delivery is not found, exactly like one that does not exist
   if (!row) throw new ApiError(404, "DELIVERY_NOT_FOUND", "No such delivery for this fetch token.");
   c.set("auditActor", `subscription:${row.subscriptionId}`);

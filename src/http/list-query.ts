@@ -1,19 +1,31 @@
-import { ApiError } from "../errors";
+import { z } from "zod";
 
-/** A `status` filter from the query: one of `allowed`, or undefined; anything else is 400 INVALID_FILTER. */
-export function statusFilter<const T extends readonly string[]>(value: string | undefined, allowed: T): T[number] | undefined {
-  if (!value) return undefined;
-  if (!allowed.includes(value)) throw new ApiError(400, "INVALID_FILTER", `status must be one of ${allowed.join(", ")}.`);
-  return value as T[number];
-}
+/**
+ * Query parameters shared by the list routes, as zod schemas: they validate (400 INVALID_FILTER naming the
+ * parameter, through the router's hook) and document each list route's query once.
+ */
 
-/** `limit` from the query, clamped to [1, max]. */
-export const limitParam = (value: string | undefined, max: number, fallback = 100) => Math.min(max, Math.max(1, Number(value ?? fallback) || fallback));
+/** `limit`: clamped to [1, max] (a limit out of range is not an error; a page is simply that size). */
+export const limitQuery = (max: number, fallback = 100) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => Math.min(max, Math.max(1, Number(v ?? fallback) || fallback)))
+    .meta({ description: `Page size, 1–${max} (default ${fallback})`, example: String(fallback) });
 
-/** An ISO bound from the query (`since`/`until`); a date that does not parse is 400 INVALID_FILTER. */
-export function timeBound(value: string | undefined, name: string): string | undefined {
-  if (!value) return undefined;
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new ApiError(400, "INVALID_FILTER", `${name} must be an ISO 8601 date-time.`);
-  return new Date(t).toISOString();
-}
+/** An ISO 8601 bound (`since`/`until`), normalised to UTC. */
+export const timeQuery = (what: string) =>
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || !Number.isNaN(Date.parse(v)), "must be an ISO 8601 date-time")
+    .transform((v) => (v === undefined ? undefined : new Date(Date.parse(v)).toISOString()))
+    .meta({ description: what, example: "2026-11-23T00:00:00Z" });
+
+/** `true`/`false`; anything else is 400. */
+export const booleanQuery = (what: string) =>
+  z
+    .enum(["true", "false"])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === "true"))
+    .meta({ description: what });

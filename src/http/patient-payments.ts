@@ -1,18 +1,14 @@
-import { eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { database, nowIso } from "../db/client";
-import { events } from "../db/schema";
+import { z } from "zod";
 import { centsToAmount } from "../domain/money";
-import type { AppContext, Env } from "../env";
+import type { Env } from "../env";
 import { ApiError } from "../errors";
-import { authenticate, ingest, parseAndValidate } from "../ingest/ingest";
-import { paymentRequest } from "../partners/cair-patient-payment/adapter";
-import { reversalBody, type PatientPaymentBody } from "../partners/cair-patient-payment/schema";
-import { applyPatientPayment, reversePatientPayment } from "../payments/service";
-import type { ResolvedSource } from "../sources/repository";
-import { fanOutSafely } from "../delivery/fan-out";
 import { readJsonBody } from "../ingest/read-body";
+import { patientPaymentBody, reversalBody } from "../partners/cair-patient-payment/schema";
+import { receivePatientPayment, receivePaymentReversal } from "../payments/receipt";
+import type { ResolvedSource } from "../sources/repository";
 import { loadEnabledSource } from "./load-source";
+import { PARTNER_ERRORS } from "./webhooks";
+import { defineRoute, documentedBody, json, problem, router, serve } from "./route";
 
 /** The source every patient payment is authenticated against (any verification scheme). */
 export const PATIENT_PAYMENTS_SOURCE = "patient-payments";
@@ -25,37 +21,32 @@ async function paymentSource(env: Env): Promise<ResolvedSource> {
   return source;
 }
 
-export const patientPayments = new Hono<AppContext>({ strict: false });
+export const patientPayments = router();
 
-/**
- * The Cair patient-payment webhook: verified and stored like any partner event, then applied at once in
- * the claim lifecycle's Durable Object, because the partner needs the applied amount in the answer.
- */
-patientPayments.post("/", async (c) => {
+const applyRoute = defineRoute({
+  method: "post",
+  path: "/",
+  tag: "payments",
+  summary: "Apply a Cair patient payment (source patient-payments); the answer says what was set on the claim",
+  description: "Verified first (the source's scheme), kept, then validated with the schema shown; an invalid verified body is kept as an `invalid` event and the answer names it.",
+  auth: "partner",
+  request: { body: documentedBody(patientPaymentBody.meta({ example: { billId: "BILL-1001", paymentAmount: 45.1, paymentDate: "2026-11-20", paymentTraceId: "ch_3QxY2b", paymentMethod: "card" } }), "A Cair PatientPaymentDetails") },
+  responses: {
+    200: json(
+      z.object({ success: z.literal(true), message: z.string(), data: z.object({ claimId: z.string(), claimLifecycleId: z.string(), amountSetOnClaim: z.number(), excessAmount: z.number().optional() }) }).meta({
+        example: { success: true, message: "Payment processed successfully", data: { claimId: "clm_01JD7T", claimLifecycleId: "lc_01JD7T", amountSetOnClaim: 45.1 } },
+      }),
+      "Applied",
+    ),
+    ...PARTNER_ERRORS,
+    404: problem("SOURCE_NOT_FOUND, CLAIM_NOT_FOUND"),
+    409: problem("NO_CLAIM_RESPONSE, TRACE_ID_CONFLICT"),
+  },
+});
+serve(patientPayments, applyRoute, async (c) => {
   const source = await paymentSource(c.env);
-  const body = await readJsonBody(c.req.raw);
-  const db = database(c.env.DB);
-  const stored = await ingest(c.env, source, c.req.raw.headers, body, (work) => c.executionCtx.waitUntil(work), { enqueue: false, request: { method: c.req.method, url: c.req.url } });
-  let outcome;
-  try {
-    outcome = await applyPatientPayment(c.env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId));
-  } catch (e) {
-    // A business refusal (unknown claim, no remit yet) is final for this attempt: the event is marked
-    // failed so the outbox sweep leaves it; a partner retry finds it (duplicate) and applies it then.
-    // Anything else leaves it pending, and the sweep applies it through the events consumer.
-    const refused = e instanceof ApiError && e.status < 500;
-    await db
-      .update(events)
-      .set({ lastError: e instanceof ApiError ? e.code : "INTERNAL_ERROR", ...(refused ? { status: "failed" as const } : {}) })
-      .where(eq(events.id, stored.eventId))
-      .catch(() => {});
-    throw e;
-  }
-  await db
-    .update(events)
-    .set({ status: "processed", eventType: "patient_payment.applied", processedAt: nowIso(), lastError: null })
-    .where(eq(events.id, stored.eventId));
-  c.executionCtx.waitUntil(fanOutSafely(c.env, db));
+  const later = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+  const outcome = await receivePatientPayment(c.env, source, c.req.raw.headers, await readJsonBody(c.req.raw), later, { method: c.req.method, url: c.req.url });
   return c.json({
     success: true,
     message: "Payment processed successfully",
@@ -68,15 +59,30 @@ patientPayments.post("/", async (c) => {
   });
 });
 
-/** Undoes a payment's application (its unallocated credit first), serialized in the same object. */
-patientPayments.post("/reversal", async (c) => {
+const reverseRoute = defineRoute({
+  method: "post",
+  path: "/reversal",
+  tag: "payments",
+  summary: "Reverse a payment by trace id (its unallocated credit first)",
+  auth: "partner",
+  request: { body: documentedBody(reversalBody.meta({ example: { paymentTraceId: "ch_3QxY2b" } }), "The payment to reverse") },
+  responses: {
+    200: json(
+      z.object({
+        success: z.literal(true),
+        message: z.string(),
+        data: z.object({ claimId: z.string(), claimLifecycleId: z.string(), amountRemovedFromClaim: z.number(), creditVoided: z.number(), creditAlreadyAllocated: z.number() }),
+      }),
+      "Reversed",
+    ),
+    ...PARTNER_ERRORS,
+    404: problem("SOURCE_NOT_FOUND, PAYMENT_NOT_FOUND"),
+  },
+});
+serve(patientPayments, reverseRoute, async (c) => {
   const source = await paymentSource(c.env);
-  const body = await readJsonBody(c.req.raw);
-  await authenticate(source, c.req.raw.headers, body, { method: c.req.method, url: c.req.url });
-  const { data } = parseAndValidate(body, reversalBody);
-  const db = database(c.env.DB);
-  const outcome = await reversePatientPayment(c.env, db, data.paymentTraceId);
-  c.executionCtx.waitUntil(fanOutSafely(c.env, db));
+  const later = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+  const outcome = await receivePaymentReversal(c.env, source, c.req.raw.headers, await readJsonBody(c.req.raw), later, { method: c.req.method, url: c.req.url });
   return c.json({
     success: true,
     message: "Payment reversed successfully",

@@ -1,12 +1,13 @@
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROUTES } from "../../src/http/openapi";
+import { buildApp } from "../../src/app";
+import { openApiDocument } from "../../src/http/docs";
 import { admin, call } from "../helpers/api";
 import { rows } from "../helpers/db";
 
-// One table: every operator route of src/http/openapi.ts ROUTES (the table that documents the routes and
-// carries their rule), called with each role's token. A new route cannot forget its rule: the OpenAPI test
-// makes every registered route appear in the table, and a route the table does not know needs admin.
+// Every operator route, as its own declaration documents it (`x-role` in the OpenAPI document, the same
+// declaration that enforces it), called with each role's token. A new route cannot forget its rule: the
+// OpenAPI test makes every registered route a declared one, and a declared operator route always has a role.
 
 const RANK = { viewer: 0, operator: 1, admin: 2 } as const;
 type Role = keyof typeof RANK;
@@ -23,8 +24,13 @@ beforeAll(async () => {
   }
 });
 
-const operatorRoutes = ROUTES.filter((r) => (r.auth === "admin" || r.auth === "admin-or-provider") && !r.path.startsWith("/console"));
-const need = (r: (typeof ROUTES)[number]): Role => r.role ?? (r.method === "get" ? "viewer" : "admin");
+type Op = { method: string; path: string; role: Role };
+const operatorRoutes: Op[] = Object.entries(openApiDocument(buildApp()).paths).flatMap(([path, ops]) =>
+  Object.entries(ops as Record<string, any>)
+    .filter(([, op]) => (op["x-auth"] === "admin" || op["x-auth"] === "admin-or-provider") && !path.startsWith("/console"))
+    .map(([method, op]) => ({ method, path, role: op["x-role"] as Role })),
+);
+const need = (r: Op): Role => r.role;
 const concrete = (path: string) => path.replace(/\{[^}]+\}/g, "x-role-test");
 
 describe("the role matrix, generated from the route table", () => {

@@ -1,13 +1,16 @@
 import { desc, lt } from "drizzle-orm";
-import { Hono } from "hono";
+import { z } from "zod";
 import { createMiddleware } from "hono/factory";
 import { database, nowIso } from "../../db/client";
 import { auditLog } from "../../db/schema";
 import type { AppContext } from "../../env";
 import { errorText, log } from "../../log";
+import { limitQuery } from "../list-query";
+import { defineRoute, json, OPERATOR_ERRORS, problem, router, serve } from "../route";
+import { auditRow } from "./rows";
 
 /** Reads that return partner payloads or PHI: audited like mutations. */
-const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/, /^\/console\/events\/[^/]+$/, /^\/console\/claims\/[^/]+(\/payment-reconciliation)?$/, /^\/api\/claims(\/|$)/, /^\/api\/patients\//, /^\/api\/deliveries\/[^/]+\/payload$/];
+const PAYLOAD_READS = [/^\/admin\/events\/[^/]+$/, /^\/console\/claims\/?$/, /^\/console\/events\/[^/]+$/, /^\/console\/claims\/[^/]+(\/payment-reconciliation)?$/, /^\/api\/claims(\/|$)/, /^\/api\/patients\//, /^\/api\/deliveries\/[^/]+\/payload$/];
 
 /** Records admin mutations and payload reads after they ran (with the status they got). */
 export const auditTrail = createMiddleware<AppContext>(async (c, next) => {
@@ -34,16 +37,24 @@ export const auditTrail = createMiddleware<AppContext>(async (c, next) => {
   }
 });
 
-export const adminAudit = new Hono<AppContext>();
+export const adminAudit = router();
 
-/** GET /admin/audit?limit=&before= (newest first) */
-adminAudit.get("/", async (c) => {
-  const limit = Math.min(1000, Math.max(1, Number(c.req.query("limit") ?? 100) || 100));
-  const before = Number(c.req.query("before"));
+const auditRoute = defineRoute({
+  method: "get",
+  path: "/",
+  tag: "admin",
+  summary: "The append-only audit trail, newest first",
+  auth: "admin",
+  role: "admin",
+  request: { query: z.object({ limit: limitQuery(1000), before: z.string().regex(/^\d+$/, "must be an entry id").optional().meta({ description: "Cursor: the previous page's nextBefore" }) }) },
+  responses: { 200: json(z.object({ data: z.array(auditRow), nextBefore: z.number().int().nullable() }), "Entries"), ...OPERATOR_ERRORS, 400: problem("INVALID_FILTER") },
+});
+serve(adminAudit, auditRoute, async (c) => {
+  const { limit, before } = c.req.valid("query");
   const rows = await database(c.env.DB)
     .select()
     .from(auditLog)
-    .where(Number.isInteger(before) && before > 0 ? lt(auditLog.id, before) : undefined)
+    .where(before ? lt(auditLog.id, Number(before)) : undefined)
     .orderBy(desc(auditLog.id))
     .limit(limit);
   return c.json({ data: rows, nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null });

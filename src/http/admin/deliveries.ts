@@ -1,50 +1,91 @@
 import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
-import { Hono } from "hono";
+import { z } from "zod";
 import { database } from "../../db/client";
-import { deliveries, deliveryAttempts } from "../../db/schema";
+import { deliveries, deliveryAttempts, DELIVERY_STATUSES } from "../../db/schema";
 import { replayDelivery } from "../../delivery/replay";
-import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
-import { limitParam, statusFilter, timeBound } from "../list-query";
+import { limitQuery, timeQuery } from "../list-query";
+import { defineRoute, json, OPERATOR_ERRORS, problem, router, serve } from "../route";
+import { attemptRow, deliveryRow } from "./rows";
 
-const STATUSES = ["pending", "delivered", "dead", "cancelled"] as const;
+export const adminDeliveries = router();
 
-export const adminDeliveries = new Hono<AppContext>();
+const deliveryId = z.object({ id: z.string().meta({ example: "dlv_01JD7T3Q9M2X" }) });
+const notFound = (id: string) => new ApiError(404, "DELIVERY_NOT_FOUND", `No delivery ${id}.`);
 
-/** GET /admin/deliveries?subscription=&status=&since=&until=&limit= (newest first) */
-adminDeliveries.get("/", async (c) => {
-  const q = c.req.query();
-  const status = statusFilter(q.status, STATUSES);
-  const since = timeBound(q.since, "since");
-  const until = timeBound(q.until, "until");
-  const limit = limitParam(q.limit, 500);
+const listRoute = defineRoute({
+  method: "get",
+  path: "/",
+  tag: "delivery",
+  summary: "List deliveries, newest first",
+  auth: "admin",
+  request: {
+    query: z.object({
+      subscription: z.string().optional().meta({ description: "A subscription id" }),
+      status: z.enum(DELIVERY_STATUSES).optional(),
+      since: timeQuery("Created at or after"),
+      until: timeQuery("Created at or before"),
+      limit: limitQuery(500),
+    }),
+  },
+  responses: { 200: json(z.object({ data: z.array(deliveryRow) }), "Deliveries"), ...OPERATOR_ERRORS, 400: problem("INVALID_FILTER") },
+});
+serve(adminDeliveries, listRoute, async (c) => {
+  const q = c.req.valid("query");
   const rows = await database(c.env.DB)
     .select()
     .from(deliveries)
     .where(
       and(
         q.subscription ? eq(deliveries.subscriptionId, q.subscription) : undefined,
-        status ? eq(deliveries.status, status) : undefined,
-        since ? gte(deliveries.createdAt, since) : undefined,
-        until ? lte(deliveries.createdAt, until) : undefined,
+        q.status ? eq(deliveries.status, q.status) : undefined,
+        q.since ? gte(deliveries.createdAt, q.since) : undefined,
+        q.until ? lte(deliveries.createdAt, q.until) : undefined,
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-    .limit(limit);
+    .limit(q.limit);
   return c.json({ data: rows });
 });
 
-adminDeliveries.get("/:id/attempts", async (c) => {
+const attemptsRoute = defineRoute({
+  method: "get",
+  path: "/{id}/attempts",
+  tag: "delivery",
+  summary: "A delivery's attempts",
+  auth: "admin",
+  role: "operator",
+  request: { params: deliveryId },
+  responses: { 200: json(z.object({ delivery: deliveryRow, data: z.array(attemptRow) }), "The delivery and its attempts, oldest first"), ...OPERATOR_ERRORS, 404: problem("DELIVERY_NOT_FOUND") },
+});
+serve(adminDeliveries, attemptsRoute, async (c) => {
+  const { id } = c.req.valid("param");
   const db = database(c.env.DB);
-  const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, c.req.param("id")));
-  if (!delivery) throw new ApiError(404, "DELIVERY_NOT_FOUND", `No delivery ${c.req.param("id")}.`);
+  const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+  if (!delivery) throw notFound(id);
   const attempts = await db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, delivery.id)).orderBy(asc(deliveryAttempts.id));
   return c.json({ delivery, data: attempts });
 });
 
-adminDeliveries.post("/:id/replay", async (c) => {
-  const result = await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
-  if (result.outcome === "not_found") throw new ApiError(404, "DELIVERY_NOT_FOUND", `No delivery ${c.req.param("id")}.`);
+const replayRoute = defineRoute({
+  method: "post",
+  path: "/{id}/replay",
+  tag: "delivery",
+  summary: "Replay one finished (delivered, dead, cancelled) delivery",
+  auth: "admin",
+  role: "operator",
+  request: { params: deliveryId },
+  responses: {
+    202: json(z.object({ id: z.string(), status: z.string(), replayed: z.literal(true) }).meta({ example: { id: "dlv_01JD7T3Q9M2X", status: "pending", replayed: true } }), "Re-enqueued"),
+    ...OPERATOR_ERRORS,
+    404: problem("DELIVERY_NOT_FOUND"),
+    409: problem("DELIVERY_PENDING"),
+  },
+});
+serve(adminDeliveries, replayRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const result = await replayDelivery(c.env, database(c.env.DB), id);
+  if (result.outcome === "not_found") throw notFound(id);
   if (result.outcome === "pending") throw new ApiError(409, "DELIVERY_PENDING", "The delivery is still pending; it will be attempted on its schedule. Replay it once it is delivered, dead or cancelled.");
   return c.json({ id: result.id, status: result.status, replayed: true }, 202);
 });

@@ -1,69 +1,57 @@
-import { and, desc, eq, gte, inArray, lte, lt, or } from "drizzle-orm";
-import { Hono } from "hono";
+import { z } from "zod";
 import { database } from "../../db/client";
-import { deliveries, domainEvents, events, EVENT_STATUSES, patientCredits, patientPaymentDetails } from "../../db/schema";
-import { centsToAmount } from "../../domain/money";
+import { EVENT_STATUSES } from "../../db/schema";
 import { fanOutSafely } from "../../delivery/fan-out";
 import { reprocessEvent } from "../../queue/reprocess";
-import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
-import { limitParam, statusFilter, timeBound } from "../list-query";
+import { eventWithProducts, listEvents } from "../../operators/reads";
+import { limitQuery, timeQuery } from "../list-query";
+import { defineRoute, json, OPERATOR_ERRORS, problem, router, serve } from "../route";
+import { eventDetail, eventSummary } from "./rows";
 
-/** Raw partner events: listed without payloads; one event shows its payload (to admins only). */
-export const adminEvents = new Hono<AppContext>();
+/** Raw partner events: listed without payloads; one event shows its payload (to operators only). */
+export const adminEvents = router();
 
-/** GET /admin/events?source=&kind=&status=&claim=&since=&until=&limit=&before= (newest first; `before` pages; status pending|processed|failed|invalid) */
-adminEvents.get("/", async (c) => {
-  const q = c.req.query();
-  const status = statusFilter(q.status, EVENT_STATUSES);
-  const since = timeBound(q.since, "since");
-  const until = timeBound(q.until, "until");
-  const limit = limitParam(q.limit, 1000);
-  const rows = await database(c.env.DB)
-    .select({
-      id: events.id,
-      sourceId: events.sourceId,
-      kind: events.kind,
-      status: events.status,
-      eventType: events.eventType,
-      receivedAt: events.receivedAt,
-      enqueuedAt: events.enqueuedAt,
-      processedAt: events.processedAt,
-      attempts: events.attempts,
-      lastError: events.lastError,
-    })
-    .from(events)
-    .where(
-      and(
-        q.source ? eq(events.sourceId, q.source) : undefined,
-        q.kind ? eq(events.kind, q.kind) : undefined,
-        status ? eq(events.status, status) : undefined,
-        since ? gte(events.receivedAt, since) : undefined,
-        until ? lte(events.receivedAt, until) : undefined,
-        q.before ? lt(events.id, q.before) : undefined,
-        // events that produced something for this claim (our id)
-        q.claim
-          ? or(
-              inArray(events.id, database(c.env.DB).select({ id: domainEvents.sourceEventId }).from(domainEvents).where(eq(domainEvents.claimId, q.claim))),
-              inArray(events.id, database(c.env.DB).select({ id: patientPaymentDetails.eventId }).from(patientPaymentDetails).where(eq(patientPaymentDetails.claimId, q.claim))),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(events.id))
-    .limit(limit);
-  return c.json({ data: rows, nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null });
+const eventId = z.object({ id: z.string().meta({ example: "evt_01JD7T3Q9M2XK4" }) });
+
+/** The event list's filters (the console's Events page takes the same). */
+export const eventFilterQuery = z.object({
+  source: z.string().optional().meta({ description: "A source id" }),
+  kind: z.string().optional().meta({ description: "A source kind, e.g. cair.claim_response" }),
+  type: z.string().optional().meta({ description: "Part of the produced event type, e.g. remit" }),
+  status: z.enum(EVENT_STATUSES).optional(),
+  claim: z.string().optional().meta({ description: "Events that produced something for this claim (our id, clm_…)" }),
+  since: timeQuery("Received at or after"),
+  until: timeQuery("Received at or before"),
+  before: z.string().optional().meta({ description: "Cursor: the previous page's nextBefore" }),
 });
 
-/** GET /admin/events/:id — the event with its payload, what it produced and where that was delivered. */
-adminEvents.get("/:id", async (c) => {
-  const db = database(c.env.DB);
-  const [event] = await db.select().from(events).where(eq(events.id, c.req.param("id")));
-  if (!event) throw new ApiError(404, "EVENT_NOT_FOUND", `No event ${c.req.param("id")}.`);
-  const { produced, payments } = await eventProducts(db, event.id);
-  const sent = produced.length
-    ? await db.select().from(deliveries).where(inArray(deliveries.domainEventId, produced.map((p) => p.id)))
-    : [];
+const listRoute = defineRoute({
+  method: "get",
+  path: "/",
+  tag: "admin",
+  summary: "List raw partner events, newest first (no payloads)",
+  auth: "admin",
+  request: { query: eventFilterQuery.extend({ limit: limitQuery(1000) }) },
+  responses: { 200: json(z.object({ data: z.array(eventSummary), nextBefore: z.string().nullable() }), "Events and the cursor of the next page"), ...OPERATOR_ERRORS, 400: problem("INVALID_FILTER") },
+});
+serve(adminEvents, listRoute, async (c) => c.json(await listEvents(database(c.env.DB), c.req.valid("query"))));
+
+const oneRoute = defineRoute({
+  method: "get",
+  path: "/{id}",
+  tag: "admin",
+  summary: "One event with payload, validation errors, produced events, payments and deliveries (audited)",
+  auth: "admin",
+  role: "operator",
+  request: { params: eventId },
+  responses: { 200: json(eventDetail, "The event"), ...OPERATOR_ERRORS, 404: problem("EVENT_NOT_FOUND") },
+});
+serve(adminEvents, oneRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const found = await eventWithProducts(database(c.env.DB), id);
+  if (!found) throw new ApiError(404, "EVENT_NOT_FOUND", `No event ${id}.`);
+  const { event, produced, payments, deliveries } = found;
   return c.json({
     ...event,
     headers: JSON.parse(event.headers) as Record<string, string>,
@@ -72,14 +60,31 @@ adminEvents.get("/:id", async (c) => {
     validationErrors: event.validationErrors ? (JSON.parse(event.validationErrors) as unknown) : null,
     produced,
     payments,
-    deliveries: sent,
+    deliveries,
   });
 });
 
-/** POST /admin/events/:id/reprocess — validate again with today's schema and, if valid, project once. */
-adminEvents.post("/:id/reprocess", async (c) => {
+const reprocessRoute = defineRoute({
+  method: "post",
+  path: "/{id}/reprocess",
+  tag: "admin",
+  summary: "Validate an invalid or failed event again with today's schema and, if valid, project it once (idempotent, audited)",
+  auth: "admin",
+  role: "operator",
+  request: { params: eventId },
+  responses: {
+    200: json(
+      z.object({ eventId: z.string(), status: z.enum(EVENT_STATUSES), reprocessed: z.boolean(), lastError: z.string().nullable() }).meta({ example: { eventId: "evt_01JD7T3Q9M2XK4", status: "processed", reprocessed: true, lastError: null } }),
+      "The event's status after the attempt",
+    ),
+    ...OPERATOR_ERRORS,
+    404: problem("EVENT_NOT_FOUND"),
+    422: problem("PAYLOAD_INVALID, MALFORMED_JSON: still invalid (details)"),
+  },
+});
+serve(adminEvents, reprocessRoute, async (c) => {
   const db = database(c.env.DB);
-  const outcome = await reprocessEvent(c.env, db, c.req.param("id"));
+  const outcome = await reprocessEvent(c.env, db, c.req.valid("param").id);
   c.executionCtx.waitUntil(fanOutSafely(c.env, db));
   return c.json(outcome);
 });
@@ -91,32 +96,4 @@ export function storedBody(body: string): { payload: unknown } | { payloadText: 
   } catch {
     return { payloadText: body };
   }
-}
-
-/**
- * What a partner event produced: the domain events it recorded, and for a payment event the payment it
- * brought, with its claim, lifecycle and credit (whose own domain events are listed with it).
- */
-export async function eventProducts(db: ReturnType<typeof database>, eventId: string) {
-  const paymentRows = await db
-    .select({ p: patientPaymentDetails, creditId: patientCredits.id })
-    .from(patientPaymentDetails)
-    .leftJoin(patientCredits, eq(patientCredits.sourcePaymentId, patientPaymentDetails.id))
-    .where(eq(patientPaymentDetails.eventId, eventId));
-  const sources = [eventId, ...paymentRows.map((r) => r.p.id)];
-  const produced = await db
-    .select({ id: domainEvents.id, type: domainEvents.type, claimId: domainEvents.claimId, lifecycleId: domainEvents.lifecycleId, occurredAt: domainEvents.occurredAt })
-    .from(domainEvents)
-    .where(inArray(domainEvents.sourceEventId, sources));
-  const payments = paymentRows.map(({ p, creditId }) => ({
-    paymentId: p.id,
-    claimId: p.claimId,
-    claimLifecycleId: p.lifecycleId,
-    status: p.status,
-    amount: centsToAmount(p.amountCents),
-    amountSetOnClaim: centsToAmount(p.appliedCents),
-    excessAmount: centsToAmount(p.excessCents),
-    creditId,
-  }));
-  return { produced, payments };
 }

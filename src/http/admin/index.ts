@@ -1,6 +1,6 @@
-import { Hono } from "hono";
+import { z } from "zod";
 import { EVENT_PATTERNS, eventTypeCatalog } from "../../delivery/event-types";
-import type { AppContext } from "../../env";
+import { defineRoute, json, OPERATOR_ERRORS, router, serve } from "../route";
 import { adminAudit, auditTrail } from "./audit";
 import { requireOperator } from "./auth";
 import { adminOperators } from "./operators";
@@ -10,12 +10,31 @@ import { adminPayor } from "./payor";
 import { adminSources } from "./sources";
 import { adminSubscriptions } from "./subscriptions";
 
-export const admin = new Hono<AppContext>();
+export const admin = router();
 admin.use("*", requireOperator);
 admin.use("*", auditTrail);
+
+const eventTypesRoute = defineRoute({
+  method: "get",
+  path: "/event-types",
+  tag: "delivery",
+  summary: "The event types subscribers can receive: name, description, example data, JSON Schema",
+  auth: "admin",
+  responses: {
+    200: json(
+      z.object({
+        data: z.array(z.object({ name: z.string(), description: z.string(), example: z.unknown(), schema: z.unknown() })),
+        patterns: z.array(z.string()).meta({ description: "Names that stand for several types (`*`, CLAIMS_REMIT_ALL)" }),
+      }),
+      "The catalog",
+    ),
+    ...OPERATOR_ERRORS,
+  },
+});
+serve(admin, eventTypesRoute, (c) => c.json({ data: eventTypeCatalog(), patterns: EVENT_PATTERNS }));
+
 admin.route("/audit", adminAudit);
 admin.route("/operators", adminOperators);
-admin.get("/event-types", (c) => c.json({ data: eventTypeCatalog(), patterns: EVENT_PATTERNS }));
 admin.route("/sources", adminSources);
 admin.route("/subscriptions", adminSubscriptions);
 admin.route("/deliveries", adminDeliveries);

@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import { z } from "zod";
+import { booleanQuery } from "../list-query";
 import { database } from "../../db/client";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
@@ -18,7 +18,7 @@ import {
 import { ed25519PublicKey } from "../../crypto/ed25519";
 import { standardWebhooksKey } from "../../verify/standard-webhooks";
 import { verificationConfig, type VerificationConfig } from "../../verify/config";
-import { readJson } from "../json-body";
+import { bare, defineRoute, json, problem, router, serve, OPERATOR_ERRORS } from "../route";
 
 const secretValue = z.string().min(8, "must be at least 8 characters").max(512);
 
@@ -58,10 +58,46 @@ export const addSecretBody = z.strictObject({ secret: secretValue.optional() });
 
 const notFound = (id: string) => new ApiError(404, "SOURCE_NOT_FOUND", `No source with id "${id}".`);
 
-export const adminSources = new Hono<AppContext>();
+const sourceView = z
+  .object({
+    id: z.string(),
+    kind: z.enum(SOURCE_KINDS),
+    description: z.string().nullable(),
+    verification: verificationConfig,
+    enabled: z.boolean(),
+    secrets: z.array(z.object({ n: z.number().int(), createdAt: z.string() })).meta({ description: "Secret numbers and creation times; secrets are never shown again" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({
+    id: "Source",
+    example: {
+      id: "cair-remits",
+      kind: "cair.claim_response",
+      description: "Cair ClaimResponse bundles",
+      verification: { scheme: "hmac_sha256", header: "x-cair-signature", encoding: "hex" },
+      enabled: true,
+      secrets: [{ n: 1, createdAt: "2026-11-23T10:00:00.000Z" }],
+      createdAt: "2026-11-23T10:00:00.000Z",
+      updatedAt: "2026-11-23T10:00:00.000Z",
+    },
+  });
+const sourceId = z.object({ id: z.string().meta({ description: "The source id", example: "cair-remits" }) });
 
-adminSources.post("/", async (c) => {
-  const body = await readJson(c, createSourceBody);
+export const adminSources = router();
+
+const createSourceRoute = defineRoute({
+  method: "post",
+  path: "/",
+  tag: "admin",
+  summary: "Create a source",
+  description: "Secrets given are never echoed; with none, the gateway generates one for the scheme and shows it this once (`generatedSecret`).",
+  auth: "admin",
+  request: { body: { required: true, content: { "application/json": { schema: createSourceBody } } } },
+  responses: { 201: json(sourceView.extend({ generatedSecret: z.string().optional() }), "The source (secrets never echoed)"), ...OPERATOR_ERRORS, 409: problem("SOURCE_EXISTS"), 422: problem("PAYLOAD_INVALID") },
+});
+serve(adminSources, createSourceRoute, async (c) => {
+  const body = c.req.valid("json");
   const generated = body.secrets?.length ? null : generateSecret(body.verification.scheme);
   const secrets = body.secrets?.length ? body.secrets : [generated!];
   const db = database(c.env.DB);
@@ -73,25 +109,48 @@ adminSources.post("/", async (c) => {
   return c.json({ ...view, ...(generated ? { generatedSecret: generated } : {}) }, 201);
 });
 
-adminSources.get("/", async (c) => {
-  const kind = c.req.query("kind");
-  const enabled = c.req.query("enabled");
-  const data = await listSources(database(c.env.DB), {
-    ...(kind ? { kind } : {}),
-    ...(enabled === "true" || enabled === "false" ? { enabled: enabled === "true" } : {}),
-  });
-  return c.json({ data });
+const listSourcesRoute = defineRoute({
+  method: "get",
+  path: "/",
+  tag: "admin",
+  summary: "List sources",
+  auth: "admin",
+  request: { query: z.object({ kind: z.enum(SOURCE_KINDS).optional(), enabled: booleanQuery("Only enabled (true) or disabled (false) sources") }) },
+  responses: { 200: json(z.object({ data: z.array(sourceView) }), "Sources"), ...OPERATOR_ERRORS, 400: problem("INVALID_FILTER") },
+});
+serve(adminSources, listSourcesRoute, async (c) => {
+  const { kind, enabled } = c.req.valid("query");
+  return c.json({ data: await listSources(database(c.env.DB), { ...(kind ? { kind } : {}), ...(enabled !== undefined ? { enabled } : {}) }) });
 });
 
-adminSources.get("/:id", async (c) => {
-  const view = await getSource(database(c.env.DB), c.req.param("id"));
-  if (!view) throw notFound(c.req.param("id"));
+const getSourceRoute = defineRoute({
+  method: "get",
+  path: "/{id}",
+  tag: "admin",
+  summary: "One source",
+  auth: "admin",
+  request: { params: sourceId },
+  responses: { 200: json(sourceView, "The source"), ...OPERATOR_ERRORS, 404: problem("SOURCE_NOT_FOUND") },
+});
+serve(adminSources, getSourceRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const view = await getSource(database(c.env.DB), id);
+  if (!view) throw notFound(id);
   return c.json(view);
 });
 
-adminSources.patch("/:id", async (c) => {
-  const id = c.req.param("id");
-  const patch = await readJson(c, patchSourceBody);
+const patchSourceRoute = defineRoute({
+  method: "patch",
+  path: "/{id}",
+  tag: "admin",
+  summary: "Update description, verification, enabled",
+  auth: "admin",
+  request: { params: sourceId, body: { required: true, content: { "application/json": { schema: patchSourceBody } } } },
+  responses: { 200: json(sourceView, "The source"), ...OPERATOR_ERRORS, 404: problem("SOURCE_NOT_FOUND"), 422: problem("PAYLOAD_INVALID") },
+});
+serve(adminSources, patchSourceRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const patch = c.req.valid("json");
   const db = database(c.env.DB);
   if (!(await updateSource(db, id, patch))) throw notFound(id);
   invalidateSource(id);
@@ -124,12 +183,33 @@ export async function removeSecret(env: AppContext["Bindings"], id: string, n: n
   invalidateSource(id);
 }
 
-adminSources.post("/:id/secrets", async (c) => {
-  const body = await readJson(c, addSecretBody);
-  return c.json(await addSecret(c.env, c.req.param("id"), body.secret), 201);
+const addSecretRoute = defineRoute({
+  method: "post",
+  path: "/{id}/secrets",
+  tag: "admin",
+  summary: "Add a secret (rotation); generated and shown once when none is given",
+  auth: "admin",
+  request: { params: sourceId, body: { required: true, content: { "application/json": { schema: addSecretBody } } } },
+  responses: {
+    201: json(z.object({ sourceId: z.string(), n: z.number().int(), secret: z.string().optional() }).meta({ example: { sourceId: "cair-remits", n: 2, secret: "generated-shown-once" } }), "The secret's number (and the secret, when generated)"),
+    ...OPERATOR_ERRORS,
+    404: problem("SOURCE_NOT_FOUND"),
+    422: problem("PAYLOAD_INVALID"),
+  },
 });
+serve(adminSources, addSecretRoute, async (c) => c.json(await addSecret(c.env, c.req.valid("param").id, c.req.valid("json").secret), 201));
 
-adminSources.delete("/:id/secrets/:n", async (c) => {
-  await removeSecret(c.env, c.req.param("id"), Number(c.req.param("n")));
+const removeSecretRoute = defineRoute({
+  method: "delete",
+  path: "/{id}/secrets/{n}",
+  tag: "admin",
+  summary: "Remove a secret (never the last)",
+  auth: "admin",
+  request: { params: sourceId.extend({ n: z.string().meta({ description: "The secret's number", example: "1" }) }) },
+  responses: { 204: bare("Removed"), ...OPERATOR_ERRORS, 404: problem("SOURCE_NOT_FOUND, SECRET_NOT_FOUND"), 409: problem("LAST_SECRET") },
+});
+serve(adminSources, removeSecretRoute, async (c) => {
+  const { id, n } = c.req.valid("param");
+  await removeSecret(c.env, id, Number(n));
   return c.body(null, 204);
 });

@@ -1,8 +1,7 @@
 import { eq } from "drizzle-orm";
-import { Hono } from "hono";
 import { z } from "zod";
 import { database } from "../../db/client";
-import { subscriptions, subscriptionSecrets } from "../../db/schema";
+import { DELIVERY_STATUSES, subscriptions, subscriptionSecrets } from "../../db/schema";
 import { replaySubscriptionRange } from "../../delivery/replay";
 import { newSubscriptionSecret, normalizeSubscriptionSecret } from "../../delivery/signing";
 import {
@@ -19,7 +18,8 @@ import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
 import { isKnownEventType } from "../../delivery/event-types";
 import { subscriptionSecret } from "../../delivery/signing";
-import { readJson } from "../json-body";
+import { booleanQuery } from "../list-query";
+import { bare, defineRoute, json, OPERATOR_ERRORS, problem, router, serve } from "../route";
 
 /** A type from the catalog (GET /admin/event-types), `*` or CLAIMS_REMIT_ALL; anything else is 422 UNKNOWN_EVENT_TYPE. */
 const eventType = z.string().superRefine((name, ctx) => {
@@ -69,7 +69,9 @@ const hcmsShape = z
     ordered: false,
     filter: { providerId: h.provider_id, payerId: null },
   }));
-export const createSubscriptionBody = z.union([ownShape, hcmsShape], { error: "must be {url, events, …} or {provider_id, webhook_url, …}" });
+export const createSubscriptionBody = z
+  .union([ownShape, hcmsShape], { error: "must be {url, events, …} or {provider_id, webhook_url, …}" })
+  .meta({ example: { url: "https://billing.example.com/hooks/claimgate", events: ["claim.remit.received", "patient_payment.applied"], ordered: true, signing: ["v1", "v1a"], rateLimit: 20 } });
 
 export const patchSubscriptionBody = z.strictObject({
   rateLimit: subscriptionOptions.rateLimit,
@@ -89,7 +91,7 @@ export const rotateSecretBody = z.strictObject({
 export const replayRangeBody = z.strictObject({
   since: z.iso.datetime({ offset: true }),
   until: z.iso.datetime({ offset: true }),
-  status: z.array(z.enum(["pending", "delivered", "dead", "cancelled"])).min(1).optional(),
+  status: z.array(z.enum(DELIVERY_STATUSES)).min(1).optional(),
   cursor: z.string().nullish(),
 });
 
@@ -100,7 +102,30 @@ function checkUrl(url: string, environment: string | undefined) {
 
 const notFound = (id: string) => new ApiError(404, "SUBSCRIPTION_NOT_FOUND", `No subscription ${id}.`);
 
-export const adminSubscriptions = new Hono<AppContext>();
+const subscriptionSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    active: z.boolean(),
+    disabledReason: z.string().nullable(),
+    ordered: z.boolean(),
+    signing: z.array(z.enum(["v1", "v1a"])),
+    payload: z.enum(["full", "thin"]),
+    rateLimit: z.number().int().nullable(),
+    filter: z.object({ providerId: z.string().nullable(), payerId: z.string().nullable() }),
+    failingSince: z.string().nullable(),
+    lastSuccessAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    publicKey: z.string().optional().meta({ description: "The whpk_ Ed25519 public key subscribers verify v1a signatures with" }),
+  })
+  .meta({ id: "Subscription" });
+const subscriptionId = z.object({ id: z.string().meta({ example: "sub_01JD7T3Q9M" }) });
+
+export const adminSubscriptions = router();
+
 
 /**
  * Registers a subscription from a validated body (the admin API and the console's form share it): the URL
@@ -128,26 +153,70 @@ export async function registerSubscription(env: AppContext["Bindings"], body: z.
   return { ...subscriptionView(row), secret: signingSecret, ...(publicKey ? { publicKey } : {}), ...(row.fetchToken ? { fetchToken: row.fetchToken } : {}) };
 }
 
-adminSubscriptions.post("/", async (c) => c.json(await registerSubscription(c.env, await readJson(c, createSubscriptionBody)), 201));
 
-adminSubscriptions.get("/", async (c) => {
-  const active = c.req.query("active");
-  const rows = await listSubscriptions(database(c.env.DB), active === "true" || active === "false" ? { active: active === "true" } : {});
+const createRoute = defineRoute({
+  method: "post",
+  path: "/",
+  tag: "delivery",
+  summary: "Register a subscriber (our shape or the HCMS registration shape)",
+  description: "Event types come from the catalog (GET /admin/event-types); an unknown one is 422 UNKNOWN_EVENT_TYPE. The answer shows the secret, fetch token (thin payloads) and public key (v1a) this once.",
+  auth: "admin",
+  request: { body: { required: true, content: { "application/json": { schema: createSubscriptionBody } } } },
+  responses: {
+    201: json(subscriptionSchema.extend({ secret: z.string().meta({ example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }), fetchToken: z.string().optional() }), "The subscription with its secret, shown once"),
+    ...OPERATOR_ERRORS,
+    422: problem("PAYLOAD_INVALID, UNKNOWN_EVENT_TYPE"),
+  },
+});
+serve(adminSubscriptions, createRoute, async (c) => c.json(await registerSubscription(c.env, c.req.valid("json")), 201));
+
+const listRoute = defineRoute({
+  method: "get",
+  path: "/",
+  tag: "delivery",
+  summary: "List subscriptions",
+  auth: "admin",
+  request: { query: z.object({ active: booleanQuery("Only active (true) or inactive (false) subscriptions") }) },
+  responses: { 200: json(z.object({ data: z.array(subscriptionSchema) }), "Subscriptions"), ...OPERATOR_ERRORS, 400: problem("INVALID_FILTER") },
+});
+serve(adminSubscriptions, listRoute, async (c) => {
+  const { active } = c.req.valid("query");
+  const rows = await listSubscriptions(database(c.env.DB), active !== undefined ? { active } : {});
   return c.json({ data: rows.map(subscriptionView) });
 });
 
-adminSubscriptions.get("/:id", async (c) => {
+const getRoute = defineRoute({
+  method: "get",
+  path: "/{id}",
+  tag: "delivery",
+  summary: "One subscription",
+  auth: "admin",
+  request: { params: subscriptionId },
+  responses: { 200: json(subscriptionSchema, "The subscription"), ...OPERATOR_ERRORS, 404: problem("SUBSCRIPTION_NOT_FOUND") },
+});
+serve(adminSubscriptions, getRoute, async (c) => {
+  const { id } = c.req.valid("param");
   const db = database(c.env.DB);
-  const row = await getSubscription(db, c.req.param("id"));
-  if (!row) throw notFound(c.req.param("id"));
+  const row = await getSubscription(db, id);
+  if (!row) throw notFound(id);
   const publicKey = await currentPublicKey(db, row.id);
   return c.json({ ...subscriptionView(row), ...(publicKey ? { publicKey } : {}) });
 });
 
-adminSubscriptions.patch("/:id", async (c) => {
-  const patch = await readJson(c, patchSubscriptionBody);
+const patchRoute = defineRoute({
+  method: "patch",
+  path: "/{id}",
+  tag: "delivery",
+  summary: "Update url, events, filters, ordered, rate limit, active",
+  auth: "admin",
+  request: { params: subscriptionId, body: { required: true, content: { "application/json": { schema: patchSubscriptionBody } } } },
+  responses: { 200: json(subscriptionSchema, "The subscription"), ...OPERATOR_ERRORS, 404: problem("SUBSCRIPTION_NOT_FOUND"), 422: problem("PAYLOAD_INVALID, UNKNOWN_EVENT_TYPE") },
+});
+serve(adminSubscriptions, patchRoute, async (c) => {
+  const { id } = c.req.valid("param");
+  const patch = c.req.valid("json");
   if (patch.url) checkUrl(patch.url, c.env.ENVIRONMENT);
-  const row = await updateSubscription(database(c.env.DB), c.req.param("id"), {
+  const row = await updateSubscription(database(c.env.DB), id, {
     ...(patch.url !== undefined ? { url: patch.url } : {}),
     ...(patch.events !== undefined ? { events: JSON.stringify(patch.events) } : {}),
     ...(patch.description !== undefined ? { description: patch.description } : {}),
@@ -156,33 +225,71 @@ adminSubscriptions.patch("/:id", async (c) => {
     ...(patch.active !== undefined ? { active: patch.active, ...(patch.active ? { disabledReason: null, failingSince: null } : { disabledReason: "disabled by an operator" }) } : {}),
     ...(patch.filter ? { providerId: patch.filter.providerId ?? null, payerId: patch.filter.payerId ?? null } : {}),
   });
-  if (!row) throw notFound(c.req.param("id"));
+  if (!row) throw notFound(id);
   return c.json(subscriptionView(row));
 });
 
-adminSubscriptions.delete("/:id", async (c) => {
+const deleteRoute = defineRoute({
+  method: "delete",
+  path: "/{id}",
+  tag: "delivery",
+  summary: "Delete a subscription (its pending deliveries are cancelled)",
+  auth: "admin",
+  request: { params: subscriptionId },
+  responses: { 204: bare("Deleted"), ...OPERATOR_ERRORS, 404: problem("SUBSCRIPTION_NOT_FOUND") },
+});
+serve(adminSubscriptions, deleteRoute, async (c) => {
   const db = database(c.env.DB);
-  const id = c.req.param("id");
+  const { id } = c.req.valid("param");
   if (!(await getSubscription(db, id))) throw notFound(id);
   // Pending deliveries of a deleted subscription are cancelled by the consumer when it meets them.
   await db.batch([db.delete(subscriptionSecrets).where(eq(subscriptionSecrets.subscriptionId, id)), db.delete(subscriptions).where(eq(subscriptions.id, id))]);
   return c.body(null, 204);
 });
 
-adminSubscriptions.post("/:id/rotate-secret", async (c) => {
-  const body = await readJson(c, rotateSecretBody);
+const rotateRoute = defineRoute({
+  method: "post",
+  path: "/{id}/rotate-secret",
+  tag: "delivery",
+  summary: "Rotate the signing secret (the old one keeps signing during the grace period)",
+  auth: "admin",
+  request: { params: subscriptionId, body: { required: true, content: { "application/json": { schema: rotateSecretBody } } } },
+  responses: {
+    200: json(z.object({ id: z.string(), secret: z.string(), previousSecretsExpireAt: z.string(), publicKey: z.string().optional() }).meta({ example: { id: "sub_01JD7T3Q9M", secret: "whsec_…", previousSecretsExpireAt: "2026-11-24T10:00:00.000Z" } }), "The new secret, shown once"),
+    ...OPERATOR_ERRORS,
+    404: problem("SUBSCRIPTION_NOT_FOUND"),
+    422: problem("PAYLOAD_INVALID"),
+  },
+});
+serve(adminSubscriptions, rotateRoute, async (c) => {
+  const body = c.req.valid("json");
   const db = database(c.env.DB);
-  const id = c.req.param("id");
+  const { id } = c.req.valid("param");
   if (!(await getSubscription(db, id))) throw notFound(id);
   const next = body.secret ? normalizeSubscriptionSecret(body.secret) : newSubscriptionSecret();
   const rotated = await rotateSubscriptionSecret(db, c.env.SECRETS_KEY, id, next, body.graceSeconds);
   return c.json({ id, secret: next, ...rotated });
 });
 
-adminSubscriptions.post("/:id/replay", async (c) => {
-  const body = await readJson(c, replayRangeBody);
+const replayRoute = defineRoute({
+  method: "post",
+  path: "/{id}/replay",
+  tag: "delivery",
+  summary: "Replay deliveries created in a time range (resumable with nextCursor)",
+  auth: "admin",
+  role: "operator",
+  request: { params: subscriptionId, body: { required: true, content: { "application/json": { schema: replayRangeBody } } } },
+  responses: {
+    200: json(z.object({ subscriptionId: z.string(), replayed: z.number().int(), nextCursor: z.string().nullable() }).meta({ example: { subscriptionId: "sub_01JD7T3Q9M", replayed: 42, nextCursor: null } }), "How many were replayed, and where to continue"),
+    ...OPERATOR_ERRORS,
+    404: problem("SUBSCRIPTION_NOT_FOUND"),
+    422: problem("PAYLOAD_INVALID"),
+  },
+});
+serve(adminSubscriptions, replayRoute, async (c) => {
+  const body = c.req.valid("json");
   const db = database(c.env.DB);
-  const id = c.req.param("id");
+  const { id } = c.req.valid("param");
   if (!(await getSubscription(db, id))) throw notFound(id);
   const since = new Date(body.since).toISOString();
   const until = new Date(body.until).toISOString();

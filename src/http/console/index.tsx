@@ -1,13 +1,14 @@
 /** @jsxImportSource hono/jsx */
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
 import { raw } from "hono/html";
+import { z } from "zod";
 import { hourlyBarsSvg, last24Hours, percentiles } from "./charts";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import { findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
-import { claimResponses, deliveries, deliveryAttempts, events, EVENT_STATUSES, paymentReconciliations } from "../../db/schema";
+import { claimResponses, deliveries, DELIVERY_STATUSES, events, EVENT_STATUSES } from "../../db/schema";
 import { centsToDecimalString } from "../../domain/money";
 import { reprocessEvent } from "../../queue/reprocess";
 import { EVENT_PATTERNS, EVENT_TYPES } from "../../delivery/event-types";
@@ -17,7 +18,7 @@ import { newSubscriptionSecret } from "../../delivery/signing";
 import { invalidateSource } from "../../sources/cache";
 import { updateSource } from "../../sources/repository";
 import { ApiError } from "../../errors";
-import { eventProducts } from "../admin/events";
+import { handleError } from "../error-handler";
 import { replayDelivery } from "../../delivery/replay";
 import { getSubscription, listSubscriptions, rotateSubscriptionSecret, subscriptionView, updateSubscription } from "../../delivery/subscriptions";
 import type { AppContext } from "../../env";
@@ -27,7 +28,9 @@ import { auditTrail } from "../admin/audit";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { identify, roleAllows } from "../../operators/identity";
-import { authorize } from "../admin/auth";
+import { bare, defineRoute, html, router, serve, type Auth } from "../route";
+import type { Role } from "../../operators/identity";
+import { activitySince, claimReconciliations, contributingEvents, deliveryWithAttempts, eventWithProducts, listClaims, listDeliveries, listEvents } from "../../operators/reads";
 import { clearLoginFailures, csrfToken, endSession, loginThrottled, newSession, recordLoginFailure, SESSION_COOKIE, sessionOperator, validCsrf } from "./session";
 
 type ConsoleContext = AppContext & { Variables: AppContext["Variables"] & { session: string; csrf: string } };
@@ -37,7 +40,18 @@ type ConsoleContext = AppContext & { Variables: AppContext["Variables"] & { sess
  * admin token sets an HttpOnly, Secure, SameSite=Strict session cookie; every POST carries a CSRF token
  * bound to the session and must come from the console's own origin.
  */
-export const consoleApp = new Hono<ConsoleContext>({ strict: false });
+export const consoleApp = router<ConsoleContext>();
+
+/** A console page or form action, declared (and documented) like every route; its role is checked from here. */
+function page<const M extends "get" | "post", const P extends string>(r: { method: M; path: P; summary: string; auth?: Auth; role?: Role; responses: Record<number, { description: string }> }) {
+  const names = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+  return defineRoute({
+    ...r,
+    tag: "console",
+    auth: r.auth ?? "admin",
+    ...(names.length ? { request: { params: z.object(Object.fromEntries(names.map((n) => [n, z.string()]))) } } : {}),
+  });
+}
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222}header{background:#123;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
 header a{color:#cde;text-decoration:none}main{padding:1rem 1.2rem;max-width:1200px}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
@@ -102,7 +116,7 @@ consoleApp.use("*", csrf());
 
 const clientOf = (c: { req: { header(n: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? "unknown";
 
-consoleApp.get("/login", (c) =>
+serve(consoleApp, page({ method: "get", path: "/login", summary: "Console login form", auth: "none", responses: { 200: html("HTML") } }), (c) =>
   c.html(
     <Page title="Log in">
       <form method="post" action="/console/login">
@@ -118,7 +132,7 @@ consoleApp.get("/login", (c) =>
 );
 
 /** Any operator's token (or ADMIN_TOKEN) logs in; failed attempts are throttled per client address. */
-consoleApp.post("/login", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/login", summary: "Log in with the admin token (sets the session cookie)", auth: "none", responses: { 303: bare("to /console or back to the form") } }), async (c) => {
   const db = database(c.env.DB);
   const client = clientOf(c);
   if (await loginThrottled(db, client)) return c.redirect("/console/login?throttled=1", 303);
@@ -137,7 +151,15 @@ consoleApp.post("/login", async (c) => {
 
 const csrfKey = (env: { SECRETS_KEY?: string; ADMIN_TOKEN?: string }) => env.SECRETS_KEY ?? env.ADMIN_TOKEN ?? "";
 
-// Everything below needs a live session and the role the route table gives the page; POSTs also need
+// A role too low for a page (checked by each page's declaration) is a page too, not JSON.
+consoleApp.onError((e, c) => {
+  if (e instanceof ApiError && e.status === 403) {
+    return c.html(<Page title="Not for your role" csrf={c.get("csrf")}><p class="bad">{e.message}</p></Page>, 403);
+  }
+  return handleError(e, c);
+});
+
+// Everything below needs a live session and the role its declaration gives the page; POSTs also need
 // the CSRF token. Mutations and payload reads go to the audit trail, with the operator as actor.
 consoleApp.use("*", async (c, next) => {
   const session = getCookie(c, SESSION_COOKIE);
@@ -151,60 +173,22 @@ consoleApp.use("*", async (c, next) => {
     const token = typeof form.csrf === "string" ? form.csrf : undefined;
     if (!(await validCsrf(csrfKey(c.env), session, token))) return c.text("Forbidden: bad or missing CSRF token", 403);
   }
-  try {
-    authorize(operator, c.req.method, new URL(c.req.url).pathname);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 403) {
-      return c.html(<Page title="Not for your role" csrf={c.get("csrf")}><p class="bad">{e.message}</p></Page>, 403);
-    }
-    throw e;
-  }
   await next();
 });
 consoleApp.use("*", auditTrail);
 
 /** Logging out ends the session server-side: the cookie is worthless from then on. */
-consoleApp.post("/logout", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/logout", summary: "Log out (CSRF token)", role: "viewer", responses: { 303: bare("to the login form"), 403: html("bad CSRF token") } }), async (c) => {
   await endSession(database(c.env.DB), c.get("session"));
   deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
   return c.redirect("/console/login", 303);
 });
 
-/** Raw partner events behind a claim: its remits, scrubs, status changes, payments and produced events. */
-async function contributingEvents(db: ReturnType<typeof database>, claimId: string, lifecycleId: string) {
-  const ids = sql`(
-    SELECT event_id FROM claim_responses WHERE claim_lifecycle_id = ${lifecycleId}
-    UNION SELECT event_id FROM scrub_results WHERE claim_id = ${claimId}
-    UNION SELECT event_id FROM claim_status_history WHERE claim_id = ${claimId}
-    UNION SELECT event_id FROM patient_payment_details WHERE claim_lifecycle_id = ${lifecycleId} AND event_id IS NOT NULL
-    UNION SELECT source_event_id FROM domain_events WHERE claim_id = ${claimId}
-  )`;
-  return db
-    .select({ id: events.id, kind: events.kind, status: events.status, receivedAt: events.receivedAt })
-    .from(events)
-    .where(sql`${events.id} IN ${ids}`)
-    .orderBy(asc(events.receivedAt))
-    .limit(200);
-}
-
 /** The overview's 24-hour charts (inline SVG) and counts of events needing attention. */
 async function last24hCharts(db: ReturnType<typeof database>) {
   const hours = last24Hours();
   const since = `${hours[0]}:00:00.000Z`;
-  const [attempts, accepted, counts] = await Promise.all([
-    db
-      .select({ subscriptionId: deliveries.subscriptionId, at: deliveryAttempts.at, statusCode: deliveryAttempts.statusCode, latencyMs: deliveryAttempts.latencyMs })
-      .from(deliveryAttempts)
-      .innerJoin(deliveries, eq(deliveries.id, deliveryAttempts.deliveryId))
-      .where(sql`${deliveryAttempts.at} >= ${since}`)
-      .limit(50_000),
-    db
-      .select({ sourceId: events.sourceId, hour: sql<string>`substr(${events.receivedAt}, 1, 13)`, status: events.status, n: sql<number>`count(*)` })
-      .from(events)
-      .where(sql`${events.receivedAt} >= ${since}`)
-      .groupBy(events.sourceId, sql`substr(${events.receivedAt}, 1, 13)`, events.status),
-    db.select({ status: events.status, n: sql<number>`count(*)` }).from(events).where(sql`${events.status} != 'processed'`).groupBy(events.status),
-  ]);
+  const { attempts, accepted, counts } = await activitySince(db, since);
   const index = new Map(hours.map((h, i) => [h, i]));
   const zero = () => hours.map(() => 0);
   return {
@@ -244,7 +228,7 @@ const usd = (amount: number | null | undefined) => (amount == null ? "—" : amo
 
 const Status = (p: { s: string }) => <span class={p.s === "delivered" || p.s === "processed" ? "ok" : p.s === "dead" || p.s === "failed" ? "bad" : "muted"}>{p.s}</span>;
 
-consoleApp.get("/", async (c) => {
+serve(consoleApp, page({ method: "get", path: "/", summary: "Overview: sources, subscriptions with health, latest events", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
   const db = database(c.env.DB);
   const [sources, subs, health, recent] = await Promise.all([
     listSources(db),
@@ -322,7 +306,7 @@ consoleApp.get("/", async (c) => {
 });
 
 /** Event rows: an invalid or failed one shows its reason. Times in UTC, the instant on hover. */
-function EventTable(p: { rows: (typeof events.$inferSelect)[] }) {
+function EventTable(p: { rows: Pick<typeof events.$inferSelect, "id" | "sourceId" | "kind" | "status" | "lastError" | "eventType" | "receivedAt">[] }) {
   return (
     <table>
       <tr><th>event</th><th>source</th><th>kind</th><th>status</th><th>produced / reason</th><th>received (UTC)</th></tr>
@@ -340,29 +324,21 @@ function EventTable(p: { rows: (typeof events.$inferSelect)[] }) {
 const PAGE_SIZE = 100;
 
 /** Events with filters (source, kind, produced type, status, claim, time range) and cursor pages (opaque ids only). */
-consoleApp.get("/events", async (c) => {
+serve(consoleApp, page({ method: "get", path: "/events", summary: "Event stream with filters", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
   const q = c.req.query();
-  const pick = (k: string) => (q[k] ? q[k] : undefined);
-  const status = pick("status") && (EVENT_STATUSES as readonly string[]).includes(q.status!) ? (q.status as (typeof EVENT_STATUSES)[number]) : undefined;
-  const db = database(c.env.DB);
-  const rows = await db
-    .select()
-    .from(events)
-    .where(
-      and(
-        pick("source") ? eq(events.sourceId, q.source!) : undefined,
-        pick("kind") ? eq(events.kind, q.kind!) : undefined,
-        pick("type") ? sql`${events.eventType} LIKE ${`%${q.type}%`}` : undefined,
-        status ? eq(events.status, status) : undefined,
-        pick("since") ? sql`${events.receivedAt} >= ${q.since}` : undefined,
-        pick("until") ? sql`${events.receivedAt} <= ${q.until}` : undefined,
-        pick("before") ? sql`${events.id} < ${q.before}` : undefined,
-        pick("claim") ? sql`${events.id} IN (SELECT source_event_id FROM domain_events WHERE claim_id = ${q.claim} UNION SELECT event_id FROM patient_payment_details WHERE claim_id = ${q.claim})` : undefined,
-      ),
-    )
-    .orderBy(desc(events.id))
-    .limit(PAGE_SIZE);
-  const next = rows.length === PAGE_SIZE ? rows[rows.length - 1]!.id : null;
+  const status = q.status && (EVENT_STATUSES as readonly string[]).includes(q.status) ? (q.status as (typeof EVENT_STATUSES)[number]) : undefined;
+  const bound = (v: string | undefined) => (v && !Number.isNaN(Date.parse(v)) ? new Date(Date.parse(v)).toISOString() : undefined);
+  const { data: rows, nextBefore: next } = await listEvents(database(c.env.DB), {
+    source: q.source || undefined,
+    kind: q.kind || undefined,
+    type: q.type || undefined,
+    status,
+    claim: q.claim || undefined,
+    since: bound(q.since),
+    until: bound(q.until),
+    before: q.before || undefined,
+    limit: PAGE_SIZE,
+  });
   const keep = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== "before" && v) as [string, string][]);
   return c.html(
     <Page title="Events" csrf={c.get("csrf")}>
@@ -383,12 +359,10 @@ consoleApp.get("/events", async (c) => {
   );
 });
 
-consoleApp.get("/events/:id", async (c) => {
-  const db = database(c.env.DB);
-  const [e] = await db.select().from(events).where(eq(events.id, c.req.param("id")));
-  if (!e) return c.notFound();
-  const { produced, payments } = await eventProducts(db, e.id);
-  const sent = produced.length ? await db.select().from(deliveries).where(inArray(deliveries.domainEventId, produced.map((p) => p.id))) : [];
+serve(consoleApp, page({ method: "get", path: "/events/{id}", summary: "One event: validation errors, what it produced (events, payments), deliveries, payload; Reprocess for invalid and failed events", role: "operator", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
+  const found = await eventWithProducts(database(c.env.DB), c.req.param("id"));
+  if (!found) return c.notFound();
+  const { event: e, produced, payments, deliveries: sent } = found;
   const errors = e.validationErrors ? (JSON.parse(e.validationErrors) as { path: string; message: string }[]) : [];
   let payload: string;
   try {
@@ -437,7 +411,7 @@ consoleApp.get("/events/:id", async (c) => {
   );
 });
 
-consoleApp.post("/events/:id/reprocess", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/events/{id}/reprocess", summary: "Reprocess an invalid or failed event (CSRF token)", role: "operator", responses: { 303: bare("to the event, with the result"), 403: html("bad CSRF token") } }), async (c) => {
   const id = c.req.param("id");
   let result: string;
   try {
@@ -481,15 +455,10 @@ const ReplayButton = (p: { id: string; csrf: string }) => (
   </form>
 );
 
-consoleApp.get("/deliveries", async (c) => {
+serve(consoleApp, page({ method: "get", path: "/deliveries", summary: "Deliveries; ?status=dead lists dead letters with Replay", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
   const status = c.req.query("status") || undefined;
   const subscription = c.req.query("subscription") || undefined;
-  const rows = await database(c.env.DB)
-    .select()
-    .from(deliveries)
-    .where(and(status ? eq(deliveries.status, status as "dead") : undefined, subscription ? eq(deliveries.subscriptionId, subscription) : undefined))
-    .orderBy(desc(deliveries.createdAt))
-    .limit(200);
+  const rows = await listDeliveries(database(c.env.DB), { status: (DELIVERY_STATUSES as readonly string[]).includes(status ?? "") ? (status as (typeof DELIVERY_STATUSES)[number]) : undefined, subscription, limit: 200 });
   return c.html(
     <Page title={status === "dead" ? "Dead letters" : "Deliveries"} csrf={c.get("csrf")}>
       <DeliveryTable rows={rows} csrf={c.get("csrf")} canReplay={roleAllows(c.get("operator")!.role, "operator")} />
@@ -497,11 +466,10 @@ consoleApp.get("/deliveries", async (c) => {
   );
 });
 
-consoleApp.get("/deliveries/:id", async (c) => {
-  const db = database(c.env.DB);
-  const [d] = await db.select().from(deliveries).where(eq(deliveries.id, c.req.param("id")));
-  if (!d) return c.notFound();
-  const attempts = await db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, d.id)).orderBy(asc(deliveryAttempts.id));
+serve(consoleApp, page({ method: "get", path: "/deliveries/{id}", summary: "A delivery's attempts timeline", role: "operator", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
+  const found = await deliveryWithAttempts(database(c.env.DB), c.req.param("id"));
+  if (!found) return c.notFound();
+  const { delivery: d, attempts } = found;
   return c.html(
     <Page title={`Delivery ${d.id}`} csrf={c.get("csrf")}>
       <p>{d.eventType} → {d.subscriptionId} · <Status s={d.status} /> {d.status === "dead" || d.status === "cancelled" ? <ReplayButton id={d.id} csrf={c.get("csrf")} /> : null}</p>
@@ -517,14 +485,14 @@ consoleApp.get("/deliveries/:id", async (c) => {
   );
 });
 
-consoleApp.post("/deliveries/:id/replay", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/deliveries/{id}/replay", summary: "Replay a delivery (CSRF token)", role: "operator", responses: { 303: bare("to the delivery"), 403: html("bad CSRF token") } }), async (c) => {
   // a pending delivery is not replayed again (its page says pending); a missing one is a 404 below
   await replayDelivery(c.env, database(c.env.DB), c.req.param("id"));
   return c.redirect(`/console/deliveries/${c.req.param("id")}`, 303);
 });
 
 /** A subscription form whose event types come from the catalog: a typo cannot be made. */
-consoleApp.get("/subscriptions/new", (c) =>
+serve(consoleApp, page({ method: "get", path: "/subscriptions/new", summary: "A subscription form; event types picked from the catalog", role: "admin", responses: { 200: html("HTML"), 303: bare("to login"), 403: html("role") } }), (c) =>
   c.html(
     <Page title="New subscription" csrf={c.get("csrf")}>
       <form method="post" action="/console/subscriptions">
@@ -554,7 +522,7 @@ consoleApp.get("/subscriptions/new", (c) =>
   ),
 );
 
-consoleApp.post("/subscriptions", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/subscriptions", summary: "Create a subscription (CSRF token); the secret, fetch token and public key shown once", role: "admin", responses: { 201: html("HTML with the secret"), 422: html("HTML naming the problem"), 403: html("bad CSRF token or role") } }), async (c) => {
   const form = await c.req.parseBody({ all: true });
   const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
   const candidate = {
@@ -607,19 +575,21 @@ const problemPage = (c: Context<ConsoleContext>, e: unknown) => {
 };
 
 for (const [action, active] of [["enable", true], ["disable", false]] as const) {
-  consoleApp.post(`/subscriptions/:id/${action}`, async (c) => {
+  const verb = action === "enable" ? "Enable" : "Disable";
+  const done = { 303: bare("to the overview"), 403: html("bad CSRF token or role") };
+  serve(consoleApp, page({ method: "post", path: `/subscriptions/{id}/${action}`, summary: `${verb} a subscription (CSRF token)`, role: "admin", responses: done }), async (c) => {
     const row = await updateSubscription(database(c.env.DB), c.req.param("id"), active ? { active, disabledReason: null, failingSince: null } : { active, disabledReason: "disabled by an operator" });
     if (!row) return problemPage(c, new ApiError(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription."));
     return c.redirect("/console", 303);
   });
-  consoleApp.post(`/sources/:id/${action}`, async (c) => {
+  serve(consoleApp, page({ method: "post", path: `/sources/{id}/${action}`, summary: `${verb} a source (CSRF token)`, role: "admin", responses: done }), async (c) => {
     if (!(await updateSource(database(c.env.DB), c.req.param("id"), { enabled: active }))) return problemPage(c, new ApiError(404, "SOURCE_NOT_FOUND", "No such source."));
     invalidateSource(c.req.param("id"));
     return c.redirect("/console", 303);
   });
 }
 
-consoleApp.post("/subscriptions/:id/rotate", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/subscriptions/{id}/rotate", summary: "Rotate a subscription's secret (CSRF token); the new one shown once, the old one signs for 24 h", role: "admin", responses: { 200: html("HTML with the new secret"), 403: html("bad CSRF token or role") } }), async (c) => {
   const db = database(c.env.DB);
   const id = c.req.param("id");
   if (!(await getSubscription(db, id))) return problemPage(c, new ApiError(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription."));
@@ -632,7 +602,7 @@ consoleApp.post("/subscriptions/:id/rotate", async (c) => {
   ]);
 });
 
-consoleApp.post("/sources/:id/secrets", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/sources/{id}/secrets", summary: "Add a generated secret to a source (CSRF token), shown once", role: "admin", responses: { 200: html("HTML with the secret"), 403: html("bad CSRF token or role") } }), async (c) => {
   try {
     const added = await addSecret(c.env, c.req.param("id"), undefined);
     return shownOnce(c, `Source ${added.sourceId}: secret #${added.n} added`, [["secret", added.secret!]]);
@@ -641,7 +611,7 @@ consoleApp.post("/sources/:id/secrets", async (c) => {
   }
 });
 
-consoleApp.post("/sources/:id/secrets/:n/delete", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/sources/{id}/secrets/{n}/delete", summary: "Remove a source secret, never the last (CSRF token)", role: "admin", responses: { 303: bare("to the overview"), 409: html("LAST_SECRET"), 403: html("bad CSRF token or role") } }), async (c) => {
   try {
     await removeSecret(c.env, c.req.param("id"), Number(c.req.param("n")));
     return c.redirect("/console", 303);
@@ -650,7 +620,7 @@ consoleApp.post("/sources/:id/secrets/:n/delete", async (c) => {
   }
 });
 
-consoleApp.post("/claims/search", async (c) => {
+serve(consoleApp, page({ method: "post", path: "/claims/search", summary: "Find a claim by identifier (form body, CSRF token) and open its page by our opaque id", role: "operator", responses: { 303: bare("to /console/claims/{id}"), 403: html("bad CSRF token or role") } }), async (c) => {
   const form = await c.req.parseBody();
   const identifier = typeof form.identifier === "string" ? form.identifier.trim() : "";
   const bar = identifier.lastIndexOf("|");
@@ -660,22 +630,17 @@ consoleApp.post("/claims/search", async (c) => {
 });
 
 /** The claim's FHIR PaymentReconciliation resources, as the API serves them, for reading in the console. */
-consoleApp.get("/claims/:id/payment-reconciliation", async (c) => {
-  const db = database(c.env.DB);
-  const rows = await db
-    .select({ resource: paymentReconciliations.resource })
-    .from(paymentReconciliations)
-    .where(eq(paymentReconciliations.claimId, c.req.param("id")))
-    .orderBy(asc(paymentReconciliations.paymentId));
+serve(consoleApp, page({ method: "get", path: "/claims/{id}/payment-reconciliation", summary: "A claim's FHIR PaymentReconciliation resources, readable in the console", role: "operator", responses: { 200: html("HTML"), 303: bare("to login"), 403: html("role") } }), async (c) => {
+  const resources = await claimReconciliations(database(c.env.DB), c.req.param("id"));
   return c.html(
     <Page title="PaymentReconciliation" csrf={c.get("csrf")}>
-      <p><a href={`/console/claims/${c.req.param("id")}`}>Back to the claim</a> · {rows.length} resource(s), FHIR R4B</p>
-      {rows.map((r) => <pre>{JSON.stringify(JSON.parse(r.resource), null, 2)}</pre>)}
+      <p><a href={`/console/claims/${c.req.param("id")}`}>Back to the claim</a> · {resources.length} resource(s), FHIR R4B</p>
+      {resources.map((r) => <pre>{JSON.stringify(r, null, 2)}</pre>)}
     </Page>,
   );
 });
 
-consoleApp.get("/claims/:id", async (c) => {
+serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim's lifecycle timeline, remit, payments and credits", role: "operator", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
   const db = database(c.env.DB);
   const claim = await readClaim(db, c.req.param("id"));
   if (!claim) return c.notFound();

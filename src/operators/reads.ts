@@ -1,0 +1,251 @@
+import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import {
+  claimLifecycles,
+  claims,
+  deliveries,
+  deliveryAttempts,
+  DELIVERY_STATUSES,
+  domainEvents,
+  events,
+  EVENT_STATUSES,
+  patientCredits,
+  patientPaymentDetails,
+  patients,
+  paymentReconciliations,
+} from "../db/schema";
+import { centsToAmount } from "../domain/money";
+
+/**
+ * What operators read, one query per question, shared by the admin API and the console: the console's
+ * pages and the API's answers cannot disagree about which events, deliveries or claims a filter finds.
+ */
+
+export interface EventFilter {
+  source?: string | undefined;
+  kind?: string | undefined;
+  /** A substring of the produced event type (e.g. `remit`). */
+  type?: string | undefined;
+  status?: (typeof EVENT_STATUSES)[number] | undefined;
+  /** Events that produced something for this claim (our id). */
+  claim?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Cursor: events with a smaller id (ids sort by arrival). */
+  before?: string | undefined;
+  limit: number;
+}
+
+/** Raw partner events without bodies, newest first; `nextBefore` continues the list. */
+export async function listEvents(db: Db, f: EventFilter) {
+  const rows = await db
+    .select({
+      id: events.id,
+      sourceId: events.sourceId,
+      kind: events.kind,
+      status: events.status,
+      eventType: events.eventType,
+      receivedAt: events.receivedAt,
+      enqueuedAt: events.enqueuedAt,
+      processedAt: events.processedAt,
+      attempts: events.attempts,
+      lastError: events.lastError,
+    })
+    .from(events)
+    .where(
+      and(
+        f.source ? eq(events.sourceId, f.source) : undefined,
+        f.kind ? eq(events.kind, f.kind) : undefined,
+        f.type ? sql`${events.eventType} LIKE ${`%${f.type}%`}` : undefined,
+        f.status ? eq(events.status, f.status) : undefined,
+        f.since ? gte(events.receivedAt, f.since) : undefined,
+        f.until ? lte(events.receivedAt, f.until) : undefined,
+        f.before ? lt(events.id, f.before) : undefined,
+        f.claim
+          ? or(
+              inArray(events.id, db.select({ id: domainEvents.sourceEventId }).from(domainEvents).where(eq(domainEvents.claimId, f.claim))),
+              inArray(events.id, db.select({ id: patientPaymentDetails.eventId }).from(patientPaymentDetails).where(eq(patientPaymentDetails.claimId, f.claim))),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(events.id))
+    .limit(f.limit);
+  return { data: rows, nextBefore: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
+}
+
+/**
+ * What a partner event produced: the domain events it recorded, and for a payment event the payment it
+ * brought, with its claim, lifecycle and credit (whose own domain events are listed with it).
+ */
+export async function eventProducts(db: Db, eventId: string) {
+  const paymentRows = await db
+    .select({ p: patientPaymentDetails, creditId: patientCredits.id })
+    .from(patientPaymentDetails)
+    .leftJoin(patientCredits, eq(patientCredits.sourcePaymentId, patientPaymentDetails.id))
+    .where(eq(patientPaymentDetails.eventId, eventId));
+  const sources = [eventId, ...paymentRows.map((r) => r.p.id)];
+  const produced = await db
+    .select({ id: domainEvents.id, type: domainEvents.type, claimId: domainEvents.claimId, lifecycleId: domainEvents.lifecycleId, occurredAt: domainEvents.occurredAt })
+    .from(domainEvents)
+    .where(inArray(domainEvents.sourceEventId, sources));
+  const payments = paymentRows.map(({ p, creditId }) => ({
+    paymentId: p.id,
+    claimId: p.claimId,
+    claimLifecycleId: p.lifecycleId,
+    status: p.status,
+    amount: centsToAmount(p.amountCents),
+    amountSetOnClaim: centsToAmount(p.appliedCents),
+    excessAmount: centsToAmount(p.excessCents),
+    creditId,
+  }));
+  return { produced, payments };
+}
+
+/** One raw event (with its stored body), what it produced and where that went; null when unknown. */
+export async function eventWithProducts(db: Db, id: string) {
+  const [event] = await db.select().from(events).where(eq(events.id, id));
+  if (!event) return null;
+  const { produced, payments } = await eventProducts(db, event.id);
+  const sent = produced.length ? await db.select().from(deliveries).where(inArray(deliveries.domainEventId, produced.map((p) => p.id))) : [];
+  return { event, produced, payments, deliveries: sent };
+}
+
+export interface DeliveryFilter {
+  subscription?: string | undefined;
+  status?: (typeof DELIVERY_STATUSES)[number] | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  limit: number;
+}
+
+/** Deliveries, newest first. */
+export function listDeliveries(db: Db, f: DeliveryFilter) {
+  return db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        f.subscription ? eq(deliveries.subscriptionId, f.subscription) : undefined,
+        f.status ? eq(deliveries.status, f.status) : undefined,
+        f.since ? gte(deliveries.createdAt, f.since) : undefined,
+        f.until ? lte(deliveries.createdAt, f.until) : undefined,
+      ),
+    )
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(f.limit);
+}
+
+/** A delivery and its attempts, oldest first; null when unknown. */
+export async function deliveryWithAttempts(db: Db, id: string) {
+  const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, id));
+  if (!delivery) return null;
+  const attempts = await db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, delivery.id)).orderBy(asc(deliveryAttempts.id));
+  return { delivery, attempts };
+}
+
+/** A claim's FHIR PaymentReconciliation resources, in payment order. */
+export async function claimReconciliations(db: Db, claimId: string): Promise<unknown[]> {
+  const rows = await db
+    .select({ resource: paymentReconciliations.resource })
+    .from(paymentReconciliations)
+    .where(eq(paymentReconciliations.claimId, claimId))
+    .orderBy(asc(paymentReconciliations.paymentId));
+  return rows.map((r) => JSON.parse(r.resource) as unknown);
+}
+
+/** Raw partner events behind a claim: its remits, scrubs, status changes, payments and produced events. */
+export function contributingEvents(db: Db, claimId: string, lifecycleId: string) {
+  const ids = sql`(
+    SELECT event_id FROM claim_responses WHERE claim_lifecycle_id = ${lifecycleId}
+    UNION SELECT event_id FROM scrub_results WHERE claim_id = ${claimId}
+    UNION SELECT event_id FROM claim_status_history WHERE claim_id = ${claimId}
+    UNION SELECT event_id FROM patient_payment_details WHERE claim_lifecycle_id = ${lifecycleId} AND event_id IS NOT NULL
+    UNION SELECT source_event_id FROM domain_events WHERE claim_id = ${claimId}
+  )`;
+  return db
+    .select({ id: events.id, kind: events.kind, status: events.status, receivedAt: events.receivedAt })
+    .from(events)
+    .where(sql`${events.id} IN ${ids}`)
+    .orderBy(asc(events.receivedAt))
+    .limit(200);
+}
+
+/** The last 24 hours of delivery attempts and accepted/invalid events, and the counts needing attention. */
+export async function activitySince(db: Db, since: string) {
+  const [attempts, accepted, counts] = await Promise.all([
+    db
+      .select({ subscriptionId: deliveries.subscriptionId, at: deliveryAttempts.at, statusCode: deliveryAttempts.statusCode, latencyMs: deliveryAttempts.latencyMs })
+      .from(deliveryAttempts)
+      .innerJoin(deliveries, eq(deliveries.id, deliveryAttempts.deliveryId))
+      .where(sql`${deliveryAttempts.at} >= ${since}`)
+      .limit(50_000),
+    db
+      .select({ sourceId: events.sourceId, hour: sql<string>`substr(${events.receivedAt}, 1, 13)`, status: events.status, n: sql<number>`count(*)` })
+      .from(events)
+      .where(sql`${events.receivedAt} >= ${since}`)
+      .groupBy(events.sourceId, sql`substr(${events.receivedAt}, 1, 13)`, events.status),
+    db.select({ status: events.status, n: sql<number>`count(*)` }).from(events).where(sql`${events.status} != 'processed'`).groupBy(events.status),
+  ]);
+  return { attempts, accepted, counts };
+}
+
+export interface ClaimListFilter {
+  /** A patient reference: `Patient/<id>`, a partner's patient id, or ours. */
+  patient?: string | undefined;
+  status?: string | undefined;
+  /** Cursor: claims created before this `createdAt|id`. */
+  before?: string | undefined;
+  limit: number;
+}
+
+/**
+ * Claims, newest first, optionally of one patient (matched by the external id any partner used, or ours):
+ * the console's Claims page. No PHI in the answer: ids, status, money, dates.
+ */
+export async function listClaims(db: Db, f: ClaimListFilter) {
+  const reference = f.patient?.trim().replace(/^Patient\//, "");
+  const [beforeAt, beforeId] = f.before ? (f.before.split("|") as [string, string | undefined]) : [];
+  const rows = await db
+    .select({
+      id: claims.id,
+      lifecycleId: claims.lifecycleId,
+      billId: claimLifecycles.billId,
+      status: claims.status,
+      payerId: claims.payerId,
+      totalChargeCents: claims.totalChargeCents,
+      patientPaidCents: claims.patientPaidCents,
+      responsibilityCents: claimLifecycles.responsibilityCents,
+      serviceDate: claims.serviceDate,
+      createdAt: claims.createdAt,
+    })
+    .from(claims)
+    .innerJoin(claimLifecycles, eq(claimLifecycles.id, claims.lifecycleId))
+    .where(
+      and(
+        reference
+          ? inArray(claims.patientId, db.select({ id: patients.id }).from(patients).where(or(eq(patients.externalId, reference), eq(patients.id, reference))))
+          : undefined,
+        f.status ? eq(claims.status, f.status) : undefined,
+        beforeAt ? or(lt(claims.createdAt, beforeAt), and(eq(claims.createdAt, beforeAt), lt(claims.id, beforeId ?? ""))) : undefined,
+      ),
+    )
+    .orderBy(desc(claims.createdAt), desc(claims.id))
+    .limit(f.limit);
+  const last = rows[rows.length - 1];
+  return {
+    data: rows.map((r) => ({
+      id: r.id,
+      lifecycleId: r.lifecycleId,
+      billId: r.billId,
+      status: r.status,
+      payerId: r.payerId,
+      totalCharge: centsToAmount(r.totalChargeCents),
+      patientResponsibility: r.responsibilityCents === null ? null : centsToAmount(r.responsibilityCents),
+      patientPaid: centsToAmount(r.patientPaidCents),
+      serviceDate: r.serviceDate,
+      createdAt: r.createdAt,
+    })),
+    nextBefore: rows.length === f.limit && last ? `${last.createdAt}|${last.id}` : null,
+  };
+}
