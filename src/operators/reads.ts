@@ -116,12 +116,15 @@ export interface DeliveryFilter {
   status?: (typeof DELIVERY_STATUSES)[number] | undefined;
   since?: string | undefined;
   until?: string | undefined;
+  /** Cursor: deliveries created before this `createdAt|id` (the previous page's nextBefore). */
+  before?: string | undefined;
   limit: number;
 }
 
-/** Deliveries, newest first. */
-export function listDeliveries(db: Db, f: DeliveryFilter) {
-  return db
+/** Deliveries, newest first; `nextBefore` continues the list. */
+export async function listDeliveries(db: Db, f: DeliveryFilter) {
+  const [beforeAt, beforeId] = f.before ? (f.before.split("|") as [string, string | undefined]) : [];
+  const rows = await db
     .select()
     .from(deliveries)
     .where(
@@ -130,10 +133,13 @@ export function listDeliveries(db: Db, f: DeliveryFilter) {
         f.status ? eq(deliveries.status, f.status) : undefined,
         f.since ? gte(deliveries.createdAt, f.since) : undefined,
         f.until ? lte(deliveries.createdAt, f.until) : undefined,
+        beforeAt ? or(lt(deliveries.createdAt, beforeAt), and(eq(deliveries.createdAt, beforeAt), lt(deliveries.id, beforeId ?? ""))) : undefined,
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(f.limit);
+  const last = rows[rows.length - 1];
+  return { data: rows, nextBefore: rows.length === f.limit && last ? `${last.createdAt}|${last.id}` : null };
 }
 
 /** A delivery and its attempts, oldest first; null when unknown. */

@@ -1,4 +1,4 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, admin, createSource, postWebhook } from "../helpers/api";
 import { eventually, rows } from "../helpers/db";
@@ -106,6 +106,70 @@ describe("console", () => {
     const older = await (await get(`/console/events?source=console-src2&before=${ids[2]}`, cookie)).text();
     expect(older).toContain(ids[0]);
     expect(older).not.toContain(`>${ids[2]}<`);
+  });
+
+  it("claims: a paginated list, search by patient reference (POST, the next page a POST too) and by identifier; times in the viewer's zone", async () => {
+    // 55 claims of one patient (external id p-list-7731), and one of another
+    const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+    const inserts = [
+      env.DB.prepare("INSERT INTO patients (id, system, external_id, created_at) VALUES ('pat_list_a', 'fhir-patient', 'p-list-7731', ?), ('pat_list_b', 'healthie', 'p-list-other', ?)").bind(at(0), at(0)),
+    ];
+    for (let i = 0; i < 56; i++) {
+      const patient = i === 55 ? "pat_list_b" : "pat_list_a";
+      inserts.push(env.DB.prepare("INSERT INTO claim_lifecycles (id, bill_id, patient_id, created_at) VALUES (?, ?, ?, ?)").bind(`lc_list_${i}`, `LIST-BILL-${i}`, patient, at(i)));
+      inserts.push(
+        env.DB.prepare("INSERT INTO claims (id, claim_lifecycle_id, patient_id, status, total_charge_cents, created_at, updated_at) VALUES (?, ?, ?, 'submitted', ?, ?, ?)").bind(`clm_list_${String(i).padStart(2, "0")}`, `lc_list_${i}`, patient, 10_000 + i, at(i), at(i)),
+      );
+    }
+    await env.DB.batch(inserts);
+    const cookie = await login();
+    const mine = (html: string) => [...html.matchAll(/href="\/console\/claims\/(clm_list_\d+)"/g)].map((m) => m[1]);
+
+    const list = await (await get("/console/claims", cookie)).text();
+    expect(list).toContain('href="/console/claims"'); // in the nav
+    expect(mine(list)[0]).toBe("clm_list_55"); // newest first
+    const next = /class="next" href="([^"]+)"/.exec(list)![1]!.replace(/&amp;/g, "&");
+    expect(next).not.toMatch(/LIST-BILL|p-list/); // the cursor is a time and our id, no PHI
+    const page2 = await (await get(next, cookie)).text();
+    expect(mine(page2).length).toBeGreaterThan(0);
+    expect(mine(page2)).not.toContain("clm_list_55");
+
+    const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(list)![1]!;
+    const first = await post("/console/claims/search", { csrf, patient: "Patient/p-list-7731" }, cookie);
+    expect(first.status).toBe(200);
+    const firstHtml = await first.text();
+    expect(mine(firstHtml)).toHaveLength(50);
+    expect(mine(firstHtml)).not.toContain("clm_list_55"); // another patient's
+    expect(firstHtml).toContain("LIST-BILL-54");
+    const before = /name="before" value="([^"]+)"/.exec(firstHtml)![1]!;
+    const second = await (await post("/console/claims/search", { csrf, patient: "Patient/p-list-7731", before }, cookie)).text();
+    expect(mine(second)).toEqual(["clm_list_04", "clm_list_03", "clm_list_02", "clm_list_01", "clm_list_00"]);
+    expect(second).not.toContain('name="before"'); // the last page
+    const byOurId = await (await post("/console/claims/search", { csrf, patient: "pat_list_b" }, cookie)).text();
+    expect(mine(byOurId)).toEqual(["clm_list_55"]);
+    const byBill = await post("/console/claims/search", { csrf, identifier: "https://fhir.cairhealth.com/fhir/identifier/claim-id|LIST-BILL-7" }, cookie);
+    await byBill.text();
+    expect(byBill.status).toBe(303);
+    expect(byBill.headers.get("location")).toBe("/console/claims/clm_list_07");
+
+    // the same list through the API, the patient reference in the body
+    const api1 = await admin("POST", "/api/claims/list", { patient: "p-list-7731" });
+    expect(api1.status).toBe(200);
+    expect(api1.body.data).toHaveLength(50);
+    expect(api1.body.data[0]).toMatchObject({ id: "clm_list_54", billId: "LIST-BILL-54", totalCharge: 100.54 });
+    const api2 = await admin("POST", "/api/claims/list", { patient: "p-list-7731", before: api1.body.nextBefore });
+    expect(api2.body.data.map((c: any) => c.id)).toEqual(["clm_list_04", "clm_list_03", "clm_list_02", "clm_list_01", "clm_list_00"]);
+    expect(api2.body.nextBefore).toBeNull();
+    expect((await admin("POST", "/api/claims/list", { patient: "" })).status).toBe(422);
+    expect((await admin("POST", "/api/claims/list", { limit: 1000 })).body.error.details[0].path).toBe("limit");
+
+    // times: UTC on the server in <time datetime>, rewritten to the viewer's zone by the console's one script
+    expect(list).toMatch(/<time datetime="2026-01-01T00:00:55.000Z" title="2026-01-01T00:00:55.000Z \(UTC\)">2026-01-01 00:00:55 UTC<\/time>/);
+    expect(list).toContain('<script src="/console/assets/local-time.js" defer=""></script>');
+    const script = await get("/console/assets/local-time.js");
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toContain("text/javascript");
+    expect(await script.text()).toContain("toLocaleString");
   });
 
   it("manage: disable and enable a subscription and a source, rotate a secret (shown once), add and remove source secrets", async () => {

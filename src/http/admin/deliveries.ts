@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gte, lte } from "drizzle-orm";
 import { z } from "zod";
 import { database } from "../../db/client";
-import { deliveries, deliveryAttempts, DELIVERY_STATUSES } from "../../db/schema";
+import { DELIVERY_STATUSES } from "../../db/schema";
+import { deliveryWithAttempts, listDeliveries } from "../../operators/reads";
 import { replayDelivery } from "../../delivery/replay";
 import { ApiError } from "../../errors";
 import { limitQuery, timeQuery } from "../list-query";
@@ -25,28 +25,13 @@ const listRoute = defineRoute({
       status: z.enum(DELIVERY_STATUSES).optional(),
       since: timeQuery("Created at or after"),
       until: timeQuery("Created at or before"),
+      before: z.string().optional().meta({ description: "Cursor: the previous page's nextBefore" }),
       limit: limitQuery(500),
     }),
   },
-  responses: { 200: json(z.object({ data: z.array(deliveryRow) }), "Deliveries"), ...OPERATOR_ERRORS, 400: problem("INVALID_FILTER") },
+  responses: { 200: json(z.object({ data: z.array(deliveryRow), nextBefore: z.string().nullable() }), "Deliveries and the cursor of the next page"), ...OPERATOR_ERRORS, 400: problem("INVALID_FILTER") },
 });
-serve(adminDeliveries, listRoute, async (c) => {
-  const q = c.req.valid("query");
-  const rows = await database(c.env.DB)
-    .select()
-    .from(deliveries)
-    .where(
-      and(
-        q.subscription ? eq(deliveries.subscriptionId, q.subscription) : undefined,
-        q.status ? eq(deliveries.status, q.status) : undefined,
-        q.since ? gte(deliveries.createdAt, q.since) : undefined,
-        q.until ? lte(deliveries.createdAt, q.until) : undefined,
-      ),
-    )
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-    .limit(q.limit);
-  return c.json({ data: rows });
-});
+serve(adminDeliveries, listRoute, async (c) => c.json(await listDeliveries(database(c.env.DB), c.req.valid("query"))));
 
 const attemptsRoute = defineRoute({
   method: "get",
@@ -60,11 +45,9 @@ const attemptsRoute = defineRoute({
 });
 serve(adminDeliveries, attemptsRoute, async (c) => {
   const { id } = c.req.valid("param");
-  const db = database(c.env.DB);
-  const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, id));
-  if (!delivery) throw notFound(id);
-  const attempts = await db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, delivery.id)).orderBy(asc(deliveryAttempts.id));
-  return c.json({ delivery, data: attempts });
+  const found = await deliveryWithAttempts(database(c.env.DB), id);
+  if (!found) throw notFound(id);
+  return c.json({ delivery: found.delivery, data: found.attempts });
 });
 
 const replayRoute = defineRoute({

@@ -58,6 +58,22 @@ header a{color:#cde;text-decoration:none}main{padding:1rem 1.2rem;max-width:1200
 td,th{border-bottom:1px solid #e3e3e3;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f6f7f9}.ok{color:#087}.bad{color:#b22}.muted{color:#777}
 form.inline{display:inline}button{cursor:pointer}input,select{padding:.25rem}`;
 
+/**
+ * An instant: rendered in UTC on the server, shown in the viewer's own zone by /console/assets/local-time.js
+ * (same-origin, the only script the CSP allows), with the UTC instant kept on hover.
+ */
+const Time = (p: { at: string | null | undefined }) =>
+  p.at ? <time datetime={p.at} title={`${p.at} (UTC)`}>{`${p.at.slice(0, 19).replace("T", " ")} UTC`}</time> : <span class="muted">—</span>;
+
+/** Rewrites each <time datetime> into the viewer's local time; without script, the UTC text stays. */
+const LOCAL_TIME_JS = `for (const t of document.querySelectorAll("time[datetime]")) {
+  const d = new Date(t.getAttribute("datetime"));
+  if (Number.isNaN(d.getTime())) continue;
+  t.textContent = d.toLocaleString(undefined, { year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+  t.dataset.local = "1";
+}
+`;
+
 function Page(props: { title: string; children: Child; csrf?: string }) {
   return (
     <html lang="en">
@@ -65,11 +81,13 @@ function Page(props: { title: string; children: Child; csrf?: string }) {
         <meta charset="utf-8" />
         <title>{`${props.title} · claimgate`}</title>
         <style>{STYLE}</style>
+        <script src="/console/assets/local-time.js" defer></script>
       </head>
       <body>
         <header>
           <strong>claimgate</strong>
           <a href="/console">Overview</a>
+          <a href="/console/claims">Claims</a>
           <a href="/console/events">Events</a>
           <a href="/console/deliveries">Deliveries</a>
           <a href="/console/deliveries?status=dead">Dead letters</a>
@@ -97,6 +115,7 @@ consoleApp.use(
   secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
       styleSrc: ["'unsafe-inline'"],
       imgSrc: ["'self'"],
       formAction: ["'self'"],
@@ -115,6 +134,12 @@ consoleApp.use("*", async (c, next) => {
 consoleApp.use("*", csrf());
 
 const clientOf = (c: { req: { header(n: string): string | undefined } }) => c.req.header("cf-connecting-ip") ?? c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? "unknown";
+
+serve(
+  consoleApp,
+  page({ method: "get", path: "/assets/local-time.js", summary: "The console's one script: shows times in the viewer's zone", auth: "none", responses: { 200: bare("JavaScript") } }),
+  (c) => c.body(LOCAL_TIME_JS, 200, { "content-type": "text/javascript; charset=utf-8" }),
+);
 
 serve(consoleApp, page({ method: "get", path: "/login", summary: "Console login form", auth: "none", responses: { 200: html("HTML") } }), (c) =>
   c.html(
@@ -282,7 +307,7 @@ serve(consoleApp, page({ method: "get", path: "/", summary: "Overview: sources, 
               <td><a href={`/console/deliveries?subscription=${s.id}`}>{s.id}</a></td><td>{s.url}</td><td>{s.events.join(", ")}</td>
               <td>{total ? `${Math.round((delivered / total) * 100)} % delivered (${delivered}/${total})` : "no deliveries yet"}; {count(s.id, "pending")} pending</td>
               <td>{raw(charts.subscription(s.id))}</td>
-              <td>{s.failingSince ? <span class="bad">failing since {s.failingSince}</span> : <span class="muted">{s.lastSuccessAt ? `ok, last ${s.lastSuccessAt}` : "—"}</span>}</td>
+              <td>{s.failingSince ? <span class="bad">failing since <Time at={s.failingSince} /></span> : <span class="muted">{s.lastSuccessAt ? <>ok, last <Time at={s.lastSuccessAt} /></> : "—"}</span>}</td>
               <td>
                 {s.active ? "yes" : <span class="bad">no ({s.disabledReason})</span>}{" "}
                 {admin ? <Action path={`/console/subscriptions/${s.id}/${s.active ? "disable" : "enable"}`} label={s.active ? "Disable" : "Enable"} csrf={c.get("csrf")} /> : null}{" "}
@@ -293,12 +318,7 @@ serve(consoleApp, page({ method: "get", path: "/", summary: "Overview: sources, 
         })}
       </table>
       <h2>Find a claim</h2>
-      {/* a POST, so the identifier (a bill id, PHI) never sits in a URL, a history or a trace store */}
-      <form method="post" action="/console/claims/search">
-        <input type="hidden" name="csrf" value={c.get("csrf")} />
-        <input name="identifier" placeholder="system|value, e.g. https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383" size={70} required />{" "}
-        <button type="submit">Find</button>
-      </form>
+      <ClaimSearchForms csrf={c.get("csrf")} />
       <h2>Latest events</h2>
       <EventTable rows={recent} />
     </Page>,
@@ -309,12 +329,12 @@ serve(consoleApp, page({ method: "get", path: "/", summary: "Overview: sources, 
 function EventTable(p: { rows: Pick<typeof events.$inferSelect, "id" | "sourceId" | "kind" | "status" | "lastError" | "eventType" | "receivedAt">[] }) {
   return (
     <table>
-      <tr><th>event</th><th>source</th><th>kind</th><th>status</th><th>produced / reason</th><th>received (UTC)</th></tr>
+      <tr><th>event</th><th>source</th><th>kind</th><th>status</th><th>produced / reason</th><th>received</th></tr>
       {p.rows.map((e) => (
         <tr>
           <td><a href={`/console/events/${e.id}`}>{e.id}</a></td><td>{e.sourceId}</td><td>{e.kind}</td><td><Status s={e.status} /></td>
           <td>{e.status === "invalid" || e.status === "failed" ? <span class="bad">{e.lastError ?? ""}</span> : (e.eventType ?? "")}</td>
-          <td><time datetime={e.receivedAt} title={e.receivedAt}>{e.receivedAt.slice(0, 19).replace("T", " ")}</time></td>
+          <td><Time at={e.receivedAt} /></td>
         </tr>
       ))}
     </table>
@@ -374,6 +394,7 @@ serve(consoleApp, page({ method: "get", path: "/events/{id}", summary: "One even
   return c.html(
     <Page title={`Event ${e.id}`} csrf={c.get("csrf")}>
       <p>{e.sourceId} · {e.kind} · <Status s={e.status} /> · {e.eventType ?? (e.status === "processed" ? "produced no event" : "nothing produced yet")} · attempts {e.attempts}{e.lastError ? ` · ${e.lastError}` : ""}</p>
+      <p>received <Time at={e.receivedAt} /> · processed <Time at={e.processedAt} /></p>
       {notice ? <p class={notice === "processed" ? "ok" : "bad"} id="reprocess-result">Reprocess: {notice}</p> : null}
       {e.status === "invalid" || e.status === "failed" ? (
         <form class="inline" method="post" action={`/console/events/${e.id}/reprocess`}>
@@ -427,11 +448,11 @@ serve(consoleApp, page({ method: "post", path: "/events/{id}/reprocess", summary
 function DeliveryTable(p: { rows: (typeof deliveries.$inferSelect)[]; csrf: string; canReplay: boolean }) {
   return (
     <table>
-      <tr><th>delivery</th><th>type</th><th>subscription</th><th>status</th><th>attempts</th><th>next attempt (UTC)</th><th>last</th><th></th></tr>
+      <tr><th>delivery</th><th>type</th><th>subscription</th><th>status</th><th>attempts</th><th>created</th><th>next attempt</th><th>last</th><th></th></tr>
       {p.rows.map((d) => (
         <tr>
-          <td><a href={`/console/deliveries/${d.id}`}>{d.id}</a></td><td>{d.eventType}</td><td>{d.subscriptionId}</td><td><Status s={d.status} /></td><td>{d.attempts}</td>
-          <td>{d.status === "pending" && d.nextAttemptAt ? <time datetime={d.nextAttemptAt} title={d.nextAttemptAt}>{d.nextAttemptAt.slice(0, 19).replace("T", " ")}</time> : ""}</td>
+          <td><a href={`/console/deliveries/${d.id}`}>{d.id}</a></td><td>{d.eventType}</td><td>{d.subscriptionId}</td><td><Status s={d.status} /></td><td>{d.attempts}</td><td><Time at={d.createdAt} /></td>
+          <td>{d.status === "pending" && d.nextAttemptAt ? <Time at={d.nextAttemptAt} /> : ""}</td>
           <td>{d.lastStatusCode ?? ""} {d.lastError ?? ""}</td>
           <td>{p.canReplay && (d.status === "dead" || d.status === "cancelled") ? <ReplayButton id={d.id} csrf={p.csrf} /> : null}</td>
         </tr>
@@ -458,10 +479,14 @@ const ReplayButton = (p: { id: string; csrf: string }) => (
 serve(consoleApp, page({ method: "get", path: "/deliveries", summary: "Deliveries; ?status=dead lists dead letters with Replay", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
   const status = c.req.query("status") || undefined;
   const subscription = c.req.query("subscription") || undefined;
-  const rows = await listDeliveries(database(c.env.DB), { status: (DELIVERY_STATUSES as readonly string[]).includes(status ?? "") ? (status as (typeof DELIVERY_STATUSES)[number]) : undefined, subscription, limit: 200 });
+  const before = c.req.query("before") || undefined;
+  const { data: rows, nextBefore } = await listDeliveries(database(c.env.DB), { status: (DELIVERY_STATUSES as readonly string[]).includes(status ?? "") ? (status as (typeof DELIVERY_STATUSES)[number]) : undefined, subscription, before, limit: 100 });
+  const keep = new URLSearchParams(Object.entries({ status, subscription }).filter((e): e is [string, string] => !!e[1]));
+  keep.set("before", nextBefore ?? "");
   return c.html(
     <Page title={status === "dead" ? "Dead letters" : "Deliveries"} csrf={c.get("csrf")}>
       <DeliveryTable rows={rows} csrf={c.get("csrf")} canReplay={roleAllows(c.get("operator")!.role, "operator")} />
+      {nextBefore ? <p><a class="next" href={`/console/deliveries?${keep.toString()}`}>Older deliveries →</a></p> : null}
     </Page>,
   );
 });
@@ -477,7 +502,7 @@ serve(consoleApp, page({ method: "get", path: "/deliveries/{id}", summary: "A de
       <table class="attempts">
         <tr><th>#</th><th>at</th><th>status</th><th>latency</th><th>response / error</th></tr>
         {attempts.map((a) => (
-          <tr><td>{a.attempt}</td><td>{a.at}</td><td class={a.statusCode && a.statusCode < 300 ? "ok" : "bad"}>{a.statusCode ?? "—"}</td><td>{a.latencyMs} ms</td><td>{a.error ?? a.responseBody ?? ""}</td></tr>
+          <tr><td>{a.attempt}</td><td><Time at={a.at} /></td><td class={a.statusCode && a.statusCode < 300 ? "ok" : "bad"}>{a.statusCode ?? "—"}</td><td>{a.latencyMs} ms</td><td>{a.error ?? a.responseBody ?? ""}</td></tr>
         ))}
       </table>
       {d.lifecycleId ? <p>Claim lifecycle {d.lifecycleId}</p> : null}
@@ -620,13 +645,81 @@ serve(consoleApp, page({ method: "post", path: "/sources/{id}/secrets/{n}/delete
   }
 });
 
-serve(consoleApp, page({ method: "post", path: "/claims/search", summary: "Find a claim by identifier (form body, CSRF token) and open its page by our opaque id", role: "operator", responses: { 303: bare("to /console/claims/{id}"), 403: html("bad CSRF token or role") } }), async (c) => {
+const CLAIMS_PAGE = 50;
+
+/** Claim rows: ids, bill, status and money; each opens the claim page. */
+function ClaimTable(p: { rows: Awaited<ReturnType<typeof listClaims>>["data"] }) {
+  return (
+    <table class="claims">
+      <tr><th>claim</th><th>bill</th><th>status</th><th>payer</th><th>charge</th><th>patient responsibility</th><th>patient paid</th><th>service date</th><th>created</th></tr>
+      {p.rows.map((r) => (
+        <tr>
+          <td><a href={`/console/claims/${r.id}`}>{r.id}</a></td><td>{r.billId ?? "—"}</td><td>{r.status}</td><td>{r.payerId ?? ""}</td>
+          <td>{usd(r.totalCharge)}</td><td>{usd(r.patientResponsibility)}</td><td>{usd(r.patientPaid)}</td><td>{r.serviceDate ?? ""}</td><td><Time at={r.createdAt} /></td>
+        </tr>
+      ))}
+    </table>
+  );
+}
+
+/** Both searches are POST forms: bill ids and patient references never sit in a URL, a history or a trace store. */
+function ClaimSearchForms(p: { csrf: string; patient?: string }) {
+  return (
+    <>
+      <form method="post" action="/console/claims/search" class="search-identifier">
+        <input type="hidden" name="csrf" value={p.csrf} />
+        <input name="identifier" placeholder="system|value, e.g. https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383" size={70} required />{" "}
+        <button type="submit">Find by identifier</button>
+      </form>
+      <form method="post" action="/console/claims/search" class="search-patient">
+        <input type="hidden" name="csrf" value={p.csrf} />
+        <input name="patient" placeholder="patient reference: Patient/<id>, a partner's patient id, or ours" size={70} value={p.patient ?? ""} required />{" "}
+        <button type="submit">Find by patient</button>
+      </form>
+    </>
+  );
+}
+
+serve(consoleApp, page({ method: "get", path: "/claims", summary: "Claims, newest first, with search by identifier or patient reference (POST forms); cursor pages", role: "operator", responses: { 200: html("HTML"), 303: bare("to login"), 403: html("role") } }), async (c) => {
+  const before = c.req.query("before") || undefined;
+  const { data, nextBefore } = await listClaims(database(c.env.DB), { before, limit: CLAIMS_PAGE });
+  return c.html(
+    <Page title="Claims" csrf={c.get("csrf")}>
+      <ClaimSearchForms csrf={c.get("csrf")} />
+      <ClaimTable rows={data} />
+      {nextBefore ? <p><a class="next" href={`/console/claims?before=${encodeURIComponent(nextBefore)}`}>Older claims →</a></p> : null}
+    </Page>,
+  );
+});
+
+serve(consoleApp, page({ method: "post", path: "/claims/search", summary: "Find a claim by identifier (opens its page by our opaque id) or a patient's claims by patient reference (a page of results; the next page is a POST too). Form body, CSRF token", role: "operator", responses: { 200: html("the patient's claims"), 303: bare("to /console/claims/{id}"), 403: html("bad CSRF token or role"), 404: html("no claim has that identifier") } }), async (c) => {
   const form = await c.req.parseBody();
-  const identifier = typeof form.identifier === "string" ? form.identifier.trim() : "";
+  const text = (k: string) => (typeof form[k] === "string" ? (form[k] as string).trim() : "");
+  const db = database(c.env.DB);
+  const patient = text("patient");
+  if (patient) {
+    const { data, nextBefore } = await listClaims(db, { patient, before: text("before") || undefined, limit: CLAIMS_PAGE });
+    return c.html(
+      <Page title="Claims of a patient" csrf={c.get("csrf")}>
+        <ClaimSearchForms csrf={c.get("csrf")} patient={patient} />
+        <p>{data.length ? `${data.length} claim(s) on this page` : <span class="bad">No claims for that patient reference.</span>}</p>
+        <ClaimTable rows={data} />
+        {nextBefore ? (
+          <form method="post" action="/console/claims/search" class="next">
+            <input type="hidden" name="csrf" value={c.get("csrf")} />
+            <input type="hidden" name="patient" value={patient} />
+            <input type="hidden" name="before" value={nextBefore} />
+            <button type="submit">Older claims →</button>
+          </form>
+        ) : null}
+      </Page>,
+    );
+  }
+  const identifier = text("identifier");
   const bar = identifier.lastIndexOf("|");
-  const claimId = bar > 0 ? await findClaimByIdentifier(database(c.env.DB), identifier.slice(0, bar), identifier.slice(bar + 1)) : null;
+  const claimId = bar > 0 ? await findClaimByIdentifier(db, identifier.slice(0, bar), identifier.slice(bar + 1)) : null;
   if (claimId) return c.redirect(`/console/claims/${claimId}`, 303);
-  return c.html(<Page title="Claim not found" csrf={c.get("csrf")}><p class="bad">No claim has that identifier (give it as system|value).</p></Page>, 404);
+  return c.html(<Page title="Claim not found" csrf={c.get("csrf")}><p class="bad">No claim has that identifier (give it as system|value).</p><ClaimSearchForms csrf={c.get("csrf")} /></Page>, 404);
 });
 
 /** The claim's FHIR PaymentReconciliation resources, as the API serves them, for reading in the console. */
@@ -663,7 +756,7 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
       <table>
         <tr><th>at</th><th>change</th><th>source</th><th>message</th></tr>
         {lc.statusHistory.map((h) => (
-          <tr><td>{h.at}</td><td>{h.from ?? "—"} → {h.to}{h.applied ? "" : " (stale, not applied)"}</td><td>{h.source}</td><td>{h.message ?? ""}</td></tr>
+          <tr><td><Time at={h.at} /></td><td>{h.from ?? "—"} → {h.to}{h.applied ? "" : " (stale, not applied)"}</td><td>{h.source}</td><td>{h.message ?? ""}</td></tr>
         ))}
       </table>
       <h2>Lines</h2>
@@ -696,7 +789,7 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
         {credits.map((cr) => <tr><td>{cr.id}</td><td>{usd(cr.amount)}</td><td>{usd(cr.remaining)}</td><td>{cr.status}</td><td>{cr.allocations.map((a) => `${usd(a.amount)} → ${a.claimId}${a.reversedAt ? " (reversed)" : ""}`).join("; ")}</td></tr>)}
       </table>
       <h2>Events that fed it</h2>
-      <ul>{contributing.map((e) => <li><a href={`/console/events/${e.id}`}>{e.id}</a> · {e.kind} · <Status s={e.status} /> · {e.receivedAt}</li>)}</ul>
+      <ul>{contributing.map((e) => <li><a href={`/console/events/${e.id}`}>{e.id}</a> · {e.kind} · <Status s={e.status} /> · <Time at={e.receivedAt} /></li>)}</ul>
     </Page>,
   );
 });
