@@ -1,15 +1,33 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
 import { receiver } from "./test/receiver.ts";
 
 const migrations = await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url)));
+
+/**
+ * stripe and standardwebhooks publish sourcemaps that name TypeScript sources they do not ship, and Vite
+ * warns once per module ("points to missing source files", ~219 lines per run). Their maps could never
+ * resolve, so they are dropped when those files load: stack traces point into the shipped JavaScript.
+ */
+const dropUnresolvableDependencyMaps = (): Plugin => ({
+  name: "drop-unresolvable-dependency-sourcemaps",
+  enforce: "pre",
+  async load(id) {
+    const file = id.split("?")[0]!;
+    if (!/[\\/]node_modules[\\/](stripe|standardwebhooks)[\\/].*\.[cm]?js$/.test(file)) return null;
+    return { code: (await readFile(file, "utf8")).replace(/^\/\/# sourceMappingURL=.*$/gm, ""), map: null };
+  },
+});
 
 export default defineConfig({
   resolve: {
     alias: { "fhir-r4b-payment-reconciliation": fileURLToPath(new URL("./test/.generated/fhir-r4b-payment-reconciliation.mjs", import.meta.url)) },
   },
   plugins: [
+    dropUnresolvableDependencyMaps(),
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {

@@ -1,7 +1,9 @@
 // End-to-end console test in a real browser: Debian's chromium driven by playwright-core against
 // wrangler dev. Log in, see a seeded event, replay a dead delivery, see the new attempt; find a claim by
 // its bill id and see its remit and payment; reprocess a failed payment event once its remit has come;
-// create a subscription from the catalog. Screenshots are written beside this file (test/e2e/*.png).
+// the Claims page: a patient's claims by patient reference, pages of claims and of events; times in the
+// browser's zone; create a subscription from the catalog. Screenshots are written beside this file
+// (test/e2e/*.png); docs/console-claim.png in the README is one of them.
 // Run with `npm run test:e2e` (CI runs it after `npm test`). Prints "N passed, N failed".
 import http from "node:http";
 import { chromium } from "playwright-core";
@@ -59,7 +61,8 @@ try {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
   });
   // the session cookie is Secure; Chromium treats http://127.0.0.1 as a secure context
-  const page = await browser.newPage();
+  // a zone that is not UTC, so local times are visibly the browser's own
+  const page = await browser.newPage({ timezoneId: "America/New_York", viewport: { width: 1280, height: 900 } });
 
   await step("log in with the admin token", async () => {
     await page.goto(`${base}/console`);
@@ -116,12 +119,42 @@ try {
   await step("find the claim by its bill id and see its remit, payment and the events that fed it", async () => {
     await page.goto(`${base}/console`);
     await page.fill('input[name="identifier"]', "https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383");
-    await Promise.all([page.waitForURL(/\/console\/claims\/clm_/), page.locator('form[action="/console/claims/search"] button').click()]);
+    await Promise.all([page.waitForURL(/\/console\/claims\/clm_/), page.locator("form.search-identifier button").click()]);
     assert(!page.url().includes("52343746129383"), "the bill id must not be in the URL");
     await page.getByText("e2e-remit-copay").first().waitFor();
     await page.getByText("pi_e2e_1").first().waitFor();
     await page.getByText("Events that fed it").waitFor();
     await page.screenshot({ path: "test/e2e/console-claim.png", fullPage: true });
+  });
+
+  await step("Claims page: a patient's claims by patient reference (POST), pages of claims and events, times in the browser's zone", async () => {
+    await page.click('a[href="/console/claims"]');
+    await page.waitForURL(`${base}/console/claims`);
+    await page.locator("table.claims a").first().waitFor();
+    // the overview's remits and the scrub made claims; one row per page, then the next page
+    await page.goto(`${base}/console/claims?limit=1`);
+    const first = await page.locator("table.claims a").first().innerText();
+    await Promise.all([page.waitForURL(/before=/), page.click("a.next")]);
+    const second = await page.locator("table.claims a").first().innerText();
+    assert(first !== second && /^clm_/.test(second), `claims page 2 shows ${second} after ${first}`);
+    // by patient reference: a POST, so the reference stays out of the URL
+    await page.fill('form.search-patient input[name="patient"]', "Patient/550e8400-e29b-41d4-a716-446655440000");
+    await Promise.all([page.waitForURL(`${base}/console/claims/search`), page.locator("form.search-patient button").click()]);
+    assert(!page.url().includes("550e8400"), "the patient reference must not be in the URL");
+    await page.getByText("claim(s) on this page").waitFor();
+    assert((await page.locator("table.claims a").count()) >= 1, "no claims for the patient");
+    // times: the server writes UTC; the console's script shows the browser's zone (New York here)
+    const shown = await page.locator("table.claims time").first().innerText();
+    const instant = await page.locator("table.claims time").first().getAttribute("datetime");
+    assert(!shown.endsWith("UTC") && /EST|EDT|GMT-[45]/.test(shown), `time not local: ${shown} (${instant})`);
+    assert((await page.locator("table.claims time").first().getAttribute("title")).includes(instant), "the UTC instant is on hover");
+    await page.screenshot({ path: "test/e2e/console-claims.png", fullPage: true });
+    // events: two per page, the next page older
+    await page.goto(`${base}/console/events?limit=2`);
+    const newest = await page.locator("table tr td a").first().innerText();
+    await Promise.all([page.waitForURL(/before=/), page.getByText("Older events").click()]);
+    const older = await page.locator("table tr td a").first().innerText();
+    assert(older < newest, `events page 2 starts at ${older}, not older than ${newest}`);
   });
 
   await step("create a subscription from the catalog and see its secret once", async () => {
@@ -142,5 +175,5 @@ try {
   const passed = results.filter(([, ok]) => ok).length;
   const failed = results.length - passed;
   console.log(`\ne2e: ${passed} passed, ${failed} failed`);
-  if (failed || results.length < 7) process.exitCode = 1;
+  if (failed || results.length < 8) process.exitCode = 1;
 }

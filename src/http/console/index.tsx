@@ -341,7 +341,8 @@ function EventTable(p: { rows: Pick<typeof events.$inferSelect, "id" | "sourceId
   );
 }
 
-const PAGE_SIZE = 100;
+/** Rows per page: `?limit=` (1–200), else the page's default. */
+const pageSize = (value: string | undefined, fallback: number) => Math.min(200, Math.max(1, Number(value) || fallback));
 
 /** Events with filters (source, kind, produced type, status, claim, time range) and cursor pages (opaque ids only). */
 serve(consoleApp, page({ method: "get", path: "/events", summary: "Event stream with filters", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
@@ -357,7 +358,7 @@ serve(consoleApp, page({ method: "get", path: "/events", summary: "Event stream 
     since: bound(q.since),
     until: bound(q.until),
     before: q.before || undefined,
-    limit: PAGE_SIZE,
+    limit: pageSize(q.limit, 100),
   });
   const keep = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== "before" && v) as [string, string][]);
   return c.html(
@@ -480,8 +481,8 @@ serve(consoleApp, page({ method: "get", path: "/deliveries", summary: "Deliverie
   const status = c.req.query("status") || undefined;
   const subscription = c.req.query("subscription") || undefined;
   const before = c.req.query("before") || undefined;
-  const { data: rows, nextBefore } = await listDeliveries(database(c.env.DB), { status: (DELIVERY_STATUSES as readonly string[]).includes(status ?? "") ? (status as (typeof DELIVERY_STATUSES)[number]) : undefined, subscription, before, limit: 100 });
-  const keep = new URLSearchParams(Object.entries({ status, subscription }).filter((e): e is [string, string] => !!e[1]));
+  const { data: rows, nextBefore } = await listDeliveries(database(c.env.DB), { status: (DELIVERY_STATUSES as readonly string[]).includes(status ?? "") ? (status as (typeof DELIVERY_STATUSES)[number]) : undefined, subscription, before, limit: pageSize(c.req.query("limit"), 100) });
+  const keep = new URLSearchParams(Object.entries({ status, subscription, limit: c.req.query("limit") }).filter((e): e is [string, string] => !!e[1]));
   keep.set("before", nextBefore ?? "");
   return c.html(
     <Page title={status === "dead" ? "Dead letters" : "Deliveries"} csrf={c.get("csrf")}>
@@ -645,7 +646,6 @@ serve(consoleApp, page({ method: "post", path: "/sources/{id}/secrets/{n}/delete
   }
 });
 
-const CLAIMS_PAGE = 50;
 
 /** Claim rows: ids, bill, status and money; each opens the claim page. */
 function ClaimTable(p: { rows: Awaited<ReturnType<typeof listClaims>>["data"] }) {
@@ -682,12 +682,13 @@ function ClaimSearchForms(p: { csrf: string; patient?: string }) {
 
 serve(consoleApp, page({ method: "get", path: "/claims", summary: "Claims, newest first, with search by identifier or patient reference (POST forms); cursor pages", role: "operator", responses: { 200: html("HTML"), 303: bare("to login"), 403: html("role") } }), async (c) => {
   const before = c.req.query("before") || undefined;
-  const { data, nextBefore } = await listClaims(database(c.env.DB), { before, limit: CLAIMS_PAGE });
+  const limit = pageSize(c.req.query("limit"), 50);
+  const { data, nextBefore } = await listClaims(database(c.env.DB), { before, limit });
   return c.html(
     <Page title="Claims" csrf={c.get("csrf")}>
       <ClaimSearchForms csrf={c.get("csrf")} />
       <ClaimTable rows={data} />
-      {nextBefore ? <p><a class="next" href={`/console/claims?before=${encodeURIComponent(nextBefore)}`}>Older claims →</a></p> : null}
+      {nextBefore ? <p><a class="next" href={`/console/claims?before=${encodeURIComponent(nextBefore)}${c.req.query("limit") ? `&limit=${limit}` : ""}`}>Older claims →</a></p> : null}
     </Page>,
   );
 });
@@ -698,7 +699,7 @@ serve(consoleApp, page({ method: "post", path: "/claims/search", summary: "Find 
   const db = database(c.env.DB);
   const patient = text("patient");
   if (patient) {
-    const { data, nextBefore } = await listClaims(db, { patient, before: text("before") || undefined, limit: CLAIMS_PAGE });
+    const { data, nextBefore } = await listClaims(db, { patient, before: text("before") || undefined, limit: 50 });
     return c.html(
       <Page title="Claims of a patient" csrf={c.get("csrf")}>
         <ClaimSearchForms csrf={c.get("csrf")} patient={patient} />
