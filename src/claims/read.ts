@@ -44,6 +44,19 @@ export async function findClaimByIdentifier(db: Db, system: string, value: strin
   return latest?.id ?? null;
 }
 
+/**
+ * A claim by a bare value, as an operator types it: our id or an HCMS CLM- id, else a bill id (the Cair
+ * claim-id), else a partner's claim id (FHIR Claim, Healthie CMS-1500).
+ */
+export async function findClaimByAnyId(db: Db, value: string): Promise<string | null> {
+  return (
+    (await findClaimId(db, value)) ??
+    (await findClaimByIdentifier(db, CLAIM_ID_SYSTEM, value)) ??
+    (await findClaimByIdentifier(db, ID_SYSTEM.fhirClaim, value)) ??
+    (await findClaimByIdentifier(db, ID_SYSTEM.healthieCms1500, value))
+  );
+}
+
 const money = (cents: number | null | undefined) => (cents == null ? null : centsToAmount(cents));
 
 /**

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql } from "drizzle-orm"
 import type { Db } from "../db/client";
 import {
   claimLifecycles,
+  claimResponses,
   claims,
   deliveries,
   deliveryAttempts,
@@ -13,6 +14,7 @@ import {
   patientPaymentDetails,
   patients,
   paymentReconciliations,
+  scrubResults,
 } from "../db/schema";
 import { centsToAmount } from "../domain/money";
 
@@ -158,6 +160,43 @@ export async function claimReconciliations(db: Db, claimId: string): Promise<unk
     .where(eq(paymentReconciliations.claimId, claimId))
     .orderBy(asc(paymentReconciliations.paymentId));
   return rows.map((r) => JSON.parse(r.resource) as unknown);
+}
+
+/** Delivery counts per subscription and status, and the latest raw events: the overview's figures. */
+export async function overviewCounts(db: Db) {
+  const [deliveryCounts, latestEvents] = await Promise.all([
+    db
+      .select({ subscriptionId: deliveries.subscriptionId, status: deliveries.status, n: sql<number>`count(*)` })
+      .from(deliveries)
+      .groupBy(deliveries.subscriptionId, deliveries.status),
+    db.select().from(events).orderBy(desc(events.id)).limit(10),
+  ]);
+  return { deliveryCounts, latestEvents };
+}
+
+/**
+ * What the claim page shows beyond the read model: the claim's patient, every remit of its lifecycle in
+ * version order, and the latest scrub's rules and edits in full.
+ */
+export async function claimPageFacts(db: Db, claimId: string, lifecycleId: string) {
+  const [patient, remits, scrub] = await Promise.all([
+    db.select({ patientId: claims.patientId }).from(claims).where(eq(claims.id, claimId)),
+    db.select().from(claimResponses).where(eq(claimResponses.lifecycleId, lifecycleId)).orderBy(asc(claimResponses.versionAt), asc(claimResponses.id)),
+    db.select().from(scrubResults).where(eq(scrubResults.claimId, claimId)).orderBy(desc(scrubResults.receivedAt)).limit(1),
+  ]);
+  const s = scrub[0];
+  return {
+    patientId: patient[0]?.patientId ?? null,
+    remits,
+    scrub: s
+      ? {
+          id: s.id,
+          rulesApplied: JSON.parse(s.rulesApplied) as { id: string; text?: string }[],
+          rulesFlagged: JSON.parse(s.rulesFlagged) as { id: string; text?: string }[],
+          edits: JSON.parse(s.edits) as { difference: string; rationale: string }[],
+        }
+      : null,
+  };
 }
 
 /** Raw partner events behind a claim: its remits, scrubs, status changes, payments and produced events. */

@@ -124,6 +124,9 @@ try {
     await page.getByText("e2e-remit-copay").first().waitFor();
     await page.getByText("pi_e2e_1").first().waitFor();
     await page.getByText("Events that fed it").waitFor();
+    // the scrub's rules and edits in full
+    await page.getByText("All Aetna claims should be billed with place of service code 11").waitFor();
+    await page.getByText("Diagnosis sequence numbers must be unique for each diagnosis entry.").waitFor();
     await page.screenshot({ path: "test/e2e/console-claim.png", fullPage: true });
   });
 

@@ -151,6 +151,15 @@ describe("console", () => {
     await byBill.text();
     expect(byBill.status).toBe(303);
     expect(byBill.headers.get("location")).toBe("/console/claims/clm_list_07");
+    // a bare value, as an operator types it: a bill id, or our id
+    for (const [typed, id] of [["LIST-BILL-9", "clm_list_09"], ["clm_list_12", "clm_list_12"]]) {
+      const found = await post("/console/claims/search", { csrf, identifier: typed! }, cookie);
+      await found.text();
+      expect(found.headers.get("location"), typed).toBe(`/console/claims/${id}`);
+    }
+    const unknown = await post("/console/claims/search", { csrf, identifier: "NO-SUCH-BILL" }, cookie);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).not.toContain("NO-SUCH-BILL"); // not echoed back
 
     // the same list through the API, the patient reference in the body
     const api1 = await admin("POST", "/api/claims/list", { patient: "p-list-7731" });

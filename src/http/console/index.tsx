@@ -6,7 +6,7 @@ import { z } from "zod";
 import { hourlyBarsSvg, last24Hours, percentiles } from "./charts";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
-import { findClaimByIdentifier, readClaim } from "../../claims/read";
+import { findClaimByAnyId, findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
 import { claimResponses, deliveries, DELIVERY_STATUSES, events, EVENT_STATUSES } from "../../db/schema";
 import { centsToDecimalString } from "../../domain/money";
@@ -30,7 +30,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { identify, roleAllows } from "../../operators/identity";
 import { bare, defineRoute, html, router, serve, type Auth } from "../route";
 import type { Role } from "../../operators/identity";
-import { activitySince, claimReconciliations, contributingEvents, deliveryWithAttempts, eventWithProducts, listClaims, listDeliveries, listEvents } from "../../operators/reads";
+import { activitySince, claimPageFacts, claimReconciliations, contributingEvents, overviewCounts, deliveryWithAttempts, eventWithProducts, listClaims, listDeliveries, listEvents } from "../../operators/reads";
 import { clearLoginFailures, csrfToken, endSession, loginThrottled, newSession, recordLoginFailure, SESSION_COOKIE, sessionOperator, validCsrf } from "./session";
 
 type ConsoleContext = AppContext & { Variables: AppContext["Variables"] & { session: string; csrf: string } };
@@ -255,15 +255,7 @@ const Status = (p: { s: string }) => <span class={p.s === "delivered" || p.s ===
 
 serve(consoleApp, page({ method: "get", path: "/", summary: "Overview: sources, subscriptions with health, latest events", responses: { 200: html("HTML"), 303: bare("to login") } }), async (c) => {
   const db = database(c.env.DB);
-  const [sources, subs, health, recent] = await Promise.all([
-    listSources(db),
-    listSubscriptions(db),
-    db
-      .select({ subscriptionId: deliveries.subscriptionId, status: deliveries.status, n: sql<number>`count(*)` })
-      .from(deliveries)
-      .groupBy(deliveries.subscriptionId, deliveries.status),
-    db.select().from(events).orderBy(desc(events.id)).limit(10),
-  ]);
+  const [sources, subs, { deliveryCounts: health, latestEvents: recent }] = await Promise.all([listSources(db), listSubscriptions(db), overviewCounts(db)]);
   const charts = await last24hCharts(db);
   const count = (id: string, status: string) => health.find((h) => h.subscriptionId === id && h.status === status)?.n ?? 0;
   const admin = roleAllows(c.get("operator")!.role, "admin");
@@ -668,7 +660,7 @@ function ClaimSearchForms(p: { csrf: string; patient?: string }) {
     <>
       <form method="post" action="/console/claims/search" class="search-identifier">
         <input type="hidden" name="csrf" value={p.csrf} />
-        <input name="identifier" placeholder="system|value, e.g. https://fhir.cairhealth.com/fhir/identifier/claim-id|52343746129383" size={70} required />{" "}
+        <input name="identifier" placeholder="a bill id, CLM- id, partner claim id or our id; or system|value" size={70} required />{" "}
         <button type="submit">Find by identifier</button>
       </form>
       <form method="post" action="/console/claims/search" class="search-patient">
@@ -718,9 +710,9 @@ serve(consoleApp, page({ method: "post", path: "/claims/search", summary: "Find 
   }
   const identifier = text("identifier");
   const bar = identifier.lastIndexOf("|");
-  const claimId = bar > 0 ? await findClaimByIdentifier(db, identifier.slice(0, bar), identifier.slice(bar + 1)) : null;
+  const claimId = bar > 0 ? await findClaimByIdentifier(db, identifier.slice(0, bar), identifier.slice(bar + 1)) : identifier ? await findClaimByAnyId(db, identifier) : null;
   if (claimId) return c.redirect(`/console/claims/${claimId}`, 303);
-  return c.html(<Page title="Claim not found" csrf={c.get("csrf")}><p class="bad">No claim has that identifier (give it as system|value).</p><ClaimSearchForms csrf={c.get("csrf")} /></Page>, 404);
+  return c.html(<Page title="Claim not found" csrf={c.get("csrf")}><p class="bad">No claim has that identifier.</p><ClaimSearchForms csrf={c.get("csrf")} /></Page>, 404);
 });
 
 /** The claim's FHIR PaymentReconciliation resources, as the API serves them, for reading in the console. */
@@ -738,12 +730,8 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
   const db = database(c.env.DB);
   const claim = await readClaim(db, c.req.param("id"));
   if (!claim) return c.notFound();
-  const patientId = (await db.select({ p: sql<string | null>`patient_id` }).from(sql`claims`).where(sql`id = ${claim.id}`))[0]?.p;
-  const [credits, remits, contributing] = await Promise.all([
-    patientId ? listCredits(db, patientId) : Promise.resolve([]),
-    db.select().from(claimResponses).where(eq(claimResponses.lifecycleId, claim.lifecycle.id)).orderBy(asc(claimResponses.versionAt), asc(claimResponses.id)),
-    contributingEvents(db, claim.id, claim.lifecycle.id),
-  ]);
+  const [{ patientId, remits, scrub }, contributing] = await Promise.all([claimPageFacts(db, claim.id, claim.lifecycle.id), contributingEvents(db, claim.id, claim.lifecycle.id)]);
+  const credits = patientId ? await listCredits(db, patientId) : [];
   const lc = claim.lifecycle;
   return c.html(
     <Page title={`Claim ${claim.claim_id}`} csrf={c.get("csrf")}>
@@ -778,7 +766,20 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
         ))}
       </table>
       <h2>Scrub</h2>
-      <p>{lc.scrub ? `run ${lc.scrub.optimizerRunId}: ${lc.scrub.rulesApplied} rules applied, ${lc.scrub.rulesFlagged} flagged, ${lc.scrub.edits} edits` : "no scrub result"}</p>
+      {scrub ? (
+        <>
+          <p>run {scrub.id}: {scrub.rulesApplied.length} rules applied, {scrub.rulesFlagged.length} flagged, {scrub.edits.length} edits</p>
+          <table class="scrub">
+            <tr><th>rule</th><th></th></tr>
+            {scrub.rulesFlagged.map((r) => <tr><td class="bad">flagged</td><td>{r.text ?? r.id}</td></tr>)}
+            {scrub.rulesApplied.map((r) => <tr><td class="ok">applied</td><td>{r.text ?? r.id}</td></tr>)}
+          </table>
+          <table class="edits">
+            <tr><th>edit</th><th>rationale</th></tr>
+            {scrub.edits.map((e) => <tr><td>{e.difference}</td><td>{e.rationale}</td></tr>)}
+          </table>
+        </>
+      ) : <p>no scrub result</p>}
       <h2>Payments</h2>
       <table>
         <tr><th>payment</th><th>trace id</th><th>amount</th><th>set on claim</th><th>excess</th><th>date</th><th>status</th></tr>
