@@ -40,6 +40,11 @@ describe("OpenAPI", () => {
     const page = await call("GET", "/docs");
     expect(page.status).toBe(200);
     expect(page.body).toContain("/api/webhooks/patient-payment");
+    // each route with its request and response schemas and an example of each body
+    expect(page.body).toContain("Request body");
+    expect((page.body.match(/<summary>example<\/summary>/g) ?? []).length).toBeGreaterThan(60);
+    expect(page.body).toContain("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"); // a declared example
+    expect(page.body).toContain("role <b>operator</b>");
   });
 });
 

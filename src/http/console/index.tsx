@@ -56,7 +56,7 @@ function page<const M extends "get" | "post", const P extends string>(r: { metho
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#222}header{background:#123;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
 header a{color:#cde;text-decoration:none}main{padding:1rem 1.2rem;max-width:1200px}table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}
 td,th{border-bottom:1px solid #e3e3e3;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f6f7f9}.ok{color:#087}.bad{color:#b22}.muted{color:#777}
-form.inline{display:inline}button{cursor:pointer}input,select{padding:.25rem}`;
+form.inline{display:inline}button{cursor:pointer}time{white-space:nowrap}input,select{padding:.25rem}`;
 
 /**
  * An instant: rendered in UTC on the server, shown in the viewer's own zone by /console/assets/local-time.js
