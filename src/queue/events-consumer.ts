@@ -1,10 +1,10 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { database, nowIso } from "../db/client";
 import { events } from "../db/schema";
 import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
-import { recordDomainEvents } from "../claims/write";
+import { domainEventInsert } from "../claims/write";
 import { fanOutSafely } from "../delivery/fan-out";
 import { adapterFor } from "../partners/registry";
 import { ProjectionRefused } from "../partners/types";
@@ -28,38 +28,75 @@ export const projectionRetryDelay = (attempts: number) => Math.min(300, 5 * 2 **
  */
 export async function consumeEvents(batch: MessageBatch<EventMessage>, env: Env): Promise<void> {
   const db = database(env.DB);
+  const outcomes = await processEvents(
+    env,
+    db,
+    batch.messages.map((m) => m.body.eventId),
+  );
   for (const message of batch.messages) {
     const { eventId } = message.body;
-    try {
-      await processEvent(env, db, eventId);
+    const error = outcomes.get(eventId);
+    if (error === undefined) {
       message.ack();
-    } catch (e) {
-      const error = errorText(e);
-      log.warn("events.projection_failed", { eventId, attempt: message.attempts, error });
-      await db.update(events).set({ lastError: error }).where(eq(events.id, eventId)).catch(() => {});
-      message.retry({ delaySeconds: projectionRetryDelay(message.attempts) });
+      continue;
     }
+    log.warn("events.projection_failed", { eventId, attempt: message.attempts, error });
+    await db.update(events).set({ lastError: error }).where(eq(events.id, eventId)).catch(() => {});
+    message.retry({ delaySeconds: projectionRetryDelay(message.attempts) });
   }
 }
 
+/** One event, as reprocessing and the payment path need it; throws what its projection threw. */
+export async function processEvent(env: Env, db: Db, eventId: string): Promise<void> {
+  const error = (await processEvents(env, db, [eventId], { rethrow: true })).get(eventId);
+  if (error !== undefined) throw new Error(error);
+}
+
 /**
+ * A batch of events (issue 17: the events consumer works per batch, not per message): one statement
+ * counts the attempt of every event and loads them all; each pending one is projected in turn (projections
+ * of one batch may touch the same claim, and each is order-independent); its produced events and its
+ * `processed` status are written in one atomic batch; fan-out runs once for the whole batch. Returns the
+ * events whose projection threw, with the error (their messages are retried; the others are done).
+ *
  * Idempotent: only a pending event is projected; one already processed (or kept invalid, or failed and
  * waiting for an operator) is acknowledged as it is. A payload today's schema refuses ends `invalid` with
  * its errors, and a projection that can never succeed (ProjectionRefused) ends `failed` with its reason:
- * both visible and reprocessable, neither retried in silence. Anything else throws, and the queue retries.
+ * both visible and reprocessable, neither retried in silence. Anything else is retried by the queue.
  */
-export async function processEvent(env: Env, db: Db, eventId: string): Promise<void> {
-  const [event] = await db
-    .update(events)
-    .set({ attempts: sql`${events.attempts} + 1` })
-    .where(eq(events.id, eventId))
-    .returning();
-  if (!event) {
-    log.warn("events.unknown_event", { eventId });
-    return;
+export async function processEvents(env: Env, db: Db, eventIds: string[], opts: { rethrow?: boolean } = {}): Promise<Map<string, string>> {
+  const failed = new Map<string, string>();
+  const unique = [...new Set(eventIds)];
+  const loaded = unique.length
+    ? await db
+        .update(events)
+        .set({ attempts: sql`${events.attempts} + 1` })
+        .where(inArray(events.id, unique))
+        .returning()
+    : [];
+  const byId = new Map(loaded.map((e) => [e.id, e]));
+  let produced = 0;
+  for (const eventId of unique) {
+    const event = byId.get(eventId);
+    if (!event) {
+      log.warn("events.unknown_event", { eventId });
+      continue;
+    }
+    if (event.status !== "pending") continue;
+    try {
+      produced += await projectEvent(env, db, event);
+    } catch (e) {
+      if (opts.rethrow) throw e;
+      failed.set(eventId, errorText(e));
+    }
   }
-  if (event.status !== "pending") return;
+  if (produced > 0) await fanOutSafely(env, db);
+  return failed;
+}
 
+/** Projects one loaded pending event; returns how many domain events it recorded. */
+async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect): Promise<number> {
+  const eventId = event.id;
   const adapter = adapterFor(event.kind);
   if (!adapter) throw new Error(`no adapter for kind ${event.kind}`);
   // The payload was validated at ingest; parsing again yields the typed (defaulted) value.
@@ -72,7 +109,7 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
       .update(events)
       .set({ status: "invalid", validationErrors: JSON.stringify(details), lastError: `PAYLOAD_INVALID: ${details[0]?.path ?? ""} ${details[0]?.message ?? ""}`.trim() })
       .where(eq(events.id, eventId));
-    return;
+    return 0;
   }
   const payload = parsed.data;
   let result;
@@ -96,16 +133,17 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
     if (!(e instanceof ProjectionRefused)) throw e;
     log.warn("events.projection_refused", { eventId, code: e.code });
     await db.update(events).set({ status: "failed", lastError: `${e.code}: ${e.message}` }).where(eq(events.id, eventId));
-    return;
+    return 0;
   }
-  await recordDomainEvents(db, event.id, result.produced);
-  await fanOutSafely(env, db);
   const eventType = result.produced.map((p) => p.type).join(",") || null;
-  await db
-    .update(events)
-    .set({ status: "processed", eventType, processedAt: nowIso(), lastError: null })
-    .where(eq(events.id, eventId));
+  // what it produced and its processed status land together, or neither does (the queue retries)
+  const at = nowIso();
+  await db.batch([
+    ...result.produced.map((p) => domainEventInsert(db, event.id, p, at)),
+    db.update(events).set({ status: "processed", eventType, processedAt: at, lastError: null }).where(eq(events.id, eventId)),
+  ] as unknown as [never, ...never[]]);
   log.info("events.processed", { eventId, kind: event.kind, eventType });
+  return result.produced.length;
 }
 
 /** Dead letters of the events queue: the event is marked failed (visible to operators), never dropped. */
