@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { recordDomainEvents } from "../claims/write";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { database, nowIso } from "../db/client";
 import { readLimited, RESPONSE_BODY_LIMIT } from "./response-body";
@@ -8,7 +9,7 @@ import type { DeliveryMessage, Env } from "../env";
 import { errorText, log } from "../log";
 import { enqueueDeliveries, fanOutSafely } from "./fan-out";
 import { maxAttempts, parseSchedule, retryAfterSeconds, retryDelay } from "./schedule";
-import { activeSigningKeys } from "./subscriptions";
+import { deliverySubscription, invalidateSubscription, signingKeysAt, subscriptionCacheTtl } from "./subscription-cache";
 import { signedHeaders, type SigningVersion } from "./signing";
 
 export const DELIVERIES_QUEUE = "claimgate-deliveries";
@@ -42,44 +43,95 @@ export function deliveryBody(env: Env, payload: "full" | "thin", deliveryId: str
   return `{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.occurredAt)},"data":${data}}`;
 }
 
-/** The deliveries consumer: one POST per message, every attempt recorded, retries on our own schedule. */
+/**
+ * The deliveries consumer: one POST per message, sent concurrently (messages of a batch go to mostly
+ * different endpoints; ordering, where a subscription asks for it, is enforced per delivery from D1, not
+ * by the batch order). The attempts of the whole batch are then recorded in one D1 batch (issue 17), and
+ * each message is acked, retried on our own schedule or dead-lettered.
+ */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   const db = database(env.DB);
-  // Messages of a batch go to (mostly) different endpoints: send them concurrently. Ordering, where a
-  // subscription asks for it, is enforced per delivery from D1, not by the batch order.
-  await Promise.all(batch.messages.map((message) => handleDeliveryMessage(env, db, message)));
-}
-
-async function handleDeliveryMessage(env: Env, db: Db, message: Message<DeliveryMessage>): Promise<void> {
-  const { deliveryId } = message.body;
+  const now = Date.now();
+  const attempts = await Promise.all(
+    batch.messages.map((m) =>
+      sendAttempt(env, db, m.body.deliveryId, now).catch((e: unknown) => {
+        log.error("delivery.consumer_error", { deliveryId: m.body.deliveryId, error: errorText(e) });
+        return null;
+      }),
+    ),
+  );
   try {
-    const outcome = await attemptDelivery(env, db, deliveryId);
-    if (outcome.kind === "retry" || outcome.kind === "throttled") message.retry({ delaySeconds: outcome.delaySeconds });
-    else if (outcome.kind === "dead") {
-      // After the last attempt the message goes to the dead letter queue, whose consumer records it.
-      await env.DELIVERIES_DLQ.send({ deliveryId }, { contentType: "json" });
-      message.ack();
-      await releaseNextInOrder(env, db, deliveryId);
-    } else {
-      message.ack();
-      if (outcome.kind === "done") await releaseNextInOrder(env, db, deliveryId);
-    }
+    await recordAttempts(db, attempts.filter((a): a is Attempt => a !== null));
   } catch (e) {
-    log.error("delivery.consumer_error", { deliveryId, error: errorText(e) });
-    message.retry({ delaySeconds: 30 });
+    // nothing of the batch was recorded: every message goes back (a subscriber may see a send twice)
+    log.error("delivery.record_failed", { deliveries: batch.messages.length, error: errorText(e) });
+    batch.retryAll({ delaySeconds: 30 });
+    return;
   }
+  await Promise.all(
+    batch.messages.map(async (message, i) => {
+      const attempt = attempts[i];
+      const { deliveryId } = message.body;
+      if (!attempt) return message.retry({ delaySeconds: 30 });
+      try {
+        await afterAttempt(env, db, attempt, now);
+        const { outcome } = attempt;
+        if (outcome.kind === "retry" || outcome.kind === "throttled") message.retry({ delaySeconds: outcome.delaySeconds });
+        else if (outcome.kind === "dead") {
+          // After the last attempt the message goes to the dead letter queue, whose consumer records it.
+          await env.DELIVERIES_DLQ.send({ deliveryId }, { contentType: "json" });
+          message.ack();
+          await releaseNextInOrder(env, db, deliveryId);
+        } else {
+          message.ack();
+          if (outcome.kind === "done") await releaseNextInOrder(env, db, deliveryId);
+        }
+      } catch (e) {
+        log.error("delivery.consumer_error", { deliveryId, error: errorText(e) });
+        message.retry({ delaySeconds: 30 });
+      }
+    }),
+  );
 }
 
+/** One delivery attempted and recorded (tests and single sends); the consumer batches the recording. */
 export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now = Date.now()): Promise<Outcome> {
+  const attempt = await sendAttempt(env, db, deliveryId, now);
+  await recordAttempts(db, [attempt]);
+  await afterAttempt(env, db, attempt, now);
+  return attempt.outcome;
+}
+
+/** What one message came to: its outcome, and the rows recording the attempt (when one was made). */
+interface Attempt {
+  outcome: Outcome;
+  record?: { writes: BatchItem<"sqlite">[]; subscriptionId: string; ok: boolean; gone: boolean };
+}
+
+async function recordAttempts(db: Db, attempts: Attempt[]) {
+  const writes = attempts.flatMap((a) => a.record?.writes ?? []);
+  if (writes.length) await db.batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+}
+
+/** After the attempt is recorded: a 410 disables the subscription; a long failing run warns, then disables. */
+async function afterAttempt(env: Env, db: Db, attempt: Attempt, now: number) {
+  const r = attempt.record;
+  if (!r) return;
+  if (r.gone) await disableSubscription(env, db, r.subscriptionId, "endpoint answered 410 Gone");
+  else if (!r.ok) await disableIfFailingTooLong(env, db, r.subscriptionId, now);
+}
+
+async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number): Promise<Attempt> {
   const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
-  if (!delivery || delivery.status !== "pending") return { kind: "done" };
-  const [sub] = await db.select().from(subscriptions).where(eq(subscriptions.id, delivery.subscriptionId));
+  if (!delivery || delivery.status !== "pending") return { outcome: { kind: "done" } };
+  const cached = await deliverySubscription(db, env.SECRETS_KEY, delivery.subscriptionId, subscriptionCacheTtl(env.SUBSCRIPTION_CACHE_TTL_SECONDS));
+  const sub = cached?.row;
   if (!sub || !sub.active) {
     await db
       .update(deliveries)
       .set({ status: "cancelled", lastError: sub ? "subscription disabled" : "subscription deleted", updatedAt: nowIso() })
       .where(eq(deliveries.id, deliveryId));
-    return { kind: "done" };
+    return { outcome: { kind: "done" } };
   }
 
   // Ordered subscriptions: a later event of a lifecycle waits while an earlier one is still pending.
@@ -101,7 +153,7 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
       .limit(1);
     if (earlier) {
       await db.update(deliveries).set({ enqueuedAt: null, lastError: "waiting for an earlier delivery of this claim lifecycle" }).where(eq(deliveries.id, deliveryId));
-      return { kind: "waiting" };
+      return { outcome: { kind: "waiting" } };
     }
   }
 
@@ -110,11 +162,11 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   const body = new TextEncoder().encode(deliveryBody(env, sub.payload, delivery.id, event));
   // Everything that reads storage comes before the slot is reserved: after it, only signing and the send,
   // so D1's latency under load does not push one send late and the next one closer to it than 1/rate.
-  const keys = await activeSigningKeys(db, env.SECRETS_KEY, sub.id);
+  const keys = signingKeysAt(cached);
   // A throttled subscription waits for its slot; one far ahead goes back to the queue with that delay.
   if (sub.rateLimit) {
     const waitMs = await env.SUBSCRIPTION_THROTTLE.get(env.SUBSCRIPTION_THROTTLE.idFromName(sub.id)).reserve(sub.rateLimit);
-    if (waitMs > MAX_IN_PROCESS_WAIT_MS) return { kind: "throttled", delaySeconds: Math.ceil(waitMs / 1000) };
+    if (waitMs > MAX_IN_PROCESS_WAIT_MS) return { outcome: { kind: "throttled", delaySeconds: Math.ceil(waitMs / 1000) } };
     if (waitMs > 0) await scheduler.wait(waitMs);
   }
   const attempt = delivery.attempts + 1;
@@ -150,7 +202,7 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
   const last = !ok && (gone || attempt >= maxAttempts(schedule));
   const delaySeconds = ok || last ? null : (retryAfter ?? retryDelay(schedule, attempt));
 
-  await db.batch([
+  const writes: BatchItem<"sqlite">[] = [
     // attempt rows are numbered over the whole history (a replay starts a new retry budget, not a new count)
     db.insert(deliveryAttempts).values({
       deliveryId,
@@ -176,13 +228,10 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
     ok
       ? db.update(subscriptions).set({ failingSince: null, lastSuccessAt: at }).where(eq(subscriptions.id, sub.id))
       : db.update(subscriptions).set({ failingSince: sql`coalesce(${subscriptions.failingSince}, ${at})` }).where(eq(subscriptions.id, sub.id)),
-  ]);
+  ];
   log.info("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
-
-  if (gone) await disableSubscription(env, db, sub.id, "endpoint answered 410 Gone");
-  else if (!ok) await disableIfFailingTooLong(env, db, sub.id, now);
-  if (ok) return { kind: "done" };
-  return last ? { kind: "dead" } : { kind: "retry", delaySeconds: delaySeconds! };
+  const outcome: Outcome = ok ? { kind: "done" } : last ? { kind: "dead" } : { kind: "retry", delaySeconds: delaySeconds! };
+  return { outcome, record: { writes, subscriptionId: sub.id, ok, gone } };
 }
 
 /** On an ordered subscription, enqueues the oldest parked delivery of the same lifecycle. */
@@ -235,6 +284,7 @@ export async function disableSubscription(env: Env, db: Db, subscriptionId: stri
     .where(and(eq(subscriptions.id, subscriptionId), eq(subscriptions.active, true)))
     .returning({ id: subscriptions.id });
   if (rows.length === 0) return;
+  invalidateSubscription(subscriptionId);
   log.warn("subscription.disabled", { subscriptionId, reason });
   await recordDomainEvents(db, `disable:${subscriptionId}:${nowIso()}`, [
     { type: "subscription.disabled", claimId: null, lifecycleId: null, payload: { subscriptionId, reason } },

@@ -4,8 +4,9 @@ import { toHex, utf8 } from "../crypto/encoding";
 import { sha256Hex } from "../crypto/hmac";
 import type { SigningVersion } from "./signing";
 import { newId } from "../crypto/ids";
-import { openSecret, sealSecret } from "../crypto/secret-box";
+import { sealSecret } from "../crypto/secret-box";
 import type { Db } from "../db/client";
+import { invalidateSubscription } from "./subscription-cache";
 import { nowIso } from "../db/client";
 import { subscriptions, subscriptionSecrets } from "../db/schema";
 
@@ -108,18 +109,14 @@ export const listSubscriptions = (db: Db, filter: { active?: boolean } = {}) =>
 
 export async function updateSubscription(db: Db, id: string, patch: Partial<typeof subscriptions.$inferInsert>): Promise<SubscriptionRow | null> {
   const [row] = await db.update(subscriptions).set({ ...patch, updatedAt: nowIso() }).where(eq(subscriptions.id, id)).returning();
+  invalidateSubscription(id);
   return row ?? null;
 }
 
-/** Keys that sign now, per kind: the current ones and rotated-out ones still inside their grace period. */
-export async function activeSigningKeys(db: Db, secretsKey: string | undefined, subscriptionId: string, now = nowIso()): Promise<{ hmac: string[]; ed25519: string[] }> {
-  const rows = await db
-    .select({ kind: subscriptionSecrets.kind, ciphertext: subscriptionSecrets.ciphertext })
-    .from(subscriptionSecrets)
-    .where(and(eq(subscriptionSecrets.subscriptionId, subscriptionId), or(isNull(subscriptionSecrets.expiresAt), gt(subscriptionSecrets.expiresAt, now))))
-    .orderBy(asc(subscriptionSecrets.id));
-  const opened = await Promise.all(rows.map(async (r) => ({ kind: r.kind, value: await openSecret(secretsKey, r.ciphertext) })));
-  return { hmac: opened.filter((r) => r.kind === "hmac").map((r) => r.value), ed25519: opened.filter((r) => r.kind === "ed25519").map((r) => r.value) };
+/** Deletes a subscription and its secrets; its pending deliveries are cancelled when the consumer meets them. */
+export async function deleteSubscription(db: Db, id: string): Promise<void> {
+  await db.batch([db.delete(subscriptionSecrets).where(eq(subscriptionSecrets.subscriptionId, id)), db.delete(subscriptions).where(eq(subscriptions.id, id))]);
+  invalidateSubscription(id);
 }
 
 /**
@@ -140,5 +137,6 @@ export async function rotateSubscriptionSecret(db: Db, secretsKey: string | unde
     ...(ed ? [db.insert(subscriptionSecrets).values({ subscriptionId: id, kind: "ed25519", ciphertext: await sealSecret(secretsKey, ed.privateKey), publicKey: ed.publicKey, createdAt: now })] : []),
     db.update(subscriptions).set({ updatedAt: now }).where(eq(subscriptions.id, id)),
   ]);
+  invalidateSubscription(id);
   return { previousSecretsExpireAt: expiresAt, ...(ed ? { publicKey: ed.publicKey } : {}) };
 }

@@ -1,11 +1,11 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { database } from "../../db/client";
-import { DELIVERY_STATUSES, subscriptions, subscriptionSecrets } from "../../db/schema";
+import { DELIVERY_STATUSES } from "../../db/schema";
 import { replaySubscriptionRange } from "../../delivery/replay";
 import { newSubscriptionSecret, normalizeSubscriptionSecret } from "../../delivery/signing";
 import {
   createSubscription,
+  deleteSubscription,
   currentPublicKey,
   getSubscription,
   listSubscriptions,
@@ -242,8 +242,7 @@ serve(adminSubscriptions, deleteRoute, async (c) => {
   const db = database(c.env.DB);
   const { id } = c.req.valid("param");
   if (!(await getSubscription(db, id))) throw notFound(id);
-  // Pending deliveries of a deleted subscription are cancelled by the consumer when it meets them.
-  await db.batch([db.delete(subscriptionSecrets).where(eq(subscriptionSecrets.subscriptionId, id)), db.delete(subscriptions).where(eq(subscriptions.id, id))]);
+  await deleteSubscription(db, id);
   return c.body(null, 204);
 });
 

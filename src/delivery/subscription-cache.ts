@@ -1,0 +1,68 @@
+import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
+import { openSecret } from "../crypto/secret-box";
+import type { Db } from "../db/client";
+import { nowIso } from "../db/client";
+import { subscriptions, subscriptionSecrets } from "../db/schema";
+
+// Per-isolate cache of what a delivery needs from its subscription: the row (URL, options, active) and
+// the decrypted signing keys with their expiry. Without it every delivery read both from D1 and opened
+// each key with AES-GCM (issue 17). Changes made through this isolate (updates, rotation, deletion, the
+// consumer disabling a failing subscription) clear the entry at once; other isolates see a change within
+// SUBSCRIPTION_CACHE_TTL_SECONDS (30 by default; 0 turns the cache off). A rotated-out key's grace period
+// is checked when the key is used, never frozen in the cache.
+
+type Row = typeof subscriptions.$inferSelect;
+interface Key {
+  kind: "hmac" | "ed25519";
+  value: string;
+  expiresAt: string | null;
+}
+export interface DeliverySubscription {
+  row: Row;
+  keys: Key[];
+}
+
+const cache = new Map<string, { expires: number; value: DeliverySubscription | null }>();
+
+async function load(db: Db, secretsKey: string | undefined, id: string): Promise<DeliverySubscription | null> {
+  const now = nowIso();
+  const [[row], secrets] = await Promise.all([
+    db.select().from(subscriptions).where(eq(subscriptions.id, id)),
+    db
+      .select({ kind: subscriptionSecrets.kind, ciphertext: subscriptionSecrets.ciphertext, expiresAt: subscriptionSecrets.expiresAt })
+      .from(subscriptionSecrets)
+      .where(and(eq(subscriptionSecrets.subscriptionId, id), or(isNull(subscriptionSecrets.expiresAt), gt(subscriptionSecrets.expiresAt, now))))
+      .orderBy(asc(subscriptionSecrets.id)),
+  ]);
+  if (!row) return null;
+  const keys = await Promise.all(secrets.map(async (s) => ({ kind: s.kind as Key["kind"], value: await openSecret(secretsKey, s.ciphertext), expiresAt: s.expiresAt })));
+  return { row, keys };
+}
+
+/** The subscription and its keys, from this isolate's cache when fresh. Null when it does not exist. */
+export async function deliverySubscription(db: Db, secretsKey: string | undefined, id: string, ttlSeconds: number): Promise<DeliverySubscription | null> {
+  if (ttlSeconds <= 0) return load(db, secretsKey, id);
+  const now = Date.now();
+  const hit = cache.get(id);
+  if (hit && hit.expires > now) return hit.value;
+  const value = await load(db, secretsKey, id);
+  if (cache.size > 1000) cache.clear();
+  cache.set(id, { expires: now + ttlSeconds * 1000, value });
+  return value;
+}
+
+/** The keys that sign at `now`: current ones, and rotated-out ones still inside their grace period. */
+export function signingKeysAt(sub: DeliverySubscription, now = nowIso()): { hmac: string[]; ed25519: string[] } {
+  const live = sub.keys.filter((k) => k.expiresAt === null || k.expiresAt > now);
+  return { hmac: live.filter((k) => k.kind === "hmac").map((k) => k.value), ed25519: live.filter((k) => k.kind === "ed25519").map((k) => k.value) };
+}
+
+export function invalidateSubscription(id?: string): void {
+  if (id === undefined) cache.clear();
+  else cache.delete(id);
+}
+
+export const subscriptionCacheTtl = (value: string | undefined) => {
+  const n = Number(value ?? "30");
+  return Number.isFinite(n) && n >= 0 ? n : 30;
+};
