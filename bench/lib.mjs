@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { DatabaseSync } from "node:sqlite";
 import autocannon from "autocannon";
 
 export const root = new URL("..", import.meta.url).pathname;
@@ -21,23 +22,31 @@ function run(cmd, args, opts = {}) {
   });
 }
 
-/** Read-only SQL against the bench Worker's local D1 (wrangler d1 execute --json). */
-export async function d1(state, sql) {
-  const out = await run("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", state, "--json", "--command", sql]);
-  return JSON.parse(out.slice(out.indexOf("[")))[0].results;
-}
-
 /**
- * What the bench Worker's local D1 holds once it has stopped: stored events (and how many processed) and
- * the database's bytes on disk (main file and WAL; every table, so it is the capacity figure per event).
+ * What the bench Worker's local D1 holds once it has stopped: stored events (how many processed, how many
+ * with the body archived to R2) and the database's size: bytes on disk (main file and WAL) and live bytes
+ * (pages in use; SQLite reuses freed pages before it grows, so this is what the next events fill first).
+ * Every table counts, so bytes per event is the capacity figure.
  */
 export async function d1Footprint(state) {
   const dir = `${state}/v3/d1/miniflare-D1DatabaseObject`;
-  const bytes = readdirSync(dir)
-    .filter((f) => f !== "metadata.sqlite" && /\.sqlite(-wal)?$/.test(f))
-    .reduce((n, f) => n + statSync(`${dir}/${f}`).size, 0);
-  const [row] = await d1(state, "select count(*) as events, sum(status = 'processed') as processed from events");
-  return { events: row.events, processed: row.processed ?? 0, bytes, bytesPerEvent: row.events ? Math.round(bytes / row.events) : null };
+  const files = readdirSync(dir).filter((f) => f !== "metadata.sqlite" && /\.sqlite(-wal)?$/.test(f));
+  const bytes = files.reduce((n, f) => n + statSync(`${dir}/${f}`).size, 0);
+  let liveBytes = 0;
+  let row = { events: 0, processed: 0, archived: 0 };
+  for (const f of files.filter((x) => x.endsWith(".sqlite"))) {
+    const db = new DatabaseSync(`${dir}/${f}`, { readOnly: true });
+    try {
+      const pages = db.prepare("SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used, (SELECT page_size FROM pragma_page_size()) AS size").get();
+      liveBytes += pages.used * pages.size;
+      const hasEvents = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'events'").get().n;
+      if (hasEvents) row = db.prepare("SELECT count(*) AS events, coalesce(sum(status = 'processed'), 0) AS processed, coalesce(sum(body_key IS NOT NULL), 0) AS archived FROM events").get();
+    } finally {
+      db.close();
+    }
+  }
+  const per = (n) => (row.events ? Math.round(n / row.events) : null);
+  return { events: row.events, processed: row.processed, archived: row.archived, bytes, bytesPerEvent: per(bytes), liveBytes, liveBytesPerEvent: per(liveBytes) };
 }
 
 /**

@@ -2,6 +2,64 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { root } from "./lib.mjs";
 
+/** A small SVG line plot of round ratios against stored events (no external assets). */
+function roundsPlot(ratios, stored) {
+  const W = 640, H = 260, L = 48, B = 36, T = 16, R = 16;
+  const maxX = Math.max(...stored), maxY = Math.max(1, ...ratios);
+  const x = (v) => L + (v / maxX) * (W - L - R);
+  const y = (v) => H - B - (v / maxY) * (H - B - T);
+  const pts = ratios.map((r, i) => `${x(stored[i]).toFixed(1)},${y(r).toFixed(1)}`).join(" ");
+  const ticksY = [0, 0.2, 0.4, 0.6, 0.8, 1].filter((v) => v <= maxY);
+  const ticksX = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * maxX));
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">
+<rect width="${W}" height="${H}" fill="#fff"/>
+${ticksY.map((v) => `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`).join("\n")}
+${ticksX.map((v) => `<text x="${x(v)}" y="${H - B + 16}" text-anchor="middle">${v.toLocaleString("en-US")}</text>`).join("\n")}
+<line x1="${L}" x2="${W - R}" y1="${y(0.6)}" y2="${y(0.6)}" stroke="#c33" stroke-dasharray="4 3"/><text x="${W - R}" y="${y(0.6) - 4}" text-anchor="end" fill="#c33">target 0.6</text>
+<polyline points="${pts}" fill="none" stroke="#06c" stroke-width="2"/>
+${ratios.map((r, i) => `<circle cx="${x(stored[i]).toFixed(1)}" cy="${y(r).toFixed(1)}" r="3" fill="#06c"><title>${stored[i]} events stored: ${r}</title></circle>`).join("\n")}
+<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">events stored</text>
+<text x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">ingest / baseline</text>
+</svg>
+`;
+}
+
+/** Issue 17's capacity model, from the measured bytes per event (none when storage was not measured). */
+function capacityModel() {
+  const before = ingest?.storage?.processed?.liveBytesPerEvent;
+  const after = ingest?.storage?.archived?.liveBytesPerEvent;
+  if (!before || !after) return [];
+  const GB10 = 10 * 1e9;
+  const fmt = (n) => Math.round(n).toLocaleString("en-US");
+  return [
+    "## Capacity model",
+    "",
+    `One D1 database holds 10 GB. Measured here (ClaimResponse bundles of ~2 KB, every table and index counted):`,
+    `${fmt(before)} bytes per event while the raw body stays in D1, ${fmt(after)} once the archive sweep has moved`,
+    `processed bodies to R2. One database therefore fills after about ${fmt(GB10 / before)} events with bodies in`,
+    `D1, and about ${fmt(GB10 / after)} with them in R2 (${round1(before / after)}× more); at 1 million events a day that is`,
+    `${round1(GB10 / before / 1e6)} days against ${round1(GB10 / after / 1e6)} days. A source's \`retentionDays\` bounds R2, not D1: the event's`,
+    "row, what it produced and the audit trail stay, and they are what grows D1.",
+    "",
+    "Beyond one database (on paper, not built):",
+    "- What stays global, in one small D1: sources and their secrets, subscriptions and their keys, operators,",
+    "  sessions, the audit trail's index, idempotency keys, coverage plans and provider keys. All of it grows with",
+    "  configuration, not with traffic.",
+    "- What shards: events, the claim model (lifecycles, claims, remits, payments, credits), domain events,",
+    "  deliveries and attempts. The shard key is the tenant (a billing organisation: every source, provider and",
+    "  subscription belongs to one), so a claim lifecycle, its payments and the events that fed it are always in",
+    "  one database and every projection stays a local transaction; a D1 binding per tenant, chosen from the",
+    "  source (ingest) or the operator's tenant (reads). The ClaimLifecycle Durable Object is already per",
+    "  lifecycle and needs no change; its D1 writes go to the tenant's database.",
+    "- A tenant too large for one database splits by time: a new database for new lifecycles from a date, the",
+    "  old one kept for the lifecycles it holds (a lifecycle never moves), with the bill-id → database map in",
+    "  the global database.",
+    "- Time-based trimming inside a database: deliveries and attempts older than their retention can be",
+    "  summarised into the 24-hour counters the console already draws and deleted.",
+    "",
+  ];
+}
+
 const read = (name) => (existsSync(`${root}bench/results/${name}.json`) ? JSON.parse(readFileSync(`${root}bench/results/${name}.json`, "utf8")) : null);
 const cpu = read("cpu");
 const ingest = read("ingest");
@@ -37,9 +95,23 @@ if (ingest) {
   lines.push(`| ingest: signed seed ClaimResponse → 202 (${ingest.config.requests} req in ${ingest.config.rounds} rounds alternating with the baseline, c=${ingest.config.concurrency}, ${ingest.config.loadGenerator}), events consumer detached | ${ingest.ingest.rps} req/s, p50 ${ingest.ingest.p50} ms, p99 ${ingest.ingest.p99} ms | ${b.rps} req/s (p50 ${b.p50} ms), ${b.runs} runs | ${ingest.ratio.throughput} of baseline throughput (median of rounds ${ingest.ratio.rounds.join(", ")}) | ≥ 0.6 | ${ingest.ratio.meetsTarget ? "yes" : "**no**"} |`);
   if (w) lines.push(`| ingest, ${w.requests ?? ingest.config.requests} req at c=${ingest.config.concurrency}, events consumer projecting in the same local process | ${w.ingest.rps} req/s, p50 ${w.ingest.p50} ms, p99 ${w.ingest.p99} ms; backlog drained in ${w.backlogDrainSeconds} s (end to end ${w.endToEndPerSecond} events/s) | ${base(w)} | ${w.ratio} of baseline throughput | (reported) | — |`);
   const st = ingest.storage?.processed;
-  if (st) lines.push(`| D1 storage once events are processed (attached Worker) | ${st.bytesPerEvent} bytes per stored event (${st.events} events, ${round1(st.bytes / 2 ** 20)} MiB, every table) | — | — | (reported) | — |`);
+  if (st) lines.push(`| D1 storage once events are processed (attached Worker) | ${st.liveBytesPerEvent ?? st.bytesPerEvent} bytes per stored event (${st.events} events, ${round1((st.liveBytes ?? st.bytes) / 2 ** 20)} MiB in use, every table) | — | — | (reported) | — |`);
+  const ar = ingest.storage?.archived;
+  if (ar) lines.push(`| D1 storage after the archive sweep (processed bodies in R2) | ${ar.liveBytesPerEvent} bytes per stored event (${ar.archived} of ${ar.events} bodies archived, ${round1(ar.liveBytes / 2 ** 20)} MiB in use) | before: ${st?.liveBytesPerEvent ?? "—"} | ${st?.liveBytesPerEvent ? round1((ar.liveBytesPerEvent / st.liveBytesPerEvent) * 100) + " %" : "—"} of before | bodies of processed events out of D1 | ${ar.archived === ar.processed && ar.processed > 0 ? "yes" : "**no**"} |`);
   const s = ingest.duplicatesStorm;
   lines.push(`| duplicates storm: ${s.requests} concurrent POSTs of ${s.distinct} events | ${s.stored} stored, ${s.enqueued} enqueued, ${s.consumerRuns} consumer runs; answers ${JSON.stringify(s.statuses)} | — | — | exactly ${s.distinct} | ${s.exact ? "yes" : "**no**"} |`);
+}
+if (ingest?.ratio?.storedAfterRound) {
+  writeFileSync(`${root}bench/results/ingest-rounds.svg`, roundsPlot(ingest.ratio.rounds, ingest.ratio.storedAfterRound));
+  lines.push(
+    "",
+    `Ingest rounds against stored events (ratio of each round to its baselines; the last round is ${ingest.ratio.lastOverFirst} × the first, lowest round ${ingest.ratio.minRound}):`,
+    "",
+    "![ingest ratio per round against events stored](bench/results/ingest-rounds.svg)",
+    "",
+    "| benchmark | result | baseline (same run) | ratio | target | met |",
+    "|---|---|---|---|---|---|",
+  );
 }
 if (cpu) {
   for (const [kind, k] of Object.entries(cpu.kinds)) {
@@ -79,6 +151,7 @@ lines.push(
   "- Local Queues hand a consumer at most `max_batch_size` messages per batch timeout, so local delivery",
   "  and end-to-end rates understate production, where consumers scale out.",
   "",
+  ...capacityModel(),
   "Run one: `npm run bench:cpu`, `npm run bench:ingest`, `npm run bench:payments`, `npm run bench:delivery`;",
   "`npm run bench` runs all and rewrites this file.",
   "",
@@ -98,8 +171,9 @@ const summary = {
   delivery: { perSecond: num(delivery?.delivery?.deliveriesPerSecond) },
   // ingest → projection → fan-out → signed delivery received, per event (bench/delivery.mjs, phase 1)
   endToEnd: { eventsPerSecond: num(delivery?.delivery?.endToEndPerSecond) },
-  // the whole D1 file per stored event, every event processed (bench/ingest.mjs, attached Worker)
-  storage: { d1BytesPerEvent: num(ingest?.storage?.processed?.bytesPerEvent) },
+  // D1 pages in use per stored event once every event is processed and the archive sweep has moved the
+  // bodies to R2 (bench/ingest.mjs, attached Worker); before archiving when that was not measured
+  storage: { d1BytesPerEvent: num(ingest?.storage?.archived?.liveBytesPerEvent ?? ingest?.storage?.processed?.liveBytesPerEvent ?? ingest?.storage?.processed?.bytesPerEvent) },
 };
 writeFileSync(`${root}bench/results/summary.json`, JSON.stringify(summary, null, 2) + "\n");
 console.log(lines.join("\n"));

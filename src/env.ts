@@ -3,6 +3,8 @@ import type { ClaimLifecycle } from "./lifecycle/claim-lifecycle";
 /** Bindings and variables of the Worker (wrangler.toml + secrets from `wrangler secret put` / .dev.vars). */
 export interface ClaimgateEnv {
   DB: D1Database;
+  /** Raw bodies of processed events, archived out of D1 (src/ingest/archive.ts). */
+  BODIES: R2Bucket;
   EVENTS_QUEUE: Queue<EventMessage>;
   DELIVERIES_QUEUE: Queue<DeliveryMessage>;
   DELIVERIES_DLQ: Queue<DeliveryMessage>;
@@ -16,6 +18,8 @@ export interface ClaimgateEnv {
   ENVIRONMENT?: string;
   /** Seconds a source's configuration is cached per isolate. */
   SOURCE_CACHE_TTL_SECONDS?: string;
+  /** Seconds a subscription and its decrypted signing keys are cached per isolate (default 30; 0 off). */
+  SUBSCRIPTION_CACHE_TTL_SECONDS?: string;
   /** Comma-separated seconds between delivery attempts. */
   DELIVERY_RETRY_SCHEDULE?: string;
   /** Subscriber request timeout, ms (default 15000). */

@@ -16,6 +16,8 @@ export const sources = sqliteTable("sources", {
   /** JSON of VerificationConfig (src/verify/config.ts), never a secret. */
   verification: text("verification").notNull(),
   enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  /** Days an archived (processed) event's body is kept in R2; null keeps it. Metadata and audit stay. */
+  retentionDays: integer("retention_days"),
   createdAt: createdAt(),
   updatedAt: text("updated_at").notNull(),
 });
@@ -69,11 +71,22 @@ export const events = sqliteTable(
     /** How many times the sweep has sent the event again after its queue message went missing. */
     redrives: integer("redrives").notNull().default(0),
     lastError: text("last_error"),
+    /**
+     * Once the event is processed its body moves to R2 (binding BODIES) under this key and `body` is
+     * emptied, so D1 grows with metadata, not with history (issue 17); reads fetch it back from R2.
+     */
+    bodyKey: text("body_key"),
+    /** When the source's retentionDays removed the archived body from R2. */
+    bodyDeletedAt: text("body_deleted_at"),
   },
   (t) => [
     uniqueIndex("events_source_dedup").on(t.sourceId, t.dedupKey),
     index("events_status_received").on(t.status, t.receivedAt),
     index("events_received").on(t.receivedAt),
+    // the archive sweep's work list: processed events whose body is still in D1
+    index("events_unarchived").on(t.receivedAt).where(sql`status = 'processed' AND body_key IS NULL AND body_deleted_at IS NULL`),
+    // the retention sweep's: archived bodies per source, oldest first
+    index("events_archived").on(t.sourceId, t.receivedAt).where(sql`body_key IS NOT NULL`),
   ],
 );
 

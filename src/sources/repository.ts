@@ -11,6 +11,8 @@ export interface SourceView {
   description: string | null;
   verification: VerificationConfig;
   enabled: boolean;
+  /** Days an archived body is kept in R2; null keeps it. */
+  retentionDays: number | null;
   /** Secret numbers and creation times; the secrets themselves are never shown again. */
   secrets: { n: number; createdAt: string }[];
   createdAt: string;
@@ -35,6 +37,7 @@ function view(row: SourceRow, secrets: { n: number; createdAt: string }[]): Sour
     description: row.description,
     verification: verificationConfig.parse(JSON.parse(row.verification)),
     enabled: row.enabled,
+    retentionDays: row.retentionDays,
     secrets,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -70,7 +73,7 @@ export async function getSource(db: Db, id: string): Promise<SourceView | null> 
 export async function createSource(
   db: Db,
   secretsKey: string | undefined,
-  input: { id: string; kind: string; description?: string | null; verification: VerificationConfig; secrets: string[]; enabled?: boolean },
+  input: { id: string; kind: string; description?: string | null; verification: VerificationConfig; secrets: string[]; enabled?: boolean; retentionDays?: number | null | undefined },
 ): Promise<boolean> {
   const sealed = await Promise.all(input.secrets.map((s) => sealSecret(secretsKey, s)));
   const now = nowIso();
@@ -80,6 +83,7 @@ export async function createSource(
     description: input.description ?? null,
     verification: JSON.stringify(input.verification),
     enabled: input.enabled ?? true,
+    retentionDays: input.retentionDays ?? null,
     createdAt: now,
     updatedAt: now,
   });
@@ -99,12 +103,13 @@ export async function createSource(
 export async function updateSource(
   db: Db,
   id: string,
-  patch: { description?: string | null; verification?: VerificationConfig; enabled?: boolean },
+  patch: { description?: string | null; verification?: VerificationConfig; enabled?: boolean; retentionDays?: number | null | undefined },
 ): Promise<boolean> {
   const set: Partial<typeof sources.$inferInsert> = { updatedAt: nowIso() };
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.verification !== undefined) set.verification = JSON.stringify(patch.verification);
   if (patch.enabled !== undefined) set.enabled = patch.enabled;
+  if (patch.retentionDays !== undefined) set.retentionDays = patch.retentionDays;
   const rows = await db.update(sources).set(set).where(eq(sources.id, id)).returning({ id: sources.id });
   return rows.length === 1;
 }

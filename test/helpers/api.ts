@@ -41,6 +41,7 @@ export async function createSource(source: {
   kind: string;
   verification: Record<string, unknown>;
   secrets?: string[];
+  retentionDays?: number;
 }) {
   const res = await admin("POST", "/admin/sources", source);
   if (res.status !== 201) throw new Error(`createSource ${source.id}: ${res.status} ${JSON.stringify(res.body)}`);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { database } from "../../db/client";
 import { EVENT_STATUSES } from "../../db/schema";
 import { fanOutSafely } from "../../delivery/fan-out";
+import { readEventBody } from "../../ingest/archive";
 import { reprocessEvent } from "../../queue/reprocess";
 import { ApiError } from "../../errors";
 import { eventWithProducts, listEvents } from "../../operators/reads";
@@ -52,10 +53,12 @@ serve(adminEvents, oneRoute, async (c) => {
   const found = await eventWithProducts(database(c.env.DB), id);
   if (!found) throw new ApiError(404, "EVENT_NOT_FOUND", `No event ${id}.`);
   const { event, produced, payments, deliveries } = found;
+  // the body from D1, or from R2 once archived; after the source's retention, only when it was deleted
+  const body = await readEventBody(c.env, event);
   return c.json({
     ...event,
     headers: JSON.parse(event.headers) as Record<string, string>,
-    ...storedBody(event.body),
+    ...(body.kind === "body" ? storedBody(body.text) : {}),
     body: undefined,
     validationErrors: event.validationErrors ? (JSON.parse(event.validationErrors) as unknown) : null,
     produced,

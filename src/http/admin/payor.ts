@@ -2,7 +2,6 @@ import { z } from "zod";
 import { database } from "../../db/client";
 import { fanOutSafely } from "../../delivery/fan-out";
 import { exceedsAmount, exactCents, MAX_MONEY } from "../../domain/money";
-import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
 import { PayorError } from "../../payor/errors";
 import { createProviderKey, deletePlan, listPlans, revokeProviderKey, upsertPlan } from "../../payor/repository";

@@ -21,6 +21,8 @@ export const eventDetail = eventRow
     headers: z.record(z.string(), z.string()).meta({ description: "Headers as received, signature and secret headers removed" }),
     payload: z.unknown().optional(),
     payloadText: z.string().optional(),
+    bodyKey: z.string().nullable().meta({ description: "Where the body lives in R2 once the event is processed (read back transparently)" }),
+    bodyDeletedAt: z.string().nullable().meta({ description: "When the source's retentionDays deleted the archived body; no payload after that" }),
     validationErrors: z.array(z.object({ path: z.string(), message: z.string() })).nullable(),
     produced: z.array(z.object({ id: z.string(), type: z.string(), claimId: z.string().nullable(), lifecycleId: z.string().nullable(), occurredAt: z.string() })),
     payments: z.array(

@@ -20,6 +20,9 @@ import { standardWebhooksKey } from "../../verify/standard-webhooks";
 import { verificationConfig, type VerificationConfig } from "../../verify/config";
 import { bare, defineRoute, json, problem, router, serve, OPERATOR_ERRORS } from "../route";
 
+/** Days a processed event's archived body is kept (then deleted from R2; the event's metadata stays). */
+const retentionDays = z.number().int().min(1).max(36_500).nullish().meta({ description: "Days an archived (processed) event's body is kept in R2; null or absent keeps it" });
+
 const secretValue = z.string().min(8, "must be at least 8 characters").max(512);
 
 /** A Standard Webhooks source's secret: a whsec_ HMAC key (v1) or a whpk_ Ed25519 public key (v1a). */
@@ -40,6 +43,7 @@ export const createSourceBody = z
     verification: verificationConfig,
     secrets: z.array(secretValue).max(10).optional(),
     enabled: z.boolean().optional(),
+    retentionDays,
   })
   .superRefine((body, ctx) => {
     if (body.verification.scheme === "stripe" && !body.secrets?.length) {
@@ -52,6 +56,7 @@ export const patchSourceBody = z.strictObject({
   description: z.string().max(500).nullish(),
   verification: verificationConfig.optional(),
   enabled: z.boolean().optional(),
+  retentionDays,
 });
 
 export const addSecretBody = z.strictObject({ secret: secretValue.optional() });
@@ -65,6 +70,7 @@ const sourceView = z
     description: z.string().nullable(),
     verification: verificationConfig,
     enabled: z.boolean(),
+    retentionDays: z.number().int().nullable(),
     secrets: z.array(z.object({ n: z.number().int(), createdAt: z.string() })).meta({ description: "Secret numbers and creation times; secrets are never shown again" }),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -77,6 +83,7 @@ const sourceView = z
       description: "Cair ClaimResponse bundles",
       verification: { scheme: "hmac_sha256", header: "x-cair-signature", encoding: "hex" },
       enabled: true,
+      retentionDays: 365,
       secrets: [{ n: 1, createdAt: "2026-11-23T10:00:00.000Z" }],
       createdAt: "2026-11-23T10:00:00.000Z",
       updatedAt: "2026-11-23T10:00:00.000Z",

@@ -1,5 +1,4 @@
 /** @jsxImportSource hono/jsx */
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { raw } from "hono/html";
 import { z } from "zod";
@@ -8,8 +7,9 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import { findClaimByAnyId, findClaimByIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
-import { claimResponses, deliveries, DELIVERY_STATUSES, events, EVENT_STATUSES } from "../../db/schema";
+import { deliveries, DELIVERY_STATUSES, events, EVENT_STATUSES } from "../../db/schema";
 import { centsToDecimalString } from "../../domain/money";
+import { readEventBody } from "../../ingest/archive";
 import { reprocessEvent } from "../../queue/reprocess";
 import { EVENT_PATTERNS, EVENT_TYPES } from "../../delivery/event-types";
 import { createSubscriptionBody, registerSubscription } from "../admin/subscriptions";
@@ -377,11 +377,16 @@ serve(consoleApp, page({ method: "get", path: "/events/{id}", summary: "One even
   if (!found) return c.notFound();
   const { event: e, produced, payments, deliveries: sent } = found;
   const errors = e.validationErrors ? (JSON.parse(e.validationErrors) as { path: string; message: string }[]) : [];
+  const stored = await readEventBody(c.env, e);
   let payload: string;
-  try {
-    payload = JSON.stringify(JSON.parse(e.body), null, 2);
-  } catch {
-    payload = e.body;
+  if (stored.kind === "deleted") payload = `(deleted ${stored.at}: past the source's retention; the metadata above stays)`;
+  else if (stored.kind === "missing") payload = "(the archived body is missing from R2)";
+  else {
+    try {
+      payload = JSON.stringify(JSON.parse(stored.text), null, 2);
+    } catch {
+      payload = stored.text;
+    }
   }
   const notice = c.req.query("reprocess");
   return c.html(

@@ -1,0 +1,95 @@
+import { and, eq, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { nowIso } from "../db/client";
+import { events, sources } from "../db/schema";
+import type { Env } from "../env";
+import { log } from "../log";
+
+/**
+ * Storage that grows with the work, not with history (issue 17). A raw body is needed in D1 while its
+ * event can still be projected or reprocessed (pending, invalid, failed); once the event is processed it
+ * is only read by an operator. So the sweep moves processed bodies to R2 (BODIES) and D1 keeps the
+ * metadata and the object key; a source's `retentionDays` later deletes the archived body (the event row,
+ * what it produced and the audit trail stay).
+ *
+ * Each step is safe to repeat: the R2 key is a function of the event, so a put that ran before a crash is
+ * simply overwritten; D1 forgets the body only in the statement that records the key, and only for a row
+ * still processed and unarchived.
+ */
+
+/** Bodies archived per sweep (well under D1's 100 bound parameters per statement for the updates). */
+const ARCHIVE_BATCH = 50;
+/** Archived bodies deleted per source per sweep (R2 deletes up to 1,000 keys per call). */
+const RETENTION_BATCH = 500;
+
+/** `events/<source>/<yyyy-mm-dd received>/<event id>.json`: listable per source and day. */
+export const bodyKey = (e: { id: string; sourceId: string; receivedAt: string }) => `events/${e.sourceId}/${e.receivedAt.slice(0, 10)}/${e.id}.json`;
+
+/** Moves processed bodies to R2, batch after batch (at most `batches` per sweep); returns how many moved. */
+export async function archiveProcessedBodies(env: Env, db: Db, batches = 20): Promise<number> {
+  let moved = 0;
+  for (let i = 0; i < batches; i++) {
+    const n = await archiveBatch(env, db, ARCHIVE_BATCH);
+    moved += n;
+    if (n < ARCHIVE_BATCH) break;
+  }
+  return moved;
+}
+
+async function archiveBatch(env: Env, db: Db, limit: number): Promise<number> {
+  const due = await db
+    .select({ id: events.id, sourceId: events.sourceId, receivedAt: events.receivedAt, body: events.body })
+    .from(events)
+    .where(and(eq(events.status, "processed"), isNull(events.bodyKey), isNull(events.bodyDeletedAt)))
+    .orderBy(events.receivedAt)
+    .limit(limit);
+  if (due.length === 0) return 0;
+  await Promise.all(due.map((e) => env.BODIES.put(bodyKey(e), e.body, { httpMetadata: { contentType: "application/json" }, customMetadata: { eventId: e.id, sourceId: e.sourceId } })));
+  const at = nowIso();
+  await db.batch(
+    due.map((e) =>
+      db
+        .update(events)
+        .set({ body: "", bodyKey: bodyKey(e) })
+        .where(and(eq(events.id, e.id), eq(events.status, "processed"), isNull(events.bodyKey))),
+    ) as [never, ...never[]],
+  );
+  log.info("archive.moved", { events: due.length, at });
+  return due.length;
+}
+
+/** Deletes archived bodies older than their source's retentionDays; returns how many. */
+export async function enforceRetention(env: Env, db: Db, now = Date.now()): Promise<number> {
+  const kept = await db.select({ id: sources.id, days: sources.retentionDays }).from(sources).where(isNotNull(sources.retentionDays));
+  let deleted = 0;
+  for (const source of kept) {
+    const cutoff = new Date(now - source.days! * 86_400_000).toISOString();
+    const old = await db
+      .select({ id: events.id, key: events.bodyKey })
+      .from(events)
+      .where(and(eq(events.sourceId, source.id), isNotNull(events.bodyKey), lt(events.receivedAt, cutoff)))
+      .limit(RETENTION_BATCH);
+    if (old.length === 0) continue;
+    await env.BODIES.delete(old.map((e) => e.key!));
+    const at = nowIso();
+    for (let i = 0; i < old.length; i += 90) {
+      await db
+        .update(events)
+        .set({ bodyKey: null, bodyDeletedAt: at })
+        .where(inArray(events.id, old.slice(i, i + 90).map((e) => e.id)));
+    }
+    deleted += old.length;
+    log.info("archive.retention_deleted", { sourceId: source.id, events: old.length, retentionDays: source.days });
+  }
+  return deleted;
+}
+
+export type StoredBody = { kind: "body"; text: string } | { kind: "deleted"; at: string } | { kind: "missing" };
+
+/** An event's raw body wherever it lives: D1 until archived, then R2, gone after retention. */
+export async function readEventBody(env: Env, e: { body: string; bodyKey: string | null; bodyDeletedAt: string | null }): Promise<StoredBody> {
+  if (e.bodyDeletedAt) return { kind: "deleted", at: e.bodyDeletedAt };
+  if (!e.bodyKey) return { kind: "body", text: e.body };
+  const object = await env.BODIES.get(e.bodyKey);
+  return object ? { kind: "body", text: await object.text() } : { kind: "missing" };
+}
