@@ -24,29 +24,37 @@ function run(cmd, args, opts = {}) {
 
 /**
  * What the bench Worker's local D1 holds once it has stopped: stored events (how many processed, how many
- * with the body archived to R2) and the database's size: bytes on disk (main file and WAL) and live bytes
- * (pages in use; SQLite reuses freed pages before it grows, so this is what the next events fill first).
- * Every table counts, so bytes per event is the capacity figure.
+ * with the body archived to R2) and its size: bytes on disk (main file and WAL), and compacted bytes (the
+ * database copied with VACUUM INTO: what the rows and indexes take once freed space is reused, which is
+ * what emptied bodies free for the next events), with the largest tables and indexes of the copy. Every
+ * table counts, so bytes per event is the capacity figure.
  */
 export async function d1Footprint(state) {
   const dir = `${state}/v3/d1/miniflare-D1DatabaseObject`;
   const files = readdirSync(dir).filter((f) => f !== "metadata.sqlite" && /\.sqlite(-wal)?$/.test(f));
   const bytes = files.reduce((n, f) => n + statSync(`${dir}/${f}`).size, 0);
-  let liveBytes = 0;
+  let compactBytes = 0;
+  let largest = [];
   let row = { events: 0, processed: 0, archived: 0 };
   for (const f of files.filter((x) => x.endsWith(".sqlite"))) {
     const db = new DatabaseSync(`${dir}/${f}`, { readOnly: true });
+    const copy = `${os.tmpdir()}/claimgate-bench-${process.pid}.sqlite`;
     try {
-      const pages = db.prepare("SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used, (SELECT page_size FROM pragma_page_size()) AS size").get();
-      liveBytes += pages.used * pages.size;
-      const hasEvents = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'events'").get().n;
-      if (hasEvents) row = db.prepare("SELECT count(*) AS events, coalesce(sum(status = 'processed'), 0) AS processed, coalesce(sum(body_key IS NOT NULL), 0) AS archived FROM events").get();
+      if (!db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'events'").get().n) continue;
+      row = db.prepare("SELECT count(*) AS events, coalesce(sum(status = 'processed'), 0) AS processed, coalesce(sum(body_key IS NOT NULL), 0) AS archived FROM events").get();
+      rmSync(copy, { force: true });
+      db.exec(`VACUUM INTO '${copy}'`);
+      compactBytes += statSync(copy).size;
+      const compact = new DatabaseSync(copy, { readOnly: true });
+      largest = compact.prepare("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC LIMIT 5").all().map((r) => ({ name: r.name, bytes: r.bytes }));
+      compact.close();
     } finally {
       db.close();
+      rmSync(copy, { force: true });
     }
   }
   const per = (n) => (row.events ? Math.round(n / row.events) : null);
-  return { events: row.events, processed: row.processed, archived: row.archived, bytes, bytesPerEvent: per(bytes), liveBytes, liveBytesPerEvent: per(liveBytes) };
+  return { events: row.events, processed: row.processed, archived: row.archived, bytes, bytesPerEvent: per(bytes), compactBytes, compactBytesPerEvent: per(compactBytes), largest };
 }
 
 /**

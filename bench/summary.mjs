@@ -26,8 +26,8 @@ ${ratios.map((r, i) => `<circle cx="${x(stored[i]).toFixed(1)}" cy="${y(r).toFix
 
 /** Issue 17's capacity model, from the measured bytes per event (none when storage was not measured). */
 function capacityModel() {
-  const before = ingest?.storage?.processed?.liveBytesPerEvent;
-  const after = ingest?.storage?.archived?.liveBytesPerEvent;
+  const before = ingest?.storage?.processed?.compactBytesPerEvent;
+  const after = ingest?.storage?.archived?.compactBytesPerEvent;
   if (!before || !after) return [];
   const GB10 = 10 * 1e9;
   const fmt = (n) => Math.round(n).toLocaleString("en-US");
@@ -39,7 +39,9 @@ function capacityModel() {
     `processed bodies to R2. One database therefore fills after about ${fmt(GB10 / before)} events with bodies in`,
     `D1, and about ${fmt(GB10 / after)} with them in R2 (${round1(before / after)}× more); at 1 million events a day that is`,
     `${round1(GB10 / before / 1e6)} days against ${round1(GB10 / after / 1e6)} days. A source's \`retentionDays\` bounds R2, not D1: the event's`,
-    "row, what it produced and the audit trail stay, and they are what grows D1.",
+    "row, what it produced and the audit trail stay, and they are what grows D1. The largest of those (table",
+    "sizes above) are the domain events' payloads, kept for delivery and replay, and each remit's ClaimResponse",
+    "resource; both could follow the bodies to R2 after their delivery retention (not done).",
     "",
     "Beyond one database (on paper, not built):",
     "- What stays global, in one small D1: sources and their secrets, subscriptions and their keys, operators,",
@@ -95,9 +97,11 @@ if (ingest) {
   lines.push(`| ingest: signed seed ClaimResponse → 202 (${ingest.config.requests} req in ${ingest.config.rounds} rounds alternating with the baseline, c=${ingest.config.concurrency}, ${ingest.config.loadGenerator}), events consumer detached | ${ingest.ingest.rps} req/s, p50 ${ingest.ingest.p50} ms, p99 ${ingest.ingest.p99} ms | ${b.rps} req/s (p50 ${b.p50} ms), ${b.runs} runs | ${ingest.ratio.throughput} of baseline throughput (median of rounds ${ingest.ratio.rounds.join(", ")}) | ≥ 0.6 | ${ingest.ratio.meetsTarget ? "yes" : "**no**"} |`);
   if (w) lines.push(`| ingest, ${w.requests ?? ingest.config.requests} req at c=${ingest.config.concurrency}, events consumer projecting in the same local process | ${w.ingest.rps} req/s, p50 ${w.ingest.p50} ms, p99 ${w.ingest.p99} ms; backlog drained in ${w.backlogDrainSeconds} s (end to end ${w.endToEndPerSecond} events/s) | ${base(w)} | ${w.ratio} of baseline throughput | (reported) | — |`);
   const st = ingest.storage?.processed;
-  if (st) lines.push(`| D1 storage once events are processed (attached Worker) | ${st.liveBytesPerEvent ?? st.bytesPerEvent} bytes per stored event (${st.events} events, ${round1((st.liveBytes ?? st.bytes) / 2 ** 20)} MiB in use, every table) | — | — | (reported) | — |`);
+  const kb = (n) => `${round1(n / 1024)} KiB`;
+  const tables = (x) => (x.largest ?? []).map((t) => `${t.name} ${kb(t.bytes / x.events)}`).join(", ");
+  if (st) lines.push(`| D1 once events are processed (attached Worker) | ${st.compactBytesPerEvent ?? st.bytesPerEvent} bytes per stored event compacted (${st.events} events; largest per event: ${tables(st)}) | — | — | (reported) | — |`);
   const ar = ingest.storage?.archived;
-  if (ar) lines.push(`| D1 storage after the archive sweep (processed bodies in R2) | ${ar.liveBytesPerEvent} bytes per stored event (${ar.archived} of ${ar.events} bodies archived, ${round1(ar.liveBytes / 2 ** 20)} MiB in use) | before: ${st?.liveBytesPerEvent ?? "—"} | ${st?.liveBytesPerEvent ? round1((ar.liveBytesPerEvent / st.liveBytesPerEvent) * 100) + " %" : "—"} of before | bodies of processed events out of D1 | ${ar.archived === ar.processed && ar.processed > 0 ? "yes" : "**no**"} |`);
+  if (ar && st?.compactBytesPerEvent) lines.push(`| D1 after the archive sweep (processed bodies in R2) | ${ar.compactBytesPerEvent} bytes per stored event compacted (${ar.archived} of ${ar.events} bodies archived; largest per event: ${tables(ar)}) | before: ${st.compactBytesPerEvent} | ${round1((ar.compactBytesPerEvent / st.compactBytesPerEvent) * 100)} % of before | bodies of processed events out of D1 | ${ar.archived === ar.processed && ar.processed > 0 ? "yes" : "**no**"} |`);
   const s = ingest.duplicatesStorm;
   lines.push(`| duplicates storm: ${s.requests} concurrent POSTs of ${s.distinct} events | ${s.stored} stored, ${s.enqueued} enqueued, ${s.consumerRuns} consumer runs; answers ${JSON.stringify(s.statuses)} | — | — | exactly ${s.distinct} | ${s.exact ? "yes" : "**no**"} |`);
 }
@@ -171,9 +175,9 @@ const summary = {
   delivery: { perSecond: num(delivery?.delivery?.deliveriesPerSecond) },
   // ingest → projection → fan-out → signed delivery received, per event (bench/delivery.mjs, phase 1)
   endToEnd: { eventsPerSecond: num(delivery?.delivery?.endToEndPerSecond) },
-  // D1 pages in use per stored event once every event is processed and the archive sweep has moved the
+  // D1 bytes (compacted) per stored event once every event is processed and the archive sweep has moved the
   // bodies to R2 (bench/ingest.mjs, attached Worker); before archiving when that was not measured
-  storage: { d1BytesPerEvent: num(ingest?.storage?.archived?.liveBytesPerEvent ?? ingest?.storage?.processed?.liveBytesPerEvent ?? ingest?.storage?.processed?.bytesPerEvent) },
+  storage: { d1BytesPerEvent: num(ingest?.storage?.archived?.compactBytesPerEvent ?? ingest?.storage?.processed?.compactBytesPerEvent ?? ingest?.storage?.processed?.bytesPerEvent) },
 };
 writeFileSync(`${root}bench/results/summary.json`, JSON.stringify(summary, null, 2) + "\n");
 console.log(lines.join("\n"));

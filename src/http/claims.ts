@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { claimSearchBody, findClaimByIdentifier, findClaimId, readClaim } from "../claims/read";
 import { database, type Db } from "../db/client";
@@ -107,6 +108,12 @@ async function claimByIdentifier(c: Parameters<typeof reader>[0] & { env: { DB: 
   return { success: true as const, claim };
 }
 
+/** `reader` as route middleware, so a caller without credentials is refused before its body is read. */
+const requireReader = createMiddleware<ProviderContext>(async (c, next) => {
+  reader(c);
+  await next();
+});
+
 const CLAIM_READ_ERRORS = { ...OPERATOR_ERRORS, 404: problem("CLAIM_NOT_FOUND") } as const;
 
 const byIdentifierRoute = defineRoute({
@@ -131,7 +138,7 @@ const searchRoute = defineRoute({
   request: { body: { required: true, content: { "application/json": { schema: claimSearchBody.meta({ example: { identifier: "https://cair.health/fhir/claim-id|BILL-1001" } }) } } } },
   responses: { 200: claimAnswer, ...CLAIM_READ_ERRORS, 400: problem("IDENTIFIER_REQUIRED"), 422: problem("PAYLOAD_INVALID") },
   // who may ask comes before what they ask
-  middleware: [async (c, next) => (reader(c as never), next())],
+  middleware: [requireReader],
 });
 serve(claimsApi, searchRoute, async (c) => c.json(await claimByIdentifier(c, c.req.valid("json").identifier)));
 
@@ -164,10 +171,7 @@ const listRoute = defineRoute({
     422: problem("PAYLOAD_INVALID"),
   },
 });
-serve(claimsApi, listRoute, async (c) => {
-  reader(c);
-  return c.json(await listClaims(database(c.env.DB), c.req.valid("json")));
-});
+serve(claimsApi, listRoute, async (c) => c.json(await listClaims(database(c.env.DB), c.req.valid("json"))));
 
 const reconciliationRoute = defineRoute({
   method: "get",

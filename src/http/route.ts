@@ -112,7 +112,8 @@ export function defineRoute<const R extends Declared>(r: R) {
     security: SECURITY[auth],
     "x-auth": auth,
     ...(role ? { "x-role": role } : {}),
-    middleware: [...(role ? [roleGate(role, auth === "admin-or-provider")] : []), ...(isZod(body) ? [jsonBody] : []), ...middleware],
+    // who may call comes before what they send: the role, then the route's own checks, then the body
+    middleware: [...(role ? [roleGate(role, auth === "admin-or-provider")] : []), ...middleware, ...(isZod(body) ? [jsonBody] : [])],
   } as Omit<R, "tag" | "auth" | "role" | "middleware"> & { tags: string[]; security: Record<string, string[]>[]; middleware: MiddlewareHandler[] });
 }
 

@@ -268,8 +268,12 @@ export async function listClaims(db: Db, f: ClaimListFilter) {
     .innerJoin(claimLifecycles, eq(claimLifecycles.id, claims.lifecycleId))
     .where(
       and(
+        // the claim's own patient, or its lifecycle's (a remit names the patient of a claim that came without one)
         reference
-          ? inArray(claims.patientId, db.select({ id: patients.id }).from(patients).where(or(eq(patients.externalId, reference), eq(patients.id, reference))))
+          ? or(
+              inArray(claims.patientId, db.select({ id: patients.id }).from(patients).where(or(eq(patients.externalId, reference), eq(patients.id, reference)))),
+              inArray(claimLifecycles.patientId, db.select({ id: patients.id }).from(patients).where(or(eq(patients.externalId, reference), eq(patients.id, reference)))),
+            )
           : undefined,
         f.status ? eq(claims.status, f.status) : undefined,
         beforeAt ? or(lt(claims.createdAt, beforeAt), and(eq(claims.createdAt, beforeAt), lt(claims.id, beforeId ?? ""))) : undefined,

@@ -121,13 +121,16 @@ describe("console", () => {
         env.DB.prepare("INSERT INTO claims (id, claim_lifecycle_id, patient_id, status, total_charge_cents, created_at, updated_at) VALUES (?, ?, ?, 'submitted', ?, ?, ?)").bind(`clm_list_${String(i).padStart(2, "0")}`, `lc_list_${i}`, patient, 10_000 + i, at(i), at(i)),
       );
     }
+    // a claim without a patient of its own whose lifecycle names one (a remit said who the patient is)
+    inserts.push(env.DB.prepare("INSERT INTO claim_lifecycles (id, bill_id, patient_id, created_at) VALUES ('lc_list_lp', 'LIST-BILL-LP', 'pat_list_b', ?)").bind(at(60)));
+    inserts.push(env.DB.prepare("INSERT INTO claims (id, claim_lifecycle_id, patient_id, status, total_charge_cents, created_at, updated_at) VALUES ('clm_list_lp', 'lc_list_lp', NULL, 'submitted', 1, ?, ?)").bind(at(60), at(60)));
     await env.DB.batch(inserts);
     const cookie = await login();
-    const mine = (html: string) => [...html.matchAll(/href="\/console\/claims\/(clm_list_\d+)"/g)].map((m) => m[1]);
+    const mine = (html: string) => [...html.matchAll(/href="\/console\/claims\/(clm_list_\w+)"/g)].map((m) => m[1]);
 
     const list = await (await get("/console/claims", cookie)).text();
     expect(list).toContain('href="/console/claims"'); // in the nav
-    expect(mine(list)[0]).toBe("clm_list_55"); // newest first
+    expect(mine(list)[0]).toBe("clm_list_lp"); // newest first
     const next = /class="next" href="([^"]+)"/.exec(list)![1]!.replace(/&amp;/g, "&");
     expect(next).not.toMatch(/LIST-BILL|p-list/); // the cursor is a time and our id, no PHI
     const page2 = await (await get(next, cookie)).text();
@@ -146,7 +149,7 @@ describe("console", () => {
     expect(mine(second)).toEqual(["clm_list_04", "clm_list_03", "clm_list_02", "clm_list_01", "clm_list_00"]);
     expect(second).not.toContain('name="before"'); // the last page
     const byOurId = await (await post("/console/claims/search", { csrf, patient: "pat_list_b" }, cookie)).text();
-    expect(mine(byOurId)).toEqual(["clm_list_55"]);
+    expect(mine(byOurId)).toEqual(["clm_list_lp", "clm_list_55"]);
     const byBill = await post("/console/claims/search", { csrf, identifier: "https://fhir.cairhealth.com/fhir/identifier/claim-id|LIST-BILL-7" }, cookie);
     await byBill.text();
     expect(byBill.status).toBe(303);
@@ -173,7 +176,7 @@ describe("console", () => {
     expect((await admin("POST", "/api/claims/list", { limit: 1000 })).body.error.details[0].path).toBe("limit");
 
     // times: UTC on the server in <time datetime>, rewritten to the viewer's zone by the console's one script
-    expect(list).toMatch(/<time datetime="2026-01-01T00:00:55.000Z" title="2026-01-01T00:00:55.000Z \(UTC\)">2026-01-01 00:00:55 UTC<\/time>/);
+    expect(list).toMatch(/<time datetime="2026-01-01T00:01:00.000Z" title="2026-01-01T00:01:00.000Z \(UTC\)">2026-01-01 00:01:00 UTC<\/time>/);
     expect(list).toContain('<script src="/console/assets/local-time.js" defer=""></script>');
     const script = await get("/console/assets/local-time.js");
     expect(script.status).toBe(200);
