@@ -81,10 +81,10 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
           // After the last attempt the message goes to the dead letter queue, whose consumer records it.
           await env.DELIVERIES_DLQ.send({ deliveryId }, { contentType: "json" });
           message.ack();
-          await releaseNextInOrder(env, db, deliveryId);
+          await releaseNextInOrder(env, db, deliveryId, attempt.order);
         } else {
           message.ack();
-          if (outcome.kind === "done") await releaseNextInOrder(env, db, deliveryId);
+          if (outcome.kind === "done") await releaseNextInOrder(env, db, deliveryId, attempt.order);
         }
       } catch (e) {
         log.error("delivery.consumer_error", { deliveryId, error: errorText(e) });
@@ -105,6 +105,8 @@ export async function attemptDelivery(env: Env, db: Db, deliveryId: string, now 
 /** What one message came to: its outcome, and the rows recording the attempt (when one was made). */
 interface Attempt {
   outcome: Outcome;
+  /** Known once the subscription was read: whether a later delivery of the lifecycle may wait on this one. */
+  order?: { ordered: boolean; subscriptionId: string; lifecycleId: string | null };
   record?: { writes: BatchItem<"sqlite">[]; subscriptionId: string; ok: boolean; gone: boolean };
 }
 
@@ -122,7 +124,9 @@ async function afterAttempt(env: Env, db: Db, attempt: Attempt, now: number) {
 }
 
 async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number): Promise<Attempt> {
-  const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId));
+  // the delivery and the event it carries in one round trip
+  const [found] = await db.select({ delivery: deliveries, event: domainEvents }).from(deliveries).leftJoin(domainEvents, eq(domainEvents.id, deliveries.domainEventId)).where(eq(deliveries.id, deliveryId));
+  const delivery = found?.delivery;
   if (!delivery || delivery.status !== "pending") return { outcome: { kind: "done" } };
   const cached = await deliverySubscription(db, env.SECRETS_KEY, delivery.subscriptionId, subscriptionCacheTtl(env.SUBSCRIPTION_CACHE_TTL_SECONDS));
   const sub = cached?.row;
@@ -157,7 +161,7 @@ async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number): P
     }
   }
 
-  const [event] = await db.select().from(domainEvents).where(eq(domainEvents.id, delivery.domainEventId));
+  const event = found.event;
   if (!event) throw new Error(`domain event ${delivery.domainEventId} missing`);
   const body = new TextEncoder().encode(deliveryBody(env, sub.payload, delivery.id, event));
   // Everything that reads storage comes before the slot is reserved: after it, only signing and the send,
@@ -231,16 +235,19 @@ async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number): P
   ];
   log.info("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
   const outcome: Outcome = ok ? { kind: "done" } : last ? { kind: "dead" } : { kind: "retry", delaySeconds: delaySeconds! };
-  return { outcome, record: { writes, subscriptionId: sub.id, ok, gone } };
+  return { outcome, record: { writes, subscriptionId: sub.id, ok, gone }, order: { ordered: sub.ordered, subscriptionId: sub.id, lifecycleId: delivery.lifecycleId } };
 }
 
 /** On an ordered subscription, enqueues the oldest parked delivery of the same lifecycle. */
-async function releaseNextInOrder(env: Env, db: Db, deliveryId: string) {
-  const [d] = await db
-    .select({ subscriptionId: deliveries.subscriptionId, lifecycleId: deliveries.lifecycleId, ordered: subscriptions.ordered })
-    .from(deliveries)
-    .innerJoin(subscriptions, eq(subscriptions.id, deliveries.subscriptionId))
-    .where(eq(deliveries.id, deliveryId));
+async function releaseNextInOrder(env: Env, db: Db, deliveryId: string, known?: Attempt["order"]) {
+  // an attempt already knows whether its subscription is ordered; a message that found its delivery done looks it up
+  const [d] = known
+    ? [known]
+    : await db
+        .select({ subscriptionId: deliveries.subscriptionId, lifecycleId: deliveries.lifecycleId, ordered: subscriptions.ordered })
+        .from(deliveries)
+        .innerJoin(subscriptions, eq(subscriptions.id, deliveries.subscriptionId))
+        .where(eq(deliveries.id, deliveryId));
   if (!d?.ordered || !d.lifecycleId) return;
   const [next] = await db
     .select({ id: deliveries.id })
