@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { recordDomainEvents } from "../claims/write";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
@@ -52,9 +52,10 @@ export function deliveryBody(env: Env, payload: "full" | "thin", deliveryId: str
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   const db = database(env.DB);
   const now = Date.now();
+  const loaded = await loadDeliveries(db, [...new Set(batch.messages.map((m) => m.body.deliveryId))]);
   const attempts = await Promise.all(
     batch.messages.map((m) =>
-      sendAttempt(env, db, m.body.deliveryId, now).catch((e: unknown) => {
+      sendAttempt(env, db, m.body.deliveryId, now, loaded).catch((e: unknown) => {
         log.error("delivery.consumer_error", { deliveryId: m.body.deliveryId, error: errorText(e) });
         return null;
       }),
@@ -107,12 +108,32 @@ interface Attempt {
   outcome: Outcome;
   /** Known once the subscription was read: whether a later delivery of the lifecycle may wait on this one. */
   order?: { ordered: boolean; subscriptionId: string; lifecycleId: string | null };
-  record?: { writes: BatchItem<"sqlite">[]; subscriptionId: string; ok: boolean; gone: boolean };
+  record?: { writes: BatchItem<"sqlite">[]; subscriptionId: string; ok: boolean; gone: boolean; at: string };
 }
 
+/**
+ * The attempts' rows, and each subscription's health once per batch (not once per delivery): any success
+ * in the batch clears its failing run and sets the last success; only failures start a run (or keep it).
+ */
 async function recordAttempts(db: Db, attempts: Attempt[]) {
-  const writes = attempts.flatMap((a) => a.record?.writes ?? []);
-  if (writes.length) await db.batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  const records = attempts.flatMap((a) => (a.record ? [a.record] : []));
+  if (records.length === 0) return;
+  const health = new Map<string, { success: string | null; failure: string | null }>();
+  for (const r of records) {
+    const h = health.get(r.subscriptionId) ?? { success: null, failure: null };
+    if (r.ok) h.success = h.success && h.success > r.at ? h.success : r.at;
+    else h.failure = h.failure && h.failure < r.at ? h.failure : r.at;
+    health.set(r.subscriptionId, h);
+  }
+  const writes: BatchItem<"sqlite">[] = [
+    ...records.flatMap((r) => r.writes),
+    ...[...health].map(([id, h]) =>
+      h.success
+        ? db.update(subscriptions).set({ failingSince: null, lastSuccessAt: h.success }).where(eq(subscriptions.id, id))
+        : db.update(subscriptions).set({ failingSince: sql`coalesce(${subscriptions.failingSince}, ${h.failure})` }).where(eq(subscriptions.id, id)),
+    ),
+  ];
+  await db.batch(writes as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 }
 
 /** After the attempt is recorded: a 410 disables the subscription; a long failing run warns, then disables. */
@@ -123,9 +144,24 @@ async function afterAttempt(env: Env, db: Db, attempt: Attempt, now: number) {
   else if (!r.ok) await disableIfFailingTooLong(env, db, r.subscriptionId, now);
 }
 
-async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number): Promise<Attempt> {
-  // the delivery and the event it carries in one round trip
-  const [found] = await db.select({ delivery: deliveries, event: domainEvents }).from(deliveries).leftJoin(domainEvents, eq(domainEvents.id, deliveries.domainEventId)).where(eq(deliveries.id, deliveryId));
+type Loaded = { delivery: typeof deliveries.$inferSelect; event: typeof domainEvents.$inferSelect | null };
+
+/** Deliveries with the events they carry, by id, in one round trip (a queue batch's worth: ≤ 90 ids). */
+async function loadDeliveries(db: Db, ids: string[]): Promise<Map<string, Loaded>> {
+  const map = new Map<string, Loaded>();
+  for (let i = 0; i < ids.length; i += 90) {
+    const rows = await db
+      .select({ delivery: deliveries, event: domainEvents })
+      .from(deliveries)
+      .leftJoin(domainEvents, eq(domainEvents.id, deliveries.domainEventId))
+      .where(inArray(deliveries.id, ids.slice(i, i + 90)));
+    for (const r of rows) map.set(r.delivery.id, r);
+  }
+  return map;
+}
+
+async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number, loaded?: Map<string, Loaded>): Promise<Attempt> {
+  const found = loaded ? loaded.get(deliveryId) : (await loadDeliveries(db, [deliveryId])).get(deliveryId);
   const delivery = found?.delivery;
   if (!delivery || delivery.status !== "pending") return { outcome: { kind: "done" } };
   const cached = await deliverySubscription(db, env.SECRETS_KEY, delivery.subscriptionId, subscriptionCacheTtl(env.SUBSCRIPTION_CACHE_TTL_SECONDS));
@@ -229,13 +265,10 @@ async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number): P
         ...(delaySeconds !== null ? { nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString() } : {}),
       })
       .where(eq(deliveries.id, deliveryId)),
-    ok
-      ? db.update(subscriptions).set({ failingSince: null, lastSuccessAt: at }).where(eq(subscriptions.id, sub.id))
-      : db.update(subscriptions).set({ failingSince: sql`coalesce(${subscriptions.failingSince}, ${at})` }).where(eq(subscriptions.id, sub.id)),
   ];
   log.info("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
   const outcome: Outcome = ok ? { kind: "done" } : last ? { kind: "dead" } : { kind: "retry", delaySeconds: delaySeconds! };
-  return { outcome, record: { writes, subscriptionId: sub.id, ok, gone }, order: { ordered: sub.ordered, subscriptionId: sub.id, lifecycleId: delivery.lifecycleId } };
+  return { outcome, record: { writes, subscriptionId: sub.id, ok, gone, at }, order: { ordered: sub.ordered, subscriptionId: sub.id, lifecycleId: delivery.lifecycleId } };
 }
 
 /** On an ordered subscription, enqueues the oldest parked delivery of the same lifecycle. */
