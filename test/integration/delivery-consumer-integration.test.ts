@@ -7,7 +7,7 @@ import worker from "../../src/index";
 import { admin } from "../helpers/api";
 import { rows } from "../helpers/db";
 
-// Issue 17: a delivery reads its subscription and decrypted keys from a per-isolate cache; changes made
+// Issue 17, the deliveries consumer per batch: a delivery reads its subscription and decrypted keys from a per-isolate cache; changes made
 // through the gateway clear it at once, other changes show within the TTL, and a rotated-out key stops
 // signing when its grace period ends even while cached.
 
