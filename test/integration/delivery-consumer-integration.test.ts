@@ -7,9 +7,10 @@ import worker from "../../src/index";
 import { admin } from "../helpers/api";
 import { rows } from "../helpers/db";
 
-// Issue 17, the deliveries consumer per batch: a delivery reads its subscription and decrypted keys from a per-isolate cache; changes made
-// through the gateway clear it at once, other changes show within the TTL, and a rotated-out key stops
-// signing when its grace period ends even while cached.
+// Issue 17, the deliveries consumer: a delivery reads its subscription and decrypted keys from a
+// per-isolate cache (changes made through the gateway clear it at once, other changes show within the
+// TTL, a rotated-out key stops signing when its grace period ends even while cached), and a queue batch
+// records its attempts and each subscription's health once.
 
 const db = () => database(env.DB);
 
