@@ -14,7 +14,7 @@ import { submitClaim } from "../payor/service";
 import { auditTrail } from "./admin/audit";
 import { idempotent } from "./idempotency";
 import { withCaller, type Caller, type ProviderContext } from "./provider-auth";
-import { defineRoute, documentedBody, json, OPERATOR_ERRORS, payorProblem, problem, router, serve } from "./route";
+import { defineRoute, documentedBody, json, OPERATOR_ERRORS, payorProblem, problem, router, serve, type Refusal } from "./route";
 
 const claimNotFound = (what: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No claim matches ${what}.`);
 
@@ -216,6 +216,10 @@ serve(claimsApi, oneRoute, async (c) => {
   return c.json({ success: true, claim });
 });
 
+/** A refusal before the submission handler runs (role, idempotency), in the HCMS guide's error shape. */
+const payorRefusal: Refusal = (status, code, message, suggestions) =>
+  new Response(JSON.stringify(new PayorError(status, code, message, suggestions).toBody()), { status, headers: { "content-type": "application/json" } });
+
 /** Idempotency-Key for submissions, in each caller's own namespace (open mode has its own). */
 const submissionIdempotency = idempotent<ProviderContext>({
   scope: (c) => {
@@ -224,8 +228,7 @@ const submissionIdempotency = idempotent<ProviderContext>({
     if (caller.kind === "admin") return `operator:${caller.operator.id}`;
     return caller.open ? `open:${caller.providerId ?? "-"}` : `provider:${caller.providerId}`;
   },
-  error: (status, code, message, suggestions) =>
-    new Response(JSON.stringify(new PayorError(status, code, message, suggestions).toBody()), { status, headers: { "content-type": "application/json" } }),
+  error: payorRefusal,
 });
 
 const submitRoute = defineRoute({
@@ -241,7 +244,7 @@ const submitRoute = defineRoute({
     201: json(z.object({ success: z.literal(true), claim_id: z.string(), status: z.enum(["approved", "under_review", "rejected"]) }).loose().meta({ example: { success: true, claim_id: "CLM-2026-000042", status: "approved", message: "Claim auto-approved" } }), "approved | under_review | rejected"),
     400: payorProblem("VALIDATION_ERROR, MISSING_REQUIRED_FIELD, INVALID_DIAGNOSIS_CODE, INVALID_PROCEDURE_CODE, MALFORMED_JSON"),
     401: payorProblem("AUTHENTICATION_FAILED"),
-    403: problem("FORBIDDEN (an operator without the admin role)"),
+    403: payorProblem("FORBIDDEN (an operator without the admin role)"),
     404: payorProblem("INSURANCE_NOT_FOUND"),
     409: payorProblem("IDEMPOTENCY_KEY_IN_USE"),
     413: payorProblem("PAYLOAD_TOO_LARGE"),
@@ -249,6 +252,7 @@ const submitRoute = defineRoute({
     422: payorProblem("IDEMPOTENCY_KEY_REUSED"),
   },
   middleware: [submissionIdempotency],
+  refuse: payorRefusal,
 });
 serve(claimsApi, submitRoute, async (c) => {
   const started = Date.now();

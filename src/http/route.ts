@@ -68,16 +68,23 @@ export const roleOf = (method: string, declared: Role | undefined): Role => decl
  * bearer token for the admin API, by the session for the console, or not at all for a provider's call to a
  * route that also serves providers (`optional`).
  */
-const roleGate = (role: Role, optional: boolean): MiddlewareHandler<AppContext> =>
+const roleGate = (role: Role, optional: boolean, refuse?: Refusal): MiddlewareHandler<AppContext> =>
   createMiddleware<AppContext>(async (c, next) => {
     const operator = c.get("operator");
     if (!operator) {
       if (optional) return next();
       throw new ApiError(401, "UNAUTHORIZED", "A valid operator bearer token is required.", undefined, { "WWW-Authenticate": 'Bearer realm="claimgate-admin"' });
     }
-    if (!roleAllows(operator.role, role)) throw new ApiError(403, "FORBIDDEN", `This needs the ${role} role; ${operator.id} has ${operator.role}.`);
+    if (!roleAllows(operator.role, role)) {
+      const message = `This needs the ${role} role; ${operator.id} has ${operator.role}.`;
+      if (refuse) return refuse(403, "FORBIDDEN", message, [`Use an operator token with the ${role} role`]);
+      throw new ApiError(403, "FORBIDDEN", message);
+    }
     await next();
   });
+
+/** A route's own error shape (the HCMS guide's), for the refusals made before its handler runs. */
+export type Refusal = (status: number, code: string, message: string, suggestions: string[]) => Response;
 
 /**
  * Reads a JSON body once, as bytes, with the contract's answers (415 UNSUPPORTED_MEDIA_TYPE, 413
@@ -96,13 +103,15 @@ type Declared = Omit<RouteConfig, "tags" | "security" | "middleware" | "summary"
   auth: Auth;
   role?: Role;
   middleware?: MiddlewareHandler[];
+  /** Answers the role refusal in the route's own error shape (default: the contract's `{error: {code, message}}`). */
+  refuse?: Refusal;
 };
 
 const isZod = (s: unknown): s is z.ZodType => s instanceof z.ZodType;
 
 /** One route: its schemas validate and document; its role (operators) is enforced from the same declaration. */
 export function defineRoute<const R extends Declared>(r: R) {
-  const { tag, auth, role: declaredRole, middleware = [], ...rest } = r;
+  const { tag, auth, role: declaredRole, middleware = [], refuse, ...rest } = r;
   const role = auth === "admin" || auth === "admin-or-provider" ? roleOf(r.method, declaredRole) : undefined;
   const media = r.request?.body?.content?.["application/json"];
   const body = media && "schema" in media ? media.schema : undefined;
@@ -113,8 +122,8 @@ export function defineRoute<const R extends Declared>(r: R) {
     "x-auth": auth,
     ...(role ? { "x-role": role } : {}),
     // who may call comes before what they send: the role, then the route's own checks, then the body
-    middleware: [...(role ? [roleGate(role, auth === "admin-or-provider")] : []), ...middleware, ...(isZod(body) ? [jsonBody] : [])],
-  } as Omit<R, "tag" | "auth" | "role" | "middleware"> & { tags: string[]; security: Record<string, string[]>[]; middleware: MiddlewareHandler[] });
+    middleware: [...(role ? [roleGate(role, auth === "admin-or-provider", refuse)] : []), ...middleware, ...(isZod(body) ? [jsonBody] : [])],
+  } as Omit<R, "tag" | "auth" | "role" | "middleware" | "refuse"> & { tags: string[]; security: Record<string, string[]>[]; middleware: MiddlewareHandler[] });
 }
 
 /**

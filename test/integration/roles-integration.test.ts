@@ -59,6 +59,15 @@ describe("the role matrix, generated from the route table", () => {
   }
 });
 
+describe("the HCMS submission keeps the guide's error shape", () => {
+  it("an operator whose role is too low is refused in the guide's shape", async () => {
+    const res = await call("POST", "/api/claims", { headers: { authorization: `Bearer ${tokens.viewer}` }, json: {} });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error_code: "FORBIDDEN", claim_id: null });
+    expect(res.body.suggestions.length).toBeGreaterThan(0);
+  });
+});
+
 describe("operators", () => {
   it("the token is shown once and stored hashed; lists never show tokens; no token or a wrong one is 401", async () => {
     const [row] = await rows<any>("SELECT token_hash FROM operators WHERE id = ?", ids.operator);
