@@ -27,6 +27,13 @@ export async function findClaimId(db: Db, idOrHcms: string): Promise<string | nu
 /** POST /api/claims/search: the identifier (`system|value`) in the body, out of the URL. */
 export const claimSearchBody = z.strictObject({ identifier: z.string().min(3).max(600) });
 
+/** `system|value` → its parts (split at the last bar); null when either part is empty. */
+export function parseIdentifier(text: string | undefined): { system: string; value: string } | null {
+  const bar = text?.lastIndexOf("|") ?? -1;
+  if (!text || bar <= 0 || bar === text.length - 1) return null;
+  return { system: text.slice(0, bar), value: text.slice(bar + 1) };
+}
+
 /** A claim-specific identifier names one claim; the Cair claim-id (bill id) names the lifecycle's latest. */
 export async function findClaimByIdentifier(db: Db, system: string, value: string): Promise<string | null> {
   const [hit] = await db

@@ -3,6 +3,7 @@ import { openSecret } from "../crypto/secret-box";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
 import { subscriptions, subscriptionSecrets } from "../db/schema";
+import { isolateCache } from "../isolate-cache";
 
 // Per-isolate cache of what a delivery needs from its subscription: the row (URL, options, active) and
 // the decrypted signing keys with their expiry. Without it every delivery read both from D1 and opened
@@ -22,7 +23,7 @@ export interface DeliverySubscription {
   keys: Key[];
 }
 
-const cache = new Map<string, { expires: number; value: DeliverySubscription | null }>();
+const cache = isolateCache<DeliverySubscription | null>();
 
 async function load(db: Db, secretsKey: string | undefined, id: string): Promise<DeliverySubscription | null> {
   const now = nowIso();
@@ -40,16 +41,8 @@ async function load(db: Db, secretsKey: string | undefined, id: string): Promise
 }
 
 /** The subscription and its keys, from this isolate's cache when fresh. Null when it does not exist. */
-export async function deliverySubscription(db: Db, secretsKey: string | undefined, id: string, ttlSeconds: number): Promise<DeliverySubscription | null> {
-  if (ttlSeconds <= 0) return load(db, secretsKey, id);
-  const now = Date.now();
-  const hit = cache.get(id);
-  if (hit && hit.expires > now) return hit.value;
-  const value = await load(db, secretsKey, id);
-  if (cache.size > 1000) cache.clear();
-  cache.set(id, { expires: now + ttlSeconds * 1000, value });
-  return value;
-}
+export const deliverySubscription = (db: Db, secretsKey: string | undefined, id: string, ttlSeconds: number): Promise<DeliverySubscription | null> =>
+  cache.get(id, ttlSeconds, () => load(db, secretsKey, id));
 
 /** The keys that sign at `now`: current ones, and rotated-out ones still inside their grace period. */
 export function signingKeysAt(sub: DeliverySubscription, now = nowIso()): { hmac: string[]; ed25519: string[] } {
@@ -57,10 +50,7 @@ export function signingKeysAt(sub: DeliverySubscription, now = nowIso()): { hmac
   return { hmac: live.filter((k) => k.kind === "hmac").map((k) => k.value), ed25519: live.filter((k) => k.kind === "ed25519").map((k) => k.value) };
 }
 
-export function invalidateSubscription(id?: string): void {
-  if (id === undefined) cache.clear();
-  else cache.delete(id);
-}
+export const invalidateSubscription = (id?: string): void => cache.invalidate(id);
 
 export const subscriptionCacheTtl = (value: string | undefined) => {
   const n = Number(value ?? "30");

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { claimSearchBody, findClaimByIdentifier, findClaimId, readClaim } from "../claims/read";
+import { claimSearchBody, findClaimByIdentifier, findClaimId, parseIdentifier, readClaim } from "../claims/read";
 import { database, type Db } from "../db/client";
 import { payorSubmissions } from "../db/schema";
 import { fanOutSafely } from "../delivery/fan-out";
@@ -90,11 +90,9 @@ async function visibleClaim(db: Db, caller: Caller, claimId: string | null): Pro
 
 /** `system|value` → its parts, or 400 IDENTIFIER_REQUIRED. */
 function splitIdentifier(identifier: string | undefined): { system: string; value: string } {
-  const bar = identifier?.lastIndexOf("|") ?? -1;
-  if (!identifier || bar <= 0 || bar === identifier.length - 1) {
-    throw new ApiError(400, "IDENTIFIER_REQUIRED", "Give the identifier as system|value.", [{ path: "identifier", message: "must be system|value" }]);
-  }
-  return { system: identifier.slice(0, bar), value: identifier.slice(bar + 1) };
+  const parts = parseIdentifier(identifier);
+  if (!parts) throw new ApiError(400, "IDENTIFIER_REQUIRED", "Give the identifier as system|value.", [{ path: "identifier", message: "must be system|value" }]);
+  return parts;
 }
 
 async function claimByIdentifier(c: Parameters<typeof reader>[0] & { env: { DB: D1Database } }, identifier: string | undefined) {

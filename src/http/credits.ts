@@ -3,9 +3,8 @@ import { database } from "../db/client";
 import { fanOutSafely } from "../delivery/fan-out";
 import { centsToAmount } from "../domain/money";
 import { allocateBody, allocateCredit, creditSearchBody, listCredits } from "../payments/credits";
-import { auditTrail } from "./admin/audit";
-import { requireOperator } from "./admin/auth";
-import { defineRoute, json, OPERATOR_ERRORS, problem, router, serve } from "./route";
+import { operatorRouter } from "./admin/auth";
+import { defineRoute, json, OPERATOR_ERRORS, problem, serve } from "./route";
 
 const credit = z
   .object({
@@ -21,9 +20,7 @@ const credit = z
   .meta({ id: "PatientCredit" });
 const credits = json(z.object({ data: z.array(credit) }), "The patient's credits, oldest first");
 
-export const patientsApi = router();
-patientsApi.use("*", requireOperator);
-patientsApi.use("*", auditTrail);
+export const patientsApi = operatorRouter();
 
 const byPathRoute = defineRoute({
   method: "get",
@@ -49,9 +46,7 @@ const searchRoute = defineRoute({
 });
 serve(patientsApi, searchRoute, async (c) => c.json({ data: await listCredits(database(c.env.DB), c.req.valid("json").patientId) }));
 
-export const creditsApi = router();
-creditsApi.use("*", requireOperator);
-creditsApi.use("*", auditTrail);
+export const creditsApi = operatorRouter();
 
 const allocateRoute = defineRoute({
   method: "post",

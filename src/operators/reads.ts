@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client";
 import {
   claimLifecycles,
@@ -22,6 +23,16 @@ import { centsToAmount } from "../domain/money";
  * What operators read, one query per question, shared by the admin API and the console: the console's
  * pages and the API's answers cannot disagree about which events, deliveries or claims a filter finds.
  */
+
+/** Cursor pages over (created at, id), newest first: the rows older than `cursor` (`at|id`). */
+function olderThan(at: SQLiteColumn, id: SQLiteColumn, cursor: string | undefined) {
+  if (!cursor) return undefined;
+  const [cursorAt, cursorId] = cursor.split("|") as [string, string | undefined];
+  return or(lt(at, cursorAt), and(eq(at, cursorAt), lt(id, cursorId ?? "")));
+}
+
+/** The next page's cursor: the last row's `at|id` when the page is full. */
+const nextCursor = <R>(rows: R[], limit: number, key: (r: R) => string) => (rows.length === limit && rows.length > 0 ? key(rows[rows.length - 1]!) : null);
 
 export interface EventFilter {
   source?: string | undefined;
@@ -73,7 +84,7 @@ export async function listEvents(db: Db, f: EventFilter) {
     )
     .orderBy(desc(events.id))
     .limit(f.limit);
-  return { data: rows, nextBefore: rows.length === f.limit ? rows[rows.length - 1]!.id : null };
+  return { data: rows, nextBefore: nextCursor(rows, f.limit, (e) => e.id) };
 }
 
 /**
@@ -125,7 +136,6 @@ export interface DeliveryFilter {
 
 /** Deliveries, newest first; `nextBefore` continues the list. */
 export async function listDeliveries(db: Db, f: DeliveryFilter) {
-  const [beforeAt, beforeId] = f.before ? (f.before.split("|") as [string, string | undefined]) : [];
   const rows = await db
     .select()
     .from(deliveries)
@@ -135,13 +145,12 @@ export async function listDeliveries(db: Db, f: DeliveryFilter) {
         f.status ? eq(deliveries.status, f.status) : undefined,
         f.since ? gte(deliveries.createdAt, f.since) : undefined,
         f.until ? lte(deliveries.createdAt, f.until) : undefined,
-        beforeAt ? or(lt(deliveries.createdAt, beforeAt), and(eq(deliveries.createdAt, beforeAt), lt(deliveries.id, beforeId ?? ""))) : undefined,
+        olderThan(deliveries.createdAt, deliveries.id, f.before),
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(f.limit);
-  const last = rows[rows.length - 1];
-  return { data: rows, nextBefore: rows.length === f.limit && last ? `${last.createdAt}|${last.id}` : null };
+  return { data: rows, nextBefore: nextCursor(rows, f.limit, (d) => `${d.createdAt}|${d.id}`) };
 }
 
 /** A delivery and its attempts, oldest first; null when unknown. */
@@ -250,7 +259,6 @@ export interface ClaimListFilter {
  */
 export async function listClaims(db: Db, f: ClaimListFilter) {
   const reference = f.patient?.trim().replace(/^Patient\//, "");
-  const [beforeAt, beforeId] = f.before ? (f.before.split("|") as [string, string | undefined]) : [];
   const rows = await db
     .select({
       id: claims.id,
@@ -276,12 +284,11 @@ export async function listClaims(db: Db, f: ClaimListFilter) {
             )
           : undefined,
         f.status ? eq(claims.status, f.status) : undefined,
-        beforeAt ? or(lt(claims.createdAt, beforeAt), and(eq(claims.createdAt, beforeAt), lt(claims.id, beforeId ?? ""))) : undefined,
+        olderThan(claims.createdAt, claims.id, f.before),
       ),
     )
     .orderBy(desc(claims.createdAt), desc(claims.id))
     .limit(f.limit);
-  const last = rows[rows.length - 1];
   return {
     data: rows.map((r) => ({
       id: r.id,
@@ -295,6 +302,6 @@ export async function listClaims(db: Db, f: ClaimListFilter) {
       serviceDate: r.serviceDate,
       createdAt: r.createdAt,
     })),
-    nextBefore: rows.length === f.limit && last ? `${last.createdAt}|${last.id}` : null,
+    nextBefore: nextCursor(rows, f.limit, (c) => `${c.createdAt}|${c.id}`),
   };
 }

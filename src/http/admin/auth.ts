@@ -3,6 +3,8 @@ import { database } from "../../db/client";
 import type { AppContext } from "../../env";
 import { ApiError } from "../../errors";
 import { bearerToken, identify } from "../../operators/identity";
+import { router } from "../route";
+import { auditTrail } from "./audit";
 
 /**
  * `Authorization: Bearer <token>`: ADMIN_TOKEN (the bootstrap admin) or an operator's token; 401 otherwise.
@@ -16,3 +18,11 @@ export const requireOperator = createMiddleware<AppContext>(async (c, next) => {
   c.set("operator", operator);
   await next();
 });
+
+/** A router of operator routes: the bearer token identifies the operator, and the audit trail records. */
+export function operatorRouter() {
+  const app = router();
+  app.use("*", requireOperator);
+  app.use("*", auditTrail);
+  return app;
+}

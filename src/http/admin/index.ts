@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { EVENT_PATTERNS, eventTypeCatalog } from "../../delivery/event-types";
-import { defineRoute, json, OPERATOR_ERRORS, router, serve } from "../route";
-import { adminAudit, auditTrail } from "./audit";
-import { requireOperator } from "./auth";
+import { defineRoute, json, OPERATOR_ERRORS, serve } from "../route";
+import { adminAudit } from "./audit";
+import { operatorRouter } from "./auth";
 import { adminOperators } from "./operators";
 import { adminDeliveries } from "./deliveries";
 import { adminEvents } from "./events";
@@ -10,9 +10,7 @@ import { adminPayor } from "./payor";
 import { adminSources } from "./sources";
 import { adminSubscriptions } from "./subscriptions";
 
-export const admin = router();
-admin.use("*", requireOperator);
-admin.use("*", auditTrail);
+export const admin = operatorRouter();
 
 const eventTypesRoute = defineRoute({
   method: "get",

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { hourlyBarsSvg, last24Hours, percentiles } from "./charts";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
-import { findClaimByAnyId, findClaimByIdentifier, readClaim } from "../../claims/read";
+import { findClaimByAnyId, findClaimByIdentifier, parseIdentifier, readClaim } from "../../claims/read";
 import { database } from "../../db/client";
 import { deliveries, DELIVERY_STATUSES, events, EVENT_STATUSES } from "../../db/schema";
 import { centsToDecimalString } from "../../domain/money";
@@ -714,8 +714,8 @@ serve(consoleApp, page({ method: "post", path: "/claims/search", summary: "Find 
     );
   }
   const identifier = text("identifier");
-  const bar = identifier.lastIndexOf("|");
-  const claimId = bar > 0 ? await findClaimByIdentifier(db, identifier.slice(0, bar), identifier.slice(bar + 1)) : identifier ? await findClaimByAnyId(db, identifier) : null;
+  const parts = parseIdentifier(identifier);
+  const claimId = parts ? await findClaimByIdentifier(db, parts.system, parts.value) : identifier ? await findClaimByAnyId(db, identifier) : null;
   if (claimId) return c.redirect(`/console/claims/${claimId}`, 303);
   return c.html(<Page title="Claim not found" csrf={c.get("csrf")}><p class="bad">No claim has that identifier.</p><ClaimSearchForms csrf={c.get("csrf")} /></Page>, 404);
 });
