@@ -10,6 +10,7 @@ import { consumeEvents, consumeEventsDeadLetters, EVENTS_DLQ, EVENTS_QUEUE } fro
 
 export { ClaimLifecycle } from "./lifecycle/claim-lifecycle";
 export { SubscriptionThrottle } from "./delivery/throttle";
+export { TraceRegistry } from "./lifecycle/trace-registry";
 
 const app = buildApp();
 

@@ -50,6 +50,18 @@ export interface ClaimRef {
   patient?: { system: string; externalId: string } | null;
 }
 
+/**
+ * What resolving must tell a lifecycle before a merge folds it into another: its Durable Object holds
+ * money D1 may not have yet, and must hand it over and stop taking payments first.
+ */
+export interface LifecycleHooks {
+  beforeFold(drop: string, into: string): Promise<void>;
+  /** …and the survivor reloads its facts at once, so it answers its next payment with both lifecycles' money. */
+  afterFold(into: string): Promise<void>;
+  /** A lifecycle's claims or remits changed: its object reloads them (its money follows the facts). */
+  factsChanged(lifecycleId: string): Promise<void>;
+}
+
 export interface ResolvedClaim {
   claimId: string;
   lifecycleId: string;
@@ -62,10 +74,10 @@ export interface ResolvedClaim {
  * into the older one, so a remit that arrives before its claim ends in the same state as one after it.
  * Concurrent creators race on the unique identifier index; the loser retries and finds the winner.
  */
-export async function resolveClaim(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
+export async function resolveClaim(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promise<ResolvedClaim> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await resolveOnce(db, ref);
+      return await resolveOnce(db, ref, folds);
     } catch (e) {
       if (attempt < 3 && String((e as Error)?.message).includes("UNIQUE constraint failed")) continue;
       throw e;
@@ -73,7 +85,7 @@ export async function resolveClaim(db: Db, ref: ClaimRef): Promise<ResolvedClaim
   }
 }
 
-async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
+async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promise<ResolvedClaim> {
   const patientId = ref.patient ? await upsertPatient(db, ref.patient.system, ref.patient.externalId) : null;
   const keys = dedupeKeys(ref.keys);
   const matched = keys.length
@@ -97,7 +109,7 @@ async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
       if (latest) return finish(db, latest.id, billLifecycle.id, patientId);
     }
     const created = await createPlaceholder(db, keys, billLifecycle?.id ?? null, ref.billId ?? null, patientId);
-    const linkedTo = await linkVersions(db, created.lifecycleId, dedupeKeys(ref.linked ?? []));
+    const linkedTo = await linkVersions(db, folds, created.lifecycleId, dedupeKeys(ref.linked ?? []));
     return linkedTo === created.lifecycleId ? created : finish(db, created.claimId, linkedTo, patientId);
   }
 
@@ -111,11 +123,11 @@ async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
 
   let lifecycleId = survivor.lifecycleId;
   for (const other of found.slice(1)) {
-    if (other.lifecycleId !== lifecycleId) lifecycleId = await mergeLifecycles(db, lifecycleId, other.lifecycleId);
+    if (other.lifecycleId !== lifecycleId) lifecycleId = await mergeLifecycles(db, folds, lifecycleId, other.lifecycleId);
   }
   if (ref.billId) {
     if (billLifecycle && billLifecycle.id !== lifecycleId) {
-      lifecycleId = await mergeLifecycles(db, billLifecycle.id, lifecycleId);
+      lifecycleId = await mergeLifecycles(db, folds, billLifecycle.id, lifecycleId);
     } else if (!billLifecycle) {
       // A lifecycle that already belongs to another bill keeps it (a claim cannot be on two bills).
       await db
@@ -130,7 +142,7 @@ async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
       .values(keys.map((k) => ({ ...k, claimId: survivor.id })))
       .onConflictDoNothing();
   }
-  lifecycleId = await linkVersions(db, lifecycleId, dedupeKeys(ref.linked ?? []).filter((k) => !keys.some((x) => x.system === k.system && x.value === k.value)));
+  lifecycleId = await linkVersions(db, folds, lifecycleId, dedupeKeys(ref.linked ?? []).filter((k) => !keys.some((x) => x.system === k.system && x.value === k.value)));
   return finish(db, survivor.id, lifecycleId, patientId);
 }
 
@@ -139,7 +151,7 @@ async function resolveOnce(db: Db, ref: ClaimRef): Promise<ResolvedClaim> {
  * one already known elsewhere brings its lifecycle along (merged, unless it is another bill's); one not
  * known yet is created as a placeholder here, so its remits land in this lifecycle whenever they come.
  */
-async function linkVersions(db: Db, lifecycleId: string, linked: ClaimKey[]): Promise<string> {
+async function linkVersions(db: Db, folds: LifecycleHooks, lifecycleId: string, linked: ClaimKey[]): Promise<string> {
   let current = lifecycleId;
   for (const key of linked) {
     const [known] = await db
@@ -148,7 +160,7 @@ async function linkVersions(db: Db, lifecycleId: string, linked: ClaimKey[]): Pr
       .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
       .where(and(eq(claimIdentifiers.system, key.system), eq(claimIdentifiers.value, key.value)));
     if (known) {
-      if (known.lifecycleId !== current) current = await mergeLifecycles(db, current, known.lifecycleId);
+      if (known.lifecycleId !== current) current = await mergeLifecycles(db, folds, current, known.lifecycleId);
       continue;
     }
     await createPlaceholder(db, [key], current, null, null);
@@ -253,7 +265,7 @@ async function mergeClaims(db: Db, keep: string, drop: string): Promise<void> {
  * Folds lifecycle `drop` into `keep` (keeping the bill id either had) and returns `keep`. Two lifecycles
  * with different bill ids are different bills and are never merged; then `keep` is returned unchanged.
  */
-async function mergeLifecycles(db: Db, keep: string, drop: string): Promise<string> {
+async function mergeLifecycles(db: Db, folds: LifecycleHooks, keep: string, drop: string): Promise<string> {
   const rows = await db.select().from(claimLifecycles).where(inArray(claimLifecycles.id, [keep, drop]));
   const k = rows.find((r) => r.id === keep);
   const d = rows.find((r) => r.id === drop);
@@ -262,6 +274,7 @@ async function mergeLifecycles(db: Db, keep: string, drop: string): Promise<stri
   // Every payment and every allocation into `drop` moves too (credits follow their payments), and `drop`
   // stays as a forwarding row: a payment on its way to the old lifecycle's object is sent on to `keep`.
   // The caller's reconcile then rebuilds the survivor's ledger from all of it.
+  await folds.beforeFold(drop, keep);
   await db.batch([
     db.update(claims).set({ lifecycleId: keep }).where(eq(claims.lifecycleId, drop)),
     db.update(claimResponses).set({ lifecycleId: keep }).where(eq(claimResponses.lifecycleId, drop)),
@@ -274,6 +287,7 @@ async function mergeLifecycles(db: Db, keep: string, drop: string): Promise<stri
       .set({ billId: k.billId ?? d.billId, patientId: k.patientId ?? d.patientId, mergedInto: null })
       .where(eq(claimLifecycles.id, keep)),
   ]);
+  await folds.afterFold(keep);
   return keep;
 }
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are ISO 8601 UTC strings; money is integer cents (columns end in _cents).
 
@@ -599,3 +599,18 @@ export const loginFailures = sqliteTable("login_failures", {
   failures: integer("failures").notNull(),
   windowStart: text("window_start").notNull(),
 });
+
+/**
+ * The outbox entries of each lifecycle's Durable Object that D1 has applied (issue 17). An entry's D1 batch
+ * inserts its (lifecycle, seq) here first, so an entry flushed again after a crash fails on this key as a
+ * whole and applies nothing twice; each flush prunes the markers below its own, so a lifecycle keeps a few.
+ */
+export const lifecycleOutboxApplied = sqliteTable(
+  "lifecycle_outbox_applied",
+  {
+    lifecycleId: text("lifecycle_id").notNull(),
+    seq: integer("seq").notNull(),
+    appliedAt: text("applied_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.lifecycleId, t.seq] })],
+);

@@ -5,6 +5,7 @@ import { claimSearchBody, findClaimByIdentifier, findClaimId, parseIdentifier, r
 import { database, type Db } from "../db/client";
 import { payorSubmissions } from "../db/schema";
 import { fanOutSafely } from "../delivery/fan-out";
+import { lifecycleHooks } from "../payments/service";
 import { ApiError } from "../errors";
 import { isJsonContentType, parseJsonBody, readBodyCapped } from "../ingest/read-body";
 import { claimReconciliations, listClaims } from "../operators/reads";
@@ -273,7 +274,7 @@ serve(claimsApi, submitRoute, async (c) => {
     if (providerId && parsed.data.provider_id && parsed.data.provider_id !== providerId) {
       throw new PayorError(400, "VALIDATION_ERROR", "provider_id does not match X-Provider-ID", ["Send the provider_id of the API key, or leave it out"]);
     }
-    const { body } = await submitClaim(db, providerId, parsed.data, started);
+    const { body } = await submitClaim(db, lifecycleHooks(c.env), providerId, parsed.data, started);
     c.executionCtx.waitUntil(fanOutSafely(c.env, db));
     return new Response(JSON.stringify(body), { status: 201, headers: { "content-type": "application/json" } });
   } catch (e) {

@@ -1,43 +1,177 @@
 import { DurableObject } from "cloudflare:workers";
-import { database } from "../db/client";
+import { database, nowIso } from "../db/client";
+import { fanOutSafely } from "../delivery/fan-out";
 import type { Env } from "../env";
+import { errorText, log } from "../log";
 import * as ops from "./operations";
+import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount } from "./outbox";
+import { deserializeState, loadLifecycle, serializeState, type LifecycleState } from "./store";
 
 export type { MoneySummary, PaymentInput, PaymentOutcome, PaymentResult, ReserveInput, ReserveResult, ReversalOutcome, ReversalResult, DueResult, Moved } from "./operations";
 
+/** How long after a failed flush the alarm tries again. */
+const FLUSH_RETRY_MS = 2_000;
+
+export interface OutboxStatus {
+  pending: number;
+  oldestAt: string | null;
+}
+
 /**
- * One object per claim lifecycle: the place where that lifecycle's patient money changes, strictly one
- * operation at a time (a promise chain: D1 calls are outside I/O, during which a Durable Object would
- * otherwise start the next request). D1 holds every fact; each operation recomputes the ledger from the
- * facts (src/lifecycle/operations.ts) and writes the difference atomically, so a crash between operations
- * loses nothing and applies nothing twice. The surface speaks domain outcomes, never HTTP.
+ * One object per claim lifecycle, the authority for that lifecycle's patient money (issue 17). It keeps
+ * the lifecycle's state (its claims and remits as the projection last told it, its payments, credits and
+ * allocations) in its own SQLite and answers payments from there, with no D1 round trip. Each operation
+ * stores its next state and queues its D1 statements in the outbox (src/lifecycle/outbox.ts) in one
+ * transaction, then the alarm flushes the outbox to D1 in order, exactly once, and fans out the domain
+ * events it wrote; D1 follows within moments.
+ *
+ * The projection tells the object when the facts change (`reconcile` after a remit or a claim version,
+ * `seal` before a merge folds it into another lifecycle): it flushes first, so D1 holds everything this
+ * object decided, then reloads the facts from D1. Operations that other lifecycles read right after
+ * (credit reservations, reversals) flush before they answer.
+ *
+ * Operations run strictly one at a time (a promise chain: flushes and loads are outside I/O, during which
+ * a Durable Object would otherwise start the next request). The surface speaks domain outcomes, never HTTP.
  */
 export class ClaimLifecycle extends DurableObject<Env> {
   private chain: Promise<unknown> = Promise.resolve();
+  private state: LifecycleState | null = null;
+  private flushing: Promise<number> | null = null;
 
-  applyPayment(input: ops.PaymentInput): Promise<ops.PaymentResult> {
-    return this.serial(() => ops.applyPayment(this.db, input));
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const sql = ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS lifecycle_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
+    initOutbox(sql);
   }
 
-  /** After a remit, a claim version, a merge or a reversal elsewhere: the ledger follows the facts. */
+  applyPayment(input: ops.PaymentInput): Promise<ops.PaymentResult> {
+    return this.serial(async () => {
+      const step = ops.applyPayment(this.db, await this.current(input.lifecycleId), input);
+      this.commit(step);
+      if (step.result.outcome === "applied" && step.writes) {
+        log.info("payment.applied", { paymentId: step.result.payment.paymentId, lifecycleId: input.lifecycleId, amountCents: input.amountCents, appliedCents: step.result.payment.appliedCents });
+      }
+      return step.result;
+    });
+  }
+
+  /** After a remit, a claim version, a merge or a reversal elsewhere: reload the facts, and the ledger follows them. */
   reconcile(lifecycleId: string): Promise<ops.MoneySummary | ops.Moved> {
-    return this.serial(() => ops.reconcile(this.db, lifecycleId));
+    return this.serial(async () => {
+      await this.flush();
+      const step = ops.reconcile(this.db, await loadLifecycle(this.db, lifecycleId));
+      this.commit(step);
+      await this.flush();
+      return step.result;
+    });
+  }
+
+  /**
+   * Before a merge folds this lifecycle into `into`: D1 gets everything this object decided, and from now
+   * on it answers `moved` (a reconcile reloads from D1 and lifts this if the merge never happened).
+   */
+  seal(lifecycleId: string, into: string): Promise<void> {
+    return this.serial(async () => {
+      await this.flush();
+      const state = await this.current(lifecycleId);
+      this.commit({ result: null, next: { ...state, mergedInto: into } });
+    });
   }
 
   due(lifecycleId: string): Promise<ops.DueResult> {
-    return this.serial(() => ops.due(this.db, lifecycleId));
+    return this.serial(async () => ops.due(await this.current(lifecycleId)));
   }
 
   reserveCredit(input: ops.ReserveInput): Promise<ops.ReserveResult> {
-    return this.serial(() => ops.reserveCredit(this.db, input));
+    return this.serial(async () => {
+      const step = ops.reserveCredit(this.db, await this.current(input.lifecycleId), input);
+      this.commit(step);
+      // the target lifecycle reconciles from D1 next: the allocation must be there
+      await this.flush();
+      return step.result;
+    });
   }
 
   reversePayment(input: { lifecycleId: string; traceKey: string }): Promise<ops.ReversalResult> {
-    return this.serial(() => ops.reversePayment(this.db, input.lifecycleId, input.traceKey));
+    return this.serial(async () => {
+      const step = ops.reversePayment(this.db, await this.current(input.lifecycleId), input.traceKey);
+      this.commit(step);
+      // lifecycles whose allocations it reversed reconcile from D1 next
+      await this.flush();
+      if (step.result.outcome === "reversed" && step.writes) log.info("payment.reversed", { paymentId: step.result.reversal.paymentId, lifecycleId: input.lifecycleId });
+      return step.result;
+    });
   }
 
   summary(lifecycleId: string): Promise<ops.MoneySummary | ops.Moved> {
-    return this.serial(() => ops.summary(this.db, lifecycleId));
+    return this.serial(async () => ops.summary(await this.current(lifecycleId)));
+  }
+
+  /** Sends the outbox to D1 now (tests, and callers that read D1 right after); resolves when it is empty. */
+  async flush(): Promise<number> {
+    let applied = 0;
+    // One flush at a time: a caller arriving during one waits for it, then sends what came after it.
+    while (pendingCount(this.ctx.storage.sql) > 0) {
+      this.flushing ??= this.flushOnce().finally(() => (this.flushing = null));
+      applied += await this.flushing;
+    }
+    return applied;
+  }
+
+  private async flushOnce(): Promise<number> {
+    // entries are only queued with a stored state, so a woken object finds its lifecycle there
+    const lifecycleId = this.stored()!.lifecycleId;
+    const applied = await flushOutbox(this.ctx.storage.sql, this.env.DB, lifecycleId, nowIso);
+    if (applied > 0) await fanOutSafely(this.env, database(this.env.DB));
+    return applied;
+  }
+
+  outboxStatus(): OutboxStatus {
+    const sql = this.ctx.storage.sql;
+    return { pending: pendingCount(sql), oldestAt: oldestPendingAt(sql) };
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.flush();
+    } catch (e) {
+      log.error("lifecycle.flush_failed", { lifecycleId: this.lifecycleIdForLogs(), error: errorText(e) });
+      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+    }
+  }
+
+  /** Stores the step's next state and queues its statements, atomically, and wakes the alarm to flush them. */
+  private commit(step: ops.Step<unknown>): void {
+    if (!step.next) return;
+    const next = step.next;
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("INSERT INTO lifecycle_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state", serializeState(next));
+      append(sql, step.writes ?? [], nowIso());
+    });
+    this.state = next;
+    if (step.writes?.length) void this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** The state this object holds; the first operation on a lifecycle loads it from D1. */
+  private async current(lifecycleId: string): Promise<LifecycleState> {
+    const stored = this.stored();
+    if (stored) return stored;
+    const loaded = await loadLifecycle(this.db, lifecycleId);
+    // an id D1 does not know stays unknown here too (it answers `moved` to nowhere)
+    if (loaded.exists) this.commit({ result: null, next: loaded });
+    return loaded;
+  }
+
+  private stored(): LifecycleState | null {
+    if (this.state) return this.state;
+    const [row] = this.ctx.storage.sql.exec<{ state: string }>("SELECT state FROM lifecycle_state WHERE id = 1").toArray();
+    return row ? (this.state = deserializeState(row.state)) : null;
+  }
+
+  private lifecycleIdForLogs(): string {
+    return this.state?.lifecycleId ?? this.ctx.id.toString();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

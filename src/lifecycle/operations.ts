@@ -2,20 +2,27 @@ import { eq } from "drizzle-orm";
 import { domainEventInsert } from "../claims/write";
 import { newId } from "../crypto/ids";
 import { nowIso, type Db } from "../db/client";
-import { creditAllocations, patientCredits, patientPaymentDetails } from "../db/schema";
+import { creditAllocations, events, patientCredits, patientPaymentDetails } from "../db/schema";
 import { centsToAmount } from "../domain/money";
-import { log } from "../log";
-import { compute, ledgerWrites, loadLifecycle, reconciliationWrite, type LifecycleState, type PaymentRow } from "./store";
+import { claimForBillIn, compute, ledgerChanges, reconciliationWrite, type LifecycleState, type PaymentRow, type Statement } from "./store";
 
-// The operations on one lifecycle's money. Each loads the lifecycle from D1, computes the ledger the
-// facts imply (src/domain/lifecycle-money.ts) and writes the difference in one atomic batch. They speak
-// domain outcomes; the ClaimLifecycle object runs them one at a time, and callers turn outcomes into HTTP.
+// The operations on one lifecycle's money, as steps from the state the ClaimLifecycle object holds: each
+// computes the ledger the facts imply (src/domain/lifecycle-money.ts) and returns its outcome, the state
+// after it, and the D1 statements that bring D1 there (the object stores the state and queues the
+// statements in its outbox in one transaction). No I/O here. They speak domain outcomes; the object runs
+// them one at a time, and callers turn outcomes into HTTP.
+
+/** One operation's result: the outcome, and, when it changed anything, the next state and its D1 statements. */
+export interface Step<R> {
+  result: R;
+  next?: LifecycleState;
+  writes?: Statement[];
+}
 
 export interface PaymentInput {
   lifecycleId: string;
-  claimId: string;
+  /** The lifecycle's claim this bill id names is found here, from the object's state. */
   billId: string;
-  patientId: string | null;
   traceKey: string;
   traceId: string | null;
   amountCents: number;
@@ -40,8 +47,9 @@ export interface PaymentOutcome {
 export type Moved = { outcome: "moved"; lifecycleId: string | null };
 
 export type PaymentResult =
-  | { outcome: "applied"; payment: PaymentOutcome }
+  | { outcome: "applied"; payment: PaymentOutcome; /** false: the trace key's first answer again */ recorded: boolean }
   | { outcome: "no_claim_response" }
+  | { outcome: "claim_not_found" }
   | { outcome: "trace_conflict"; billId: string; amountCents: number }
   | Moved;
 
@@ -72,43 +80,40 @@ function summarize(state: LifecycleState): MoneySummary {
   };
 }
 
-/** Brings D1 to the ledger the lifecycle's facts imply (after a remit, a merge or a reversal elsewhere). */
-export async function reconcile(db: Db, lifecycleId: string): Promise<MoneySummary | Moved> {
-  const state = await loadLifecycle(db, lifecycleId);
+/** The ledger the lifecycle's facts imply, from a state just loaded from D1 (after a remit, a merge or a reversal elsewhere). */
+export function reconcile(db: Db, state: LifecycleState): Step<MoneySummary | Moved> {
   const gone = moved(state);
-  if (gone) return gone;
-  const writes = ledgerWrites(db, state, compute(state));
-  if (writes.length) await db.batch(writes as [(typeof writes)[number], ...typeof writes]);
-  return summarize(state);
+  if (gone) return { result: gone, next: state };
+  const { state: next, writes } = ledgerChanges(db, state, compute(state));
+  return { result: summarize(next), next, writes };
 }
 
-export async function summary(db: Db, lifecycleId: string): Promise<MoneySummary | Moved> {
-  const state = await loadLifecycle(db, lifecycleId);
+export function summary(state: LifecycleState): MoneySummary | Moved {
   return moved(state) ?? summarize(state);
 }
 
 /** The answer a payment already stored gives: the first answer for the same bill and amount, else a conflict. */
 export function answerFor(row: Pick<PaymentRow, "billId" | "amountCents" | "response">, input: Pick<PaymentInput, "billId" | "amountCents">): PaymentResult {
   if (row.billId !== input.billId || row.amountCents !== input.amountCents) return { outcome: "trace_conflict", billId: row.billId, amountCents: row.amountCents };
-  return { outcome: "applied", payment: JSON.parse(row.response ?? "{}") as PaymentOutcome };
+  return { outcome: "applied", payment: JSON.parse(row.response ?? "{}") as PaymentOutcome, recorded: false };
 }
 
-export async function applyPayment(db: Db, input: PaymentInput): Promise<PaymentResult> {
-  const state = await loadLifecycle(db, input.lifecycleId);
+export function applyPayment(db: Db, state: LifecycleState, input: PaymentInput, now = nowIso()): Step<PaymentResult> {
   const gone = moved(state);
-  if (gone) return gone;
+  if (gone) return { result: gone };
   const seen = state.payments.find((p) => p.traceKey === input.traceKey);
-  if (seen) return answerFor(seen, input);
-  if (compute(state).responsibility.cents === null) return { outcome: "no_claim_response" };
+  if (seen) return { result: answerFor(seen, input) };
+  const claim = claimForBillIn(state, input.billId);
+  if (!claim) return { result: { outcome: "claim_not_found" } };
+  if (compute(state).responsibility.cents === null) return { result: { outcome: "no_claim_response" } };
 
-  const now = nowIso();
   const row: PaymentRow = {
     id: newId("pay"),
     traceKey: input.traceKey,
     traceId: input.traceId,
-    claimId: input.claimId,
-    lifecycleId: input.lifecycleId,
-    patientId: input.patientId,
+    claimId: claim.id,
+    lifecycleId: state.lifecycleId,
+    patientId: claim.patientId,
     billId: input.billId,
     amountCents: input.amountCents,
     appliedCents: 0,
@@ -122,53 +127,50 @@ export async function applyPayment(db: Db, input: PaymentInput): Promise<Payment
     createdAt: now,
     reversedAt: null,
   };
-  const next: LifecycleState = { ...state, payments: [...state.payments, row] };
-  const computed = compute(next);
+  const withPayment: LifecycleState = { ...state, payments: [...state.payments, row] };
+  const computed = compute(withPayment);
   const share = computed.ledger.payments.get(row.traceKey)!;
   row.appliedCents = share.appliedCents;
   row.excessCents = share.creditCents;
+  // The ledger for the new state: it creates this payment's credit (and may move others' shares).
+  const { state: next, writes } = ledgerChanges(db, withPayment, computed, now);
+  const credit = next.credits.find((c) => c.sourcePaymentId === row.id);
   const outcome: PaymentOutcome = {
     paymentId: row.id,
-    claimId: input.claimId,
-    claimLifecycleId: input.lifecycleId,
+    claimId: claim.id,
+    claimLifecycleId: state.lifecycleId,
     amountCents: input.amountCents,
     appliedCents: share.appliedCents,
     excessCents: share.creditCents,
-    creditId: null,
+    creditId: credit?.id ?? null,
   };
-  const ctx = next.reconciliation;
-  // The ledger writes for the new state: they create this payment's credit (and may move others' shares).
-  const writes = ledgerWrites(db, next, computed, now);
   const stored = { ...row, response: JSON.stringify(outcome) };
-  try {
-    await db.batch([
+  next.payments = next.payments.map((p) => (p.id === row.id ? stored : p));
+  return {
+    result: { outcome: "applied", payment: outcome, recorded: true },
+    next,
+    writes: [
       db.insert(patientPaymentDetails).values(stored),
-      reconciliationWrite(db, row, share.appliedCents, share.creditCents, "active", ctx, now),
+      reconciliationWrite(db, row, share.appliedCents, share.creditCents, "active", next.reconciliation, now),
       ...writes,
       domainEventInsert(db, row.id, {
         type: "patient_payment.applied",
-        claimId: input.claimId,
-        lifecycleId: input.lifecycleId,
+        claimId: claim.id,
+        lifecycleId: state.lifecycleId,
         payload: paymentEventData(input, outcome),
       }, now),
-    ]);
-  } catch (e) {
-    if (!String((e as Error)?.message).includes("UNIQUE constraint failed: patient_payment_details.trace_key")) throw e;
-    // The same trace id was stored meanwhile (on this bill through a retry, or on another bill).
-    const [existing] = await db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, input.traceKey));
-    if (!existing) throw e;
-    return answerFor(existing, input);
-  }
-  const [credit] = share.creditCents > 0 ? await db.select({ id: patientCredits.id }).from(patientCredits).where(eq(patientCredits.sourcePaymentId, row.id)) : [];
-  log.info("payment.applied", { paymentId: row.id, lifecycleId: input.lifecycleId, amountCents: input.amountCents, appliedCents: share.appliedCents, excessCents: share.creditCents });
-  return { outcome: "applied", payment: { ...outcome, creditId: credit?.id ?? null } };
+      // the partner event that brought the payment is done when its payment is in D1, not before
+      ...(input.eventId
+        ? [db.update(events).set({ status: "processed", eventType: "patient_payment.applied", processedAt: now, lastError: null }).where(eq(events.id, input.eventId))]
+        : []),
+    ],
+  };
 }
 
 export type DueResult = { outcome: "due"; dueCents: number } | { outcome: "no_claim_response" } | Moved;
 
 /** What the patient still owes on the lifecycle (for allocating a credit to it). */
-export async function due(db: Db, lifecycleId: string): Promise<DueResult> {
-  const state = await loadLifecycle(db, lifecycleId);
+export function due(state: LifecycleState): DueResult {
   const gone = moved(state);
   if (gone) return gone;
   const c = compute(state);
@@ -196,34 +198,36 @@ export type ReserveResult =
  * one that decides how much of its payments is credit, so an allocation and a change of that credit can
  * never interleave.
  */
-export async function reserveCredit(db: Db, input: ReserveInput): Promise<ReserveResult> {
-  const state = await loadLifecycle(db, input.lifecycleId);
+export function reserveCredit(db: Db, state: LifecycleState, input: ReserveInput, now = nowIso()): Step<ReserveResult> {
   const gone = moved(state);
-  if (gone) return gone;
+  if (gone) return { result: gone };
   const credit = state.credits.find((c) => c.id === input.creditId);
-  if (!credit) return { outcome: "credit_not_found" };
+  if (!credit) return { result: { outcome: "credit_not_found" } };
   const payment = state.payments.find((p) => p.id === credit.sourcePaymentId);
   const computed = compute(state);
   const creditCents = payment?.status === "applied" ? (computed.ledger.payments.get(payment.traceKey)?.creditCents ?? 0) : 0;
   const allocated = state.allocationsOut.filter((a) => a.creditId === credit.id).reduce((n, a) => n + a.amountCents, 0);
   const take = Math.min(Math.max(0, creditCents - allocated), input.maxCents);
-  if (take <= 0) return { outcome: "credit_exhausted" };
+  if (take <= 0) return { result: { outcome: "credit_exhausted" } };
 
-  const now = nowIso();
   const allocation = { id: newId("alc"), creditId: credit.id, claimId: input.targetClaimId, lifecycleId: input.targetLifecycleId, amountCents: take, createdAt: now, reversedAt: null };
-  const next: LifecycleState = { ...state, allocationsOut: [...state.allocationsOut, allocation] };
+  const withAllocation: LifecycleState = { ...state, allocationsOut: [...state.allocationsOut, allocation] };
   const left = creditCents - allocated - take;
-  await db.batch([
+  const { state: next, writes } = ledgerChanges(db, withAllocation, compute(withAllocation), now);
+  return {
+    result: { outcome: "reserved", allocationId: allocation.id, allocatedCents: take, creditRemainingCents: left },
+    next,
+    writes: [
     db.insert(creditAllocations).values(allocation),
-    ...ledgerWrites(db, next, compute(next), now),
+    ...writes,
     domainEventInsert(db, allocation.id, {
       type: "patient_credit.allocated",
       claimId: input.targetClaimId,
       lifecycleId: input.targetLifecycleId,
       payload: { creditId: credit.id, allocationId: allocation.id, claimId: input.targetClaimId, amount: centsToAmount(take), creditRemaining: centsToAmount(left) },
     }, now),
-  ]);
-  return { outcome: "reserved", allocationId: allocation.id, allocatedCents: take, creditRemainingCents: left };
+    ],
+  };
 }
 
 export interface ReversalOutcome {
@@ -244,28 +248,33 @@ export type ReversalResult = { outcome: "reversed"; reversal: ReversalOutcome } 
  * allocation of that credit to another claim is reversed with it (patient_credit.allocation_reversed),
  * so no claim keeps money the patient no longer paid. Repeating it returns the same answer.
  */
-export async function reversePayment(db: Db, lifecycleId: string, traceKey: string): Promise<ReversalResult> {
-  const state = await loadLifecycle(db, lifecycleId);
+export function reversePayment(db: Db, state: LifecycleState, traceKey: string, now = nowIso()): Step<ReversalResult> {
+  const lifecycleId = state.lifecycleId;
   const gone = moved(state);
-  if (gone) return gone;
+  if (gone) return { result: gone };
   const payment = state.payments.find((p) => p.traceKey === traceKey);
-  if (!payment) return { outcome: "payment_not_found" };
+  if (!payment) return { result: { outcome: "payment_not_found" } };
   const credit = state.credits.find((c) => c.sourcePaymentId === payment.id);
   if (payment.status === "reversed") {
-    const allocations = credit ? await db.select().from(creditAllocations).where(eq(creditAllocations.creditId, credit.id)) : [];
-    return { outcome: "reversed", reversal: reversalOutcome(lifecycleId, payment, credit?.amountCents ?? 0, allocations) };
+    const allocations = credit ? state.allocationsReversed.filter((a) => a.creditId === credit.id) : [];
+    return { result: { outcome: "reversed", reversal: reversalOutcome(lifecycleId, payment, credit?.amountCents ?? 0, allocations) } };
   }
   const allocations = credit ? state.allocationsOut.filter((a) => a.creditId === credit.id) : [];
-  const now = nowIso();
-  const next: LifecycleState = {
+  const reversed: LifecycleState = {
     ...state,
     payments: state.payments.map((p) => (p.id === payment.id ? { ...p, status: "reversed" as const, reversedAt: now } : p)),
+    credits: state.credits.map((c) => (c.id === credit?.id ? { ...c, remainingCents: 0, status: "void", updatedAt: now } : c)),
     allocationsOut: state.allocationsOut.filter((a) => !allocations.includes(a)),
+    allocationsReversed: [...state.allocationsReversed, ...allocations.map((a) => ({ ...a, reversedAt: now }))],
   };
-  const ctx = next.reconciliation;
+  const ctx = reversed.reconciliation;
   const creditCents = credit?.amountCents ?? 0;
   const outcome = reversalOutcome(lifecycleId, payment, creditCents, allocations);
-  await db.batch([
+  const { state: next, writes } = ledgerChanges(db, reversed, compute(reversed), now);
+  return {
+    result: { outcome: "reversed", reversal: outcome },
+    next,
+    writes: [
     db.update(patientPaymentDetails).set({ status: "reversed", reversedAt: now }).where(eq(patientPaymentDetails.id, payment.id)),
     reconciliationWrite(db, payment, payment.appliedCents, payment.excessCents, "cancelled", ctx, now),
     ...(credit ? [db.update(patientCredits).set({ remainingCents: 0, status: "void", updatedAt: now }).where(eq(patientCredits.id, credit.id))] : []),
@@ -278,7 +287,7 @@ export async function reversePayment(db: Db, lifecycleId: string, traceKey: stri
         payload: { creditId: a.creditId, allocationId: a.id, claimId: a.claimId, amount: centsToAmount(a.amountCents), reversedPaymentId: payment.id },
       }, now),
     ]),
-    ...ledgerWrites(db, next, compute(next), now),
+    ...writes,
     domainEventInsert(db, payment.id, {
       type: "patient_payment.reversed",
       claimId: payment.claimId,
@@ -292,9 +301,8 @@ export async function reversePayment(db: Db, lifecycleId: string, traceKey: stri
         allocationsReversed: centsToAmount(outcome.creditAlreadyAllocatedCents),
       },
     }, now),
-  ]);
-  log.info("payment.reversed", { paymentId: payment.id, lifecycleId, allocationsReversed: allocations.length });
-  return { outcome: "reversed", reversal: outcome };
+    ],
+  };
 }
 
 function reversalOutcome(lifecycleId: string, payment: PaymentRow, creditCents: number, allocations: { amountCents: number; lifecycleId: string }[]): ReversalOutcome {

@@ -1,5 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { ID_SYSTEM } from "../claims/resolve";
+import { CLAIM_ID_SYSTEM, ID_SYSTEM } from "../claims/resolve";
 import { domainEventInsert } from "../claims/write";
 import { newId } from "../crypto/ids";
 import { nowIso, type Db } from "../db/client";
@@ -18,9 +18,10 @@ import { ledger, lifecycleResponsibility, type Ledger, type RemitFact, type Resp
 import { centsToAmount } from "../domain/money";
 import { paymentReconciliation } from "../payments/reconciliation";
 
-// D1 reads and writes of one lifecycle's money. The ClaimLifecycle object calls these one operation at a
-// time; every write of an operation goes out in one atomic D1 batch, so a crash leaves either all of it or
-// none, and the next operation recomputes from what D1 holds.
+// One lifecycle's money as the ClaimLifecycle object holds it (LifecycleState, kept in the object's own
+// SQLite), how it is loaded from D1 when the projection says the facts changed, and the D1 statements that
+// bring D1 to it. The object runs one operation at a time; an operation's statements go to D1 as one
+// outbox entry (src/lifecycle/outbox.ts), one atomic batch, so D1 holds all of an operation or none of it.
 
 export type PaymentRow = typeof patientPaymentDetails.$inferSelect;
 export type CreditRow = typeof patientCredits.$inferSelect;
@@ -32,12 +33,17 @@ export interface LifecycleState {
   mergedInto: string | null;
   exists: boolean;
   claimIds: string[];
+  /** The bill the lifecycle is (Cair's claim-id), and its claims as a bill id finds them. */
+  billId: string | null;
+  claims: { id: string; createdAt: string; patientId: string | null }[];
   versions: VersionFact[];
   remits: RemitFact[];
   payments: PaymentRow[];
   credits: CreditRow[];
   /** Live allocations of this lifecycle's credits to other lifecycles' claims. */
   allocationsOut: AllocationRow[];
+  /** Those reversed with their payment (what a repeated reversal answers). */
+  allocationsReversed: AllocationRow[];
   /** Live allocations of other credits into this lifecycle. */
   allocationsIn: AllocationRow[];
   patientPaid: Map<string, number>;
@@ -52,7 +58,15 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
   const [lc, claimRows, idRows, remitRows, payments, allocationsIn, creditRows, outRows, patientRows] = await db.batch([
     db.select().from(claimLifecycles).where(eq(claimLifecycles.id, lifecycleId)),
     db
-      .select({ id: claims.id, claimCreated: claims.claimCreated, replaces: claims.replaces, frequency: claims.frequencyCode, paid: claims.patientPaidCents })
+      .select({
+        id: claims.id,
+        claimCreated: claims.claimCreated,
+        replaces: claims.replaces,
+        frequency: claims.frequencyCode,
+        paid: claims.patientPaidCents,
+        createdAt: claims.createdAt,
+        patientId: claims.patientId,
+      })
       .from(claims)
       .where(eq(claims.lifecycleId, lifecycleId)),
     db
@@ -69,7 +83,7 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
       .from(creditAllocations)
       .innerJoin(patientCredits, eq(patientCredits.id, creditAllocations.creditId))
       .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId))
-      .where(and(ofLifecycle, isNull(creditAllocations.reversedAt))),
+      .where(ofLifecycle),
     // the patients of the lifecycle's claims: a payment's patient is its claim's
     db
       .selectDistinct({ id: patients.id, system: patients.system, externalId: patients.externalId })
@@ -78,13 +92,16 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
       .where(eq(claims.lifecycleId, lifecycleId)),
   ]);
   const credits = creditRows.map((r) => r.credit);
-  const allocationsOut = outRows.map((r) => r.allocation);
+  const allocationsOut = outRows.map((r) => r.allocation).filter((a) => !a.reversedAt);
+  const allocationsReversed = outRows.map((r) => r.allocation).filter((a) => !!a.reversedAt);
   const row = lc[0];
   return {
     lifecycleId,
     mergedInto: row?.mergedInto ?? null,
     exists: !!row,
     claimIds: claimRows.map((c) => c.id),
+    billId: row?.billId ?? null,
+    claims: claimRows.map((c) => ({ id: c.id, createdAt: c.createdAt, patientId: c.patientId })),
     versions: claimRows.map((c) => ({
       claimId: c.id,
       keys: idRows.filter((i) => i.claimId === c.id).map((i) => `${i.system}|${i.value}`),
@@ -110,6 +127,7 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
     payments,
     credits,
     allocationsOut,
+    allocationsReversed,
     allocationsIn,
     patientPaid: new Map(claimRows.map((c) => [c.id, c.paid])),
     reconciliation: {
@@ -152,44 +170,51 @@ export interface ReconciliationContext {
   patientRefs: Map<string | null, string | null>;
 }
 
-type Statement = Parameters<Db["batch"]>[0][number];
+export type Statement = Parameters<Db["batch"]>[0][number];
 
 /**
- * The statements that bring D1 to the computed ledger: each payment's applied share and credit, the credit
- * rows (created once, with patient_credit.created once per payment), reconciliations, `patient_paid` on
- * every claim of the lifecycle, and the lifecycle's figures. Nothing for what is already right.
+ * The ledger the facts imply, applied: the state the object keeps next, and the statements that bring D1
+ * to it: each payment's applied share and credit, the credit rows (created once, with
+ * patient_credit.created once per payment), reconciliations, `patient_paid` on every claim of the
+ * lifecycle, and the lifecycle's figures. Nothing for what is already right.
  */
-export function ledgerWrites(db: Db, state: LifecycleState, computed: Computed, now = nowIso()): Statement[] {
+export function ledgerChanges(db: Db, state: LifecycleState, computed: Computed, now = nowIso()): { state: LifecycleState; writes: Statement[] } {
   const ctx = state.reconciliation;
   const out: Statement[] = [];
   const outByCredit = new Map<string, number>();
   for (const a of state.allocationsOut) outByCredit.set(a.creditId, (outByCredit.get(a.creditId) ?? 0) + a.amountCents);
+  const payments: PaymentRow[] = [];
+  const credits = [...state.credits];
 
   for (const p of state.payments) {
     const share = computed.ledger.payments.get(p.traceKey);
     const applied = p.status === "applied" ? (share?.appliedCents ?? 0) : 0;
     const creditCents = p.status === "applied" ? (share?.creditCents ?? p.amountCents) : 0;
-    const credit = state.credits.find((c) => c.sourcePaymentId === p.id);
+    const creditIndex = credits.findIndex((c) => c.sourcePaymentId === p.id);
+    const credit = creditIndex >= 0 ? credits[creditIndex] : undefined;
     if (p.status === "applied" && (p.appliedCents !== applied || p.excessCents !== creditCents)) {
       out.push(db.update(patientPaymentDetails).set({ appliedCents: applied, excessCents: creditCents }).where(eq(patientPaymentDetails.id, p.id)));
       out.push(reconciliationWrite(db, p, applied, creditCents, "active", ctx, now));
-    }
+      payments.push({ ...p, appliedCents: applied, excessCents: creditCents });
+    } else payments.push(p);
     if (p.status !== "applied") continue;
     const allocated = credit ? (outByCredit.get(credit.id) ?? 0) : 0;
     const remaining = Math.max(0, creditCents - allocated);
     const status = creditCents === 0 && allocated === 0 ? "reapplied" : remaining === 0 ? "allocated" : allocated > 0 ? "partially_allocated" : "unallocated";
     if (!credit && creditCents > 0) {
-      const creditId = newId("crd");
+      const created: CreditRow = { id: newId("crd"), patientId: p.patientId, sourcePaymentId: p.id, amountCents: creditCents, remainingCents: remaining, status, createdAt: now, updatedAt: now };
+      credits.push(created);
       out.push(
-        db.insert(patientCredits).values({ id: creditId, patientId: p.patientId, sourcePaymentId: p.id, amountCents: creditCents, remainingCents: remaining, status, createdAt: now, updatedAt: now }),
+        db.insert(patientCredits).values(created),
         domainEventInsert(db, p.id, {
           type: "patient_credit.created",
           claimId: p.claimId,
           lifecycleId: state.lifecycleId,
-          payload: { creditId, patientId: p.patientId, amount: centsToAmount(creditCents), sourcePaymentId: p.id, billId: p.billId },
+          payload: { creditId: created.id, patientId: p.patientId, amount: centsToAmount(creditCents), sourcePaymentId: p.id, billId: p.billId },
         }, now),
       );
     } else if (credit && (credit.amountCents !== creditCents || credit.remainingCents !== remaining || credit.status !== status)) {
+      credits[creditIndex] = { ...credit, amountCents: creditCents, remainingCents: remaining, status, updatedAt: now };
       out.push(db.update(patientCredits).set({ amountCents: creditCents, remainingCents: remaining, status, updatedAt: now }).where(eq(patientCredits.id, credit.id)));
     }
   }
@@ -208,7 +233,43 @@ export function ledgerWrites(db: Db, state: LifecycleState, computed: Computed, 
         .where(eq(claimLifecycles.id, state.lifecycleId)),
     );
   }
-  return out;
+  const next: LifecycleState = {
+    ...state,
+    payments,
+    credits,
+    patientPaid: new Map([...state.patientPaid.keys()].map((id) => [id, applied])),
+    summary: { responsibilityCents: r.cents, provisional: r.provisional, appliedCents: applied, currentClaimId: r.currentClaimId },
+  };
+  return { state: next, writes: out };
+}
+
+/** The claim a bill id names in this lifecycle: the claim carrying it as an identifier, else the lifecycle's latest claim. */
+export function claimForBillIn(state: LifecycleState, billId: string): LifecycleState["claims"][number] | null {
+  const key = `${CLAIM_ID_SYSTEM}|${billId}`;
+  const tagged = state.versions.find((v) => v.keys.includes(key));
+  if (tagged) return state.claims.find((c) => c.id === tagged.claimId) ?? null;
+  if (state.billId !== billId) return null;
+  let latest: LifecycleState["claims"][number] | null = null;
+  for (const c of state.claims) if (!latest || c.createdAt > latest.createdAt || (c.createdAt === latest.createdAt && c.id > latest.id)) latest = c;
+  return latest;
+}
+
+/** The state as the object stores it (JSON: its maps as entry lists). */
+export function serializeState(state: LifecycleState): string {
+  return JSON.stringify({
+    ...state,
+    patientPaid: [...state.patientPaid],
+    reconciliation: { fhirClaimIds: [...state.reconciliation.fhirClaimIds], patientRefs: [...state.reconciliation.patientRefs] },
+  });
+}
+
+export function deserializeState(text: string): LifecycleState {
+  const raw = JSON.parse(text);
+  return {
+    ...raw,
+    patientPaid: new Map(raw.patientPaid),
+    reconciliation: { fhirClaimIds: new Map(raw.reconciliation.fhirClaimIds), patientRefs: new Map(raw.reconciliation.patientRefs) },
+  };
 }
 
 /** The FHIR PaymentReconciliation of one payment, as it stands in the ledger. */

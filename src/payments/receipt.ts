@@ -9,7 +9,7 @@ import { paymentRequest } from "../partners/cair-patient-payment/adapter";
 import { reversalBody, type PatientPaymentBody } from "../partners/cair-patient-payment/schema";
 import type { ResolvedSource } from "../sources/repository";
 import type { PaymentOutcome, ReversalOutcome } from "../lifecycle/operations";
-import { applyPatientPayment, reversePatientPayment } from "./service";
+import { applyPatientPayment, reversePatientPayment, type AppliedPayment } from "./service";
 
 type Later = (work: Promise<unknown>) => void;
 type RequestLine = { method: string; url: string };
@@ -17,16 +17,16 @@ type RequestLine = { method: string; url: string };
 /**
  * A Cair patient payment as received: verified and stored like any partner event, then applied at once in
  * the claim lifecycle's Durable Object, because the partner needs the applied amount in the answer. The
- * event ends `processed`; a business refusal (unknown claim, no remit yet) ends it `failed` so the sweep
+ * event ends `processed` (with the payment, through the lifecycle's outbox); a business refusal (unknown claim, no remit yet) ends it `failed` so the sweep
  * leaves it and a partner retry (a duplicate) applies it then; anything else leaves it pending, and the
  * sweep applies it through the events consumer.
  */
 export async function receivePatientPayment(env: Env, source: ResolvedSource, headers: Headers, body: Uint8Array, later: Later, request: RequestLine): Promise<PaymentOutcome> {
   const db = database(env.DB);
   const stored = await ingest(env, source, headers, body, later, { enqueue: false, request });
-  let outcome: PaymentOutcome;
+  let applied: AppliedPayment;
   try {
-    outcome = await applyPatientPayment(env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId));
+    applied = await applyPatientPayment(env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId));
   } catch (e) {
     const refused = e instanceof ApiError && e.status < 500;
     await db
@@ -36,9 +36,12 @@ export async function receivePatientPayment(env: Env, source: ResolvedSource, he
       .catch(() => {});
     throw e;
   }
-  await db.update(events).set({ status: "processed", eventType: "patient_payment.applied", processedAt: nowIso(), lastError: null }).where(eq(events.id, stored.eventId));
-  later(fanOutSafely(env, db));
-  return outcome;
+  // A payment recorded now marks its event processed through the lifecycle's outbox, with the payment
+  // row; a repeat's event is done here.
+  if (!applied.recorded) {
+    await db.update(events).set({ status: "processed", eventType: "patient_payment.applied", processedAt: nowIso(), lastError: null }).where(eq(events.id, stored.eventId));
+  }
+  return applied.payment;
 }
 
 /** A reversal by trace id: verified, validated, then undone in the lifecycle's object (its unallocated credit first). */

@@ -1,13 +1,15 @@
 import { eq } from "drizzle-orm";
 import { findClaimByIdentifier } from "../claims/read";
-import { CLAIM_ID_SYSTEM } from "../claims/resolve";
+import { CLAIM_ID_SYSTEM, type LifecycleHooks } from "../claims/resolve";
 import type { Db } from "../db/client";
 import { claims, patientPaymentDetails } from "../db/schema";
 import { centsToDecimalString } from "../domain/money";
 import { paymentTraceKey } from "../domain/payment";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
-import { answerFor, type Moved, type PaymentOutcome, type PaymentResult, type ReversalOutcome } from "../lifecycle/operations";
+import { isolateCache } from "../isolate-cache";
+import { answerFor, type PaymentOutcome, type PaymentResult, type ReversalOutcome } from "../lifecycle/operations";
+import { traceRegistryFor } from "../lifecycle/trace-registry";
 
 export interface PatientPaymentRequest {
   billId: string;
@@ -32,9 +34,21 @@ export async function claimForBill(db: Db, billId: string) {
   const [claim] = claimId
     ? await db.select({ id: claims.id, lifecycleId: claims.lifecycleId, patientId: claims.patientId }).from(claims).where(eq(claims.id, claimId))
     : [];
-  if (!claim) throw new ApiError(404, "CLAIM_NOT_FOUND", `No claim has the claim-id identifier ${billId}.`);
+  if (!claim) throw claimNotFound(billId);
   return claim;
 }
+
+const claimNotFound = (billId: string) => new ApiError(404, "CLAIM_NOT_FOUND", `No claim has the claim-id identifier ${billId}.`);
+
+/**
+ * Which lifecycle a bill id names, per isolate: a payment needs no D1 read to find its lifecycle object.
+ * Safe to keep for a while because the object checks: a lifecycle merged away answers `moved` (with where
+ * to), and one that does not hold the bill answers `claim_not_found`, and either way the entry is read again.
+ */
+const billLifecycles = isolateCache<string>(10_000);
+const BILL_CACHE_TTL_SECONDS = 300;
+
+const lifecycleForBill = (db: Db, billId: string) => billLifecycles.get(billId, BILL_CACHE_TTL_SECONDS, async () => (await claimForBill(db, billId)).lifecycleId);
 
 const traceConflict = (traceId: string | null, r: { billId: string; amountCents: number }) =>
   new ApiError(
@@ -43,38 +57,49 @@ const traceConflict = (traceId: string | null, r: { billId: string; amountCents:
     `The paymentTraceId ${traceId ?? ""} was already used for a payment of ${centsToDecimalString(r.amountCents)} on another bill or with another amount; a trace id names one payment.`,
   );
 
-function paymentOrThrow(result: PaymentResult, traceId: string | null): PaymentOutcome | Moved {
-  switch (result.outcome) {
-    case "applied":
-      return result.payment;
-    case "no_claim_response":
-      throw new ApiError(409, "NO_CLAIM_RESPONSE", "The claim has no ClaimResponse yet, so the patient's responsibility is unknown.");
-    case "trace_conflict":
-      throw traceConflict(traceId, result);
-    case "moved":
-      return result;
-  }
+export interface AppliedPayment {
+  payment: PaymentOutcome;
+  /** False when the trace id had been applied before and this is its first answer again. */
+  recorded: boolean;
 }
 
 /**
- * Looks the claim up by bill id and applies the payment in its lifecycle's Durable Object. A trace id
- * names one payment globally: seen before with the same bill and amount, the first answer comes back;
- * with another bill or amount it is 409 TRACE_ID_CONFLICT.
+ * Applies the payment in its lifecycle's Durable Object, which answers from the money it holds (no D1
+ * on the way; D1 follows through the object's outbox). A trace id names one payment globally: the trace
+ * registry takes it for this bill and amount first; seen before with the same bill and amount, the first
+ * answer comes back; with another bill or amount it is 409 TRACE_ID_CONFLICT.
  */
-export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentRequest): Promise<PaymentOutcome> {
+export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentRequest): Promise<AppliedPayment> {
   const traceKey = paymentTraceKey(req);
-  const [seen] = await db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));
-  if (seen) {
-    const r = paymentOrThrow(answerFor(seen, req), req.traceId);
-    if (!("outcome" in r)) return r;
+  // A trace id's key does not name the bill, so another lifecycle may hold it (a key without a trace id
+  // contains bill and amount: only this lifecycle could). D1 is asked too, for payments recorded before
+  // the registry kept trace ids; both in parallel.
+  let registered = false;
+  if (req.traceId) {
+    const [taken, [stored]] = await Promise.all([
+      traceRegistryFor(env, traceKey).claim(traceKey, req.billId, req.amountCents),
+      db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey)),
+    ]);
+    if (taken.outcome === "conflict") throw traceConflict(req.traceId, taken);
+    registered = taken.outcome === "new";
+    if (stored) {
+      const answer = answerFor(stored, req);
+      if (answer.outcome === "trace_conflict") {
+        if (registered) await traceRegistryFor(env, traceKey).release(traceKey, req.billId, req.amountCents);
+        throw traceConflict(req.traceId, answer);
+      }
+    }
   }
+  const refuse = async (e: ApiError) => {
+    if (registered) await traceRegistryFor(env, traceKey).release(traceKey, req.billId, req.amountCents);
+    return e;
+  };
+  let lifecycleId = await lifecycleForBill(db, req.billId).catch(async (e) => { throw e instanceof ApiError ? await refuse(e) : e; });
+  let fresh = false;
   for (let move = 0; move <= MAX_MOVES; move++) {
-    const claim = await claimForBill(db, req.billId);
-    const result = await lifecycleStub(env, claim.lifecycleId).applyPayment({
-      lifecycleId: claim.lifecycleId,
-      claimId: claim.id,
+    const result: PaymentResult = await lifecycleStub(env, lifecycleId).applyPayment({
+      lifecycleId,
       billId: req.billId,
-      patientId: claim.patientId,
       traceKey,
       traceId: req.traceId,
       amountCents: req.amountCents,
@@ -83,10 +108,30 @@ export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentR
       source: req.source,
       eventId: req.eventId,
     });
-    const r = paymentOrThrow(result as PaymentResult, req.traceId);
-    if (!("outcome" in r)) return r;
+    switch (result.outcome) {
+      case "applied":
+        return { payment: result.payment, recorded: result.recorded };
+      case "no_claim_response":
+        throw await refuse(new ApiError(409, "NO_CLAIM_RESPONSE", "The claim has no ClaimResponse yet, so the patient's responsibility is unknown."));
+      case "trace_conflict":
+        throw await refuse(traceConflict(req.traceId, result));
+      case "claim_not_found":
+      case "moved": {
+        billLifecycles.invalidate(req.billId);
+        const next = result.outcome === "moved" ? result.lifecycleId : null;
+        if (next) {
+          lifecycleId = next;
+          continue;
+        }
+        // the cached lifecycle no longer holds the bill: read it again once
+        if (fresh) throw await refuse(claimNotFound(req.billId));
+        fresh = true;
+        lifecycleId = await lifecycleForBill(db, req.billId).catch(async (e) => { throw e instanceof ApiError ? await refuse(e) : e; });
+        continue;
+      }
+    }
   }
-  throw new ApiError(503, "LIFECYCLE_MOVING", "The claim's lifecycle is being merged; retry.", undefined, { "Retry-After": "1" });
+  throw await refuse(new ApiError(503, "LIFECYCLE_MOVING", "The claim's lifecycle is being merged; retry.", undefined, { "Retry-After": "1" }));
 }
 
 /** Recomputes a lifecycle's ledger from its facts (after a remit, a claim version or a merge). */
@@ -101,19 +146,32 @@ export async function reconcileLifecycle(env: Env, lifecycleId: string): Promise
 /** Undoes a payment by its trace id; lifecycles its credit was allocated to give that money back. */
 export async function reversePatientPayment(env: Env, db: Db, traceId: string): Promise<ReversalOutcome> {
   const traceKey = `trace:${traceId}`;
-  for (let move = 0; move <= MAX_MOVES; move++) {
-    const [payment] = await db
-      .select({ lifecycleId: patientPaymentDetails.lifecycleId })
-      .from(patientPaymentDetails)
-      .where(eq(patientPaymentDetails.traceKey, traceKey));
-    if (!payment) break;
-    const result = await lifecycleStub(env, payment.lifecycleId).reversePayment({ lifecycleId: payment.lifecycleId, traceKey });
-    if (result.outcome === "moved") continue;
+  // The registry knows the payment's bill at once (D1 may not have the payment row yet); payments from
+  // before the registry are found in D1.
+  const known = await traceRegistryFor(env, traceKey).lookup(traceKey);
+  let lifecycleId: string | null = known ? await lifecycleForBill(db, known.billId).catch(() => null) : null;
+  if (!lifecycleId) {
+    const [payment] = await db.select({ lifecycleId: patientPaymentDetails.lifecycleId }).from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));
+    lifecycleId = payment?.lifecycleId ?? null;
+  }
+  for (let move = 0; lifecycleId && move <= MAX_MOVES; move++) {
+    const result = await lifecycleStub(env, lifecycleId).reversePayment({ lifecycleId, traceKey });
+    if (result.outcome === "moved") {
+      lifecycleId = result.lifecycleId;
+      continue;
+    }
     if (result.outcome === "payment_not_found") break;
     for (const other of result.reversal.allocationLifecycles) await reconcileLifecycle(env, other);
     return result.reversal;
   }
   throw new ApiError(404, "PAYMENT_NOT_FOUND", `No payment with trace id ${traceId}.`);
 }
+
+/** What resolving a claim tells the lifecycle objects around a merge (src/claims/resolve.ts). */
+export const lifecycleHooks = (env: Env): LifecycleHooks => ({
+  beforeFold: (drop, into) => lifecycleStub(env, drop).seal(drop, into),
+  afterFold: (into) => reconcileLifecycle(env, into),
+  factsChanged: (lifecycleId) => reconcileLifecycle(env, lifecycleId),
+});
 
 export const today = () => new Date().toISOString().slice(0, 10);

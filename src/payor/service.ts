@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { findClaimId } from "../claims/read";
-import { ID_SYSTEM, resolveClaim } from "../claims/resolve";
+import { ID_SYSTEM, resolveClaim, type LifecycleHooks } from "../claims/resolve";
 import { applyStatus, recordDomainEvents, replaceLines } from "../claims/write";
 import type { Db } from "../db/client";
 import { claims, payorSubmissions } from "../db/schema";
@@ -30,7 +30,7 @@ const seconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
  * (status submitted, then the decision) and emits a claim_status_update for each change.
  * Returns the guide's 201 body.
  */
-export async function submitClaim(db: Db, providerId: string | null, body: ClaimSubmission, started: number) {
+export async function submitClaim(db: Db, hooks: LifecycleHooks, providerId: string | null, body: ClaimSubmission, started: number) {
   const plan = await getPlan(db, body.insurance_id);
   if (!plan) throw insuranceNotFound(body.insurance_id);
   const now = new Date();
@@ -46,7 +46,8 @@ export async function submitClaim(db: Db, providerId: string | null, body: Claim
   const { claimId, lifecycleId } = await resolveClaim(db, {
     keys: [{ system: ID_SYSTEM.hcmsClaim, value: id }],
     patient: body.patient_id ? { system: `hcms:${provider ?? "open"}`, externalId: body.patient_id } : null,
-  });
+  }, hooks);
+  await hooks.factsChanged(lifecycleId);
   await replaceLines(
     db,
     claimId,

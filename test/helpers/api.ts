@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { settleLifecycles } from "./db";
 
 export const ADMIN_TOKEN = "test-admin-token";
 const BASE = "https://claimgate.test";
@@ -22,6 +23,8 @@ export async function call<T = any>(
     body = JSON.stringify(init.json);
     headers["content-type"] ??= "application/json";
   }
+  // what earlier requests decided in the lifecycle objects is in D1 before this one reads it (helpers/db.ts)
+  await settleLifecycles();
   const res = await exports.default.fetch(new Request(BASE + path, { method, headers, body }));
   const text = await res.text();
   let parsed: any = text;

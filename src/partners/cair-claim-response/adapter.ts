@@ -5,7 +5,7 @@ import { claimResponses } from "../../db/schema";
 import { toInstant } from "../../domain/claim-status";
 import { remitFacts } from "../../domain/remit";
 import { itemCategoryCents } from "../../domain/responsibility";
-import { reconcileLifecycle } from "../../payments/service";
+import { reconcileLifecycle, lifecycleHooks } from "../../payments/service";
 import { referenceId } from "../fhir";
 import { defineAdapter } from "../types";
 import { bundleResources, claimResponseBundle } from "./schema";
@@ -32,7 +32,7 @@ export const cairClaimResponse = defineAdapter({
       keys: claimRef ? [{ system: ID_SYSTEM.fhirClaim, value: claimRef }] : [],
       billId,
       patient: patientRef ? { system: "fhir-patient", externalId: patientRef } : null,
-    });
+    }, lifecycleHooks(env));
 
     const facts = remitFacts(cr, CLAIM_ID_SYSTEM);
     const resource = JSON.stringify(cr);

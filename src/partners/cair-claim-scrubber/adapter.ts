@@ -2,7 +2,7 @@ import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { replaceLines } from "../../claims/write";
 import { claims, scrubResults } from "../../db/schema";
 import { eq } from "drizzle-orm";
-import { reconcileLifecycle } from "../../payments/service";
+import { reconcileLifecycle, lifecycleHooks } from "../../payments/service";
 import { claimVersion } from "../fhir-claim";
 import { toInstant } from "../../domain/claim-status";
 import { fhirClaimLines } from "../claim-lines";
@@ -28,7 +28,7 @@ export const cairClaimScrubber = defineAdapter({
       linked: version.replaces.map((value) => ({ system: ID_SYSTEM.fhirClaim, value })),
       billId,
       patient: patientRef ? { system: "fhir-patient", externalId: patientRef } : null,
-    });
+    }, lifecycleHooks(env));
 
     // The scrubbed Claim is the claim's current content; its meta.lastUpdated orders versions of its lines.
     const { lines, diagnoses } = fhirClaimLines(claim);

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { ID_SYSTEM, resolveClaim } from "../../claims/resolve";
+import { lifecycleHooks } from "../../payments/service";
 import { replaceLines } from "../../claims/write";
 import type { Db } from "../../db/client";
 import { domainEvents } from "../../db/schema";
@@ -23,11 +24,14 @@ export function cms1500EventType(headers: Record<string, string>, known: boolean
 export const healthieCms1500 = defineAdapter({
   kind: "healthie.cms1500",
   schema: cms1500Payload,
-  async project({ db, event, raw }, form) {
+  async project({ env, db, event, raw }, form) {
+    const hooks = lifecycleHooks(env);
     const { claimId, lifecycleId } = await resolveClaim(db, {
       keys: [{ system: ID_SYSTEM.healthieCms1500, value: form.id }],
       patient: { system: "healthie", externalId: form.patient_id },
-    });
+    }, hooks);
+    // a new claim or patient in the lifecycle: its object reloads (which claim a bill names, whose payments)
+    await hooks.factsChanged(lifecycleId);
     const type = await eventTypeFor(db, claimId, event.id, event.headers);
     const lines = form.cpt_codes_cms1500s.map((cpt, i) => {
       // units unknown (null) is one unit, as on the paper form

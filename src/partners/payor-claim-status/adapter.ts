@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { ID_SYSTEM, resolveClaim } from "../../claims/resolve";
+import { lifecycleHooks } from "../../payments/service";
 import { applyStatus } from "../../claims/write";
 import { claims } from "../../db/schema";
 import { toInstant } from "../../domain/claim-status";
@@ -11,8 +12,11 @@ import { claimStatusUpdate } from "./schema";
 export const payorClaimStatus = defineAdapter({
   kind: "payor.claim_status",
   schema: claimStatusUpdate,
-  async project({ db, event, raw }, update) {
-    const { claimId, lifecycleId } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] });
+  async project({ env, db, event, raw }, update) {
+    const hooks = lifecycleHooks(env);
+    const { claimId, lifecycleId } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] }, hooks);
+    // a new claim or patient in the lifecycle: its object reloads (which claim a bill names, whose payments)
+    await hooks.factsChanged(lifecycleId);
     // A payment_processed event may carry no status: then it changes none, and only its money is kept.
     const { applied } = update.new_status
       ? await applyStatus(db, {

@@ -1,0 +1,93 @@
+import type { Statement } from "./store";
+
+/**
+ * The lifecycle object's outbox: the D1 statements of each operation, kept in the object's own SQLite in
+ * the same transaction as the state they bring D1 to, and flushed to D1 later (by the object's alarm),
+ * in order and exactly once.
+ *
+ * Why exactly once holds: an entry's D1 batch starts by inserting (lifecycle, seq) into
+ * lifecycle_outbox_applied, and D1 runs a batch atomically. An entry is deleted here only after its batch
+ * committed; if the object dies between the commit and the delete, the next flush sends the entry again,
+ * its marker collides, the whole batch rolls back, and the flush asks D1 how far it got and drops what
+ * D1 already holds. Each batch prunes the markers below its first seq, so D1 keeps a few per lifecycle.
+ * Why in order: entries are flushed by ascending seq, a batch at a time, one flush at a time.
+ */
+
+/** A statement as kept: SQL text and its bound values (drizzle's toSQL()). */
+export interface StoredStatement {
+  sql: string;
+  params: unknown[];
+}
+
+export interface OutboxEntry {
+  seq: number;
+  statements: StoredStatement[];
+}
+
+/** How many entries one D1 batch carries at most. */
+const ENTRIES_PER_BATCH = 50;
+
+export function initOutbox(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, statements TEXT NOT NULL, created_at TEXT NOT NULL)");
+}
+
+/** Queues one operation's statements (call inside the transaction that stores the state they write). */
+export function append(sql: SqlStorage, statements: Statement[], now: string): void {
+  if (statements.length === 0) return;
+  const stored: StoredStatement[] = statements.map((s) => {
+    const q = (s as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+    return { sql: q.sql, params: q.params };
+  });
+  sql.exec("INSERT INTO outbox (statements, created_at) VALUES (?, ?)", JSON.stringify(stored), now);
+}
+
+export function pendingCount(sql: SqlStorage): number {
+  return Number(sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n);
+}
+
+export function oldestPendingAt(sql: SqlStorage): string | null {
+  const [row] = sql.exec<{ at: string }>("SELECT created_at AS at FROM outbox ORDER BY seq LIMIT 1").toArray();
+  return row?.at ?? null;
+}
+
+function pending(sql: SqlStorage, limit: number): OutboxEntry[] {
+  return sql
+    .exec<{ seq: number; statements: string }>("SELECT seq, statements FROM outbox ORDER BY seq LIMIT ?", limit)
+    .toArray()
+    .map((r) => ({ seq: Number(r.seq), statements: JSON.parse(r.statements) as StoredStatement[] }));
+}
+
+const isMarkerCollision = (e: unknown) => /UNIQUE constraint failed: lifecycle_outbox_applied/.test(String((e as Error)?.message ?? e));
+
+/**
+ * Sends every pending entry to D1, oldest first; returns how many entries D1 newly applied. Throws when
+ * D1 fails (the entries stay queued, and the alarm tries again).
+ */
+export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: string, now: () => string): Promise<number> {
+  let applied = 0;
+  for (;;) {
+    const entries = pending(sql, ENTRIES_PER_BATCH);
+    if (entries.length === 0) return applied;
+    const first = entries[0]!.seq;
+    const last = entries[entries.length - 1]!.seq;
+    const at = now();
+    const batch: D1PreparedStatement[] = [];
+    for (const entry of entries) {
+      batch.push(d1.prepare("INSERT INTO lifecycle_outbox_applied (lifecycle_id, seq, applied_at) VALUES (?, ?, ?)").bind(lifecycleId, entry.seq, at));
+      for (const s of entry.statements) batch.push(d1.prepare(s.sql).bind(...s.params));
+    }
+    batch.push(d1.prepare("DELETE FROM lifecycle_outbox_applied WHERE lifecycle_id = ? AND seq < ?").bind(lifecycleId, first));
+    try {
+      await d1.batch(batch);
+      applied += entries.length;
+      sql.exec("DELETE FROM outbox WHERE seq <= ?", last);
+    } catch (e) {
+      if (!isMarkerCollision(e)) throw e;
+      // An earlier flush committed but was not recorded here: drop what D1 holds, send the rest.
+      const row = await d1.prepare("SELECT max(seq) AS seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ?").bind(lifecycleId).first<{ seq: number | null }>();
+      const done = Number(row?.seq ?? 0);
+      if (done < first) throw e;
+      sql.exec("DELETE FROM outbox WHERE seq <= ?", done);
+    }
+  }
+}
