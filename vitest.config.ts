@@ -42,6 +42,9 @@ export default defineConfig({
           DELIVERY_RETRY_SCHEDULE: "1,1",
           DELIVERY_TIMEOUT_MS: "500",
           PUBLIC_URL: "https://claimgate.test",
+          // lifecycle objects flush their outbox when a test says so (runDurableObjectAlarm, flush, or the
+          // D1 readers of test/helpers/db.ts), never behind a test's back
+          LIFECYCLE_FLUSH_DELAY_MS: "3600000",
         },
         // outbound fetches from the Worker reach a real local receiver (test/receiver.ts)
         outboundService: receiver as never,

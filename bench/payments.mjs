@@ -68,22 +68,31 @@ try {
   });
   const after = await baseline(base, N, CONCURRENCY);
 
-  // the ledger check: unique payments per lifecycle against what the Worker says it holds
+  // the ledger check: unique payments per lifecycle against what D1 holds, read through the API. The
+  // lifecycle objects answered at once and write D1 through their outboxes, so D1 is polled until it
+  // agrees (or 60 s pass); how long that took is reported as d1FollowMs.
   const paid = new Map();
   for (let i = 0; i < N; i++) {
     if (i % 20 === 19) continue;
     paid.set(lifecycleOf(i), (paid.get(lifecycleOf(i)) ?? 0) + amounts[i]);
   }
-  const problems = [];
-  for (let l = 0; l < M; l++) {
-    const claim = (await api(base, "GET", `/api/claims?identifier=${encodeURIComponent(`https://fhir.cairhealth.com/fhir/identifier/claim-id|BENCH-${l}`)}`)).body.claim;
-    const credits = (await api(base, "GET", `/api/patients/bench-patient-${l}/credits`)).body.data;
-    const total = paid.get(l) ?? 0;
-    const expectApplied = Math.min(RESPONSIBILITY_CENTS, total);
-    const applied = Math.round(claim.lifecycle.payments.patientPaid * 100);
-    const credited = credits.reduce((n, c) => n + Math.round(c.amount * 100), 0);
-    if (applied !== expectApplied || credited !== total - expectApplied) problems.push({ lifecycle: l, applied, expectApplied, credited, expectCredited: total - expectApplied });
+  const loadEnded = Date.now();
+  let problems = [];
+  for (;;) {
+    problems = [];
+    for (let l = 0; l < M; l++) {
+      const claim = (await api(base, "GET", `/api/claims?identifier=${encodeURIComponent(`https://fhir.cairhealth.com/fhir/identifier/claim-id|BENCH-${l}`)}`)).body.claim;
+      const credits = (await api(base, "GET", `/api/patients/bench-patient-${l}/credits`)).body.data;
+      const total = paid.get(l) ?? 0;
+      const expectApplied = Math.min(RESPONSIBILITY_CENTS, total);
+      const applied = Math.round(claim.lifecycle.payments.patientPaid * 100);
+      const credited = credits.reduce((n, c) => n + Math.round(c.amount * 100), 0);
+      if (applied !== expectApplied || credited !== total - expectApplied) problems.push({ lifecycle: l, applied, expectApplied, credited, expectCredited: total - expectApplied });
+    }
+    if (problems.length === 0 || Date.now() - loadEnded > 60_000) break;
+    await new Promise((r) => setTimeout(r, 100));
   }
+  const d1FollowMs = Date.now() - loadEnded;
 
   const baselineRps = (before.rps + after.rps) / 2;
   const result = {
@@ -91,7 +100,7 @@ try {
     baseline: { before, after },
     payments,
     ratio: { throughput: round(payments.rps / baselineRps), p50: round(payments.p50 / ((before.p50 + after.p50) / 2)) },
-    ledger: { lifecycles: M, exactlyOnce: problems.length === 0, problems },
+    ledger: { lifecycles: M, exactlyOnce: problems.length === 0, problems, d1FollowMs },
   };
   const file = writeResult("payments", result);
   console.log(JSON.stringify({ ...result, file }, null, 2));

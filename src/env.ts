@@ -19,6 +19,8 @@ export interface ClaimgateEnv {
   ENVIRONMENT?: string;
   /** Seconds a source's configuration is cached per isolate. */
   SOURCE_CACHE_TTL_SECONDS?: string;
+  /** Milliseconds a lifecycle object waits before flushing its outbox to D1 (default 100). */
+  LIFECYCLE_FLUSH_DELAY_MS?: string;
   /** Seconds a subscription and its decrypted signing keys are cached per isolate (default 30; 0 off). */
   SUBSCRIPTION_CACHE_TTL_SECONDS?: string;
   /** Comma-separated seconds between delivery attempts. */

@@ -121,3 +121,25 @@ export async function fanOutSafely(env: Env, db: Db): Promise<void> {
     log.warn("fanout.deferred", { error: errorText(e) });
   }
 }
+
+let running: Promise<void> | null = null;
+let again = false;
+
+/**
+ * fanOutSafely, coalesced per isolate: fan-out takes every domain event not yet fanned out, so while one
+ * runs, further callers (the lifecycle objects flushing their outboxes, many at once under load) only ask
+ * for one more pass after it, instead of each racing it for the same rows.
+ */
+export function fanOutCoalesced(env: Env, db: Db): Promise<void> {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      await fanOutSafely(env, db);
+    } while (again);
+  })().finally(() => (running = null));
+  return running;
+}

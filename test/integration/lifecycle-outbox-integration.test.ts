@@ -1,0 +1,149 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { PaymentInput } from "../../src/lifecycle/claim-lifecycle";
+import { call, createSource } from "../helpers/api";
+import { count } from "../helpers/db";
+import { PAYMENT_SECRET, project, remit, scrub } from "../helpers/lifecycle";
+
+// Issue 17, item 2: the lifecycle's Durable Object is the authority for its money. It answers from its own
+// SQLite, and D1 follows through the object's outbox, flushed by its alarm in order and exactly once.
+// The alarm never fires by itself in tests (LIFECYCLE_FLUSH_DELAY_MS is long in vitest.config.ts), so
+// each test decides when D1 follows: runDurableObjectAlarm, or the object's flush.
+
+beforeAll(async () => {
+  await createSource({ id: "patient-payments", kind: "cair.patient_payment", verification: { scheme: "api_secret", header: "X-API-KEY" }, secrets: [PAYMENT_SECRET] });
+});
+
+/** D1 as it is, without flushing any outbox first (the helpers' rows() flushes). */
+const d1 = async <T = any>(sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).all<T>()).results;
+const stubOf = (lifecycleId: string) => env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(lifecycleId));
+
+async function lifecycleOwing(billId: string, prCents: number | null): Promise<string> {
+  const patient = `pt-${billId}`;
+  await project("cair.claim_scrubber", scrub({ claimId: `c-${billId}`, billId, patient, created: "2024-10-01" }));
+  if (prCents !== null) await project("cair.claim_response", remit({ id: `r-${billId}`, claimId: `c-${billId}`, patient, prCents }));
+  const [row] = await d1<{ id: string }>("SELECT id FROM claim_lifecycles WHERE bill_id = ?", billId);
+  return row!.id;
+}
+
+const pay = (billId: string, dollars: number, traceId: string) =>
+  call("POST", "/api/webhooks/patient-payment", { json: { billId, paymentAmount: dollars, paymentTraceId: traceId, paymentDate: "2025-01-01" }, headers: { "X-API-KEY": PAYMENT_SECRET } });
+
+const input = (lifecycleId: string, billId: string, cents: number, traceId: string): PaymentInput => ({
+  lifecycleId,
+  billId,
+  traceKey: `trace:${traceId}`,
+  traceId,
+  amountCents: cents,
+  paymentDate: "2025-01-02",
+  paymentMethod: null,
+  source: "cair",
+  eventId: null,
+});
+
+describe("the object answers, D1 follows", () => {
+  it("the answer is immediate and right; D1 has nothing of it until the alarm flushes the outbox, then all of it", async () => {
+    const lc = await lifecycleOwing("OB-1", 5000);
+    const res = await pay("OB-1", 80, "ob-1");
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ claimLifecycleId: lc, amountSetOnClaim: 50, excessAmount: 30 });
+
+    expect(await d1("SELECT id FROM patient_payment_details WHERE trace_id = 'ob-1'")).toEqual([]);
+    expect(await d1("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).toEqual([{ paid: 0 }]);
+    const [event] = await d1<{ status: string }>("SELECT status FROM events WHERE source_id = 'patient-payments' ORDER BY received_at DESC LIMIT 1");
+    expect(event!.status).toBe("pending");
+    expect(await stubOf(lc).outboxStatus()).toMatchObject({ pending: 1 });
+
+    expect(await runDurableObjectAlarm(stubOf(lc))).toBe(true);
+
+    const [payment] = await d1("SELECT id, applied_cents, excess_cents, status FROM patient_payment_details WHERE trace_id = 'ob-1'");
+    expect(payment).toMatchObject({ applied_cents: 5000, excess_cents: 3000, status: "applied" });
+    expect(await d1("SELECT amount_cents, status FROM patient_credits WHERE source_payment_id = ?", payment.id)).toEqual([{ amount_cents: 3000, status: "unallocated" }]);
+    expect(await d1("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).toEqual([{ paid: 5000 }]);
+    expect((await d1("SELECT type FROM domain_events WHERE source_event_id = ? ORDER BY type", payment.id)).map((r) => r.type)).toEqual(["patient_credit.created", "patient_payment.applied"]);
+    expect(await d1("SELECT count(*) AS n FROM payment_reconciliations WHERE payment_id = ?", payment.id)).toEqual([{ n: 1 }]);
+    const [processed] = await d1<{ status: string }>("SELECT status FROM events WHERE source_id = 'patient-payments' ORDER BY received_at DESC LIMIT 1");
+    expect(processed!.status).toBe("processed");
+    expect(await stubOf(lc).outboxStatus()).toEqual({ pending: 0, oldestAt: null });
+    // the domain events went out: the flush fanned them out (no subscription here, so they are only marked)
+    expect(await d1("SELECT count(*) AS n FROM domain_events WHERE source_event_id = ? AND fanned_out_at IS NULL", payment.id)).toEqual([{ n: 0 }]);
+  });
+
+  it("an entry sent again after a crash applies nothing twice, and the entries after it still land, in order", async () => {
+    const lc = await lifecycleOwing("OB-2", 5000);
+    expect((await pay("OB-2", 20, "ob-2a")).status).toBe(200);
+    const stub = stubOf(lc);
+    const result = await runInDurableObject(stub, async (object, state) => {
+      const sql = state.storage.sql;
+      const kept = sql.exec<{ seq: number; statements: string; created_at: string }>("SELECT seq, statements, created_at FROM outbox").toArray();
+      expect(kept).toHaveLength(1);
+      expect(await object.flush()).toBe(1);
+      // the object "died" after D1 committed the batch and before it forgot the entry
+      for (const r of kept) sql.exec("INSERT INTO outbox (seq, statements, created_at) VALUES (?, ?, ?)", r.seq, r.statements, r.created_at);
+      // a later payment moves the first one's share? no: it fills the rest and its excess is credit
+      const second = await object.applyPayment(input(lc, "OB-2", 4000, "ob-2b"));
+      expect(object.outboxStatus().pending).toBe(2);
+      const applied = await object.flush();
+      return { second, applied, again: await object.flush() };
+    });
+    expect(result.second).toMatchObject({ outcome: "applied", payment: { appliedCents: 3000, excessCents: 1000 } });
+    expect(result.applied).toBe(1);
+    expect(result.again).toBe(0);
+    expect(await d1("SELECT trace_id, applied_cents, excess_cents FROM patient_payment_details WHERE claim_lifecycle_id = ? ORDER BY trace_id", lc)).toEqual([
+      { trace_id: "ob-2a", applied_cents: 2000, excess_cents: 0 },
+      { trace_id: "ob-2b", applied_cents: 3000, excess_cents: 1000 },
+    ]);
+    expect(await d1("SELECT type, count(*) AS n FROM domain_events WHERE claim_lifecycle_id = ? AND type LIKE 'patient_%' GROUP BY type ORDER BY type", lc)).toEqual([
+      { type: "patient_credit.created", n: 1 },
+      { type: "patient_payment.applied", n: 2 },
+    ]);
+    expect(await d1("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).toEqual([{ paid: 5000 }]);
+    // D1 keeps only the newest markers of a lifecycle
+    expect((await d1<{ seq: number }>("SELECT seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ?", lc)).length).toBe(1);
+  });
+
+  it("the object's state survives it: a new instance answers from its SQLite, not from D1", async () => {
+    const lc = await lifecycleOwing("OB-5", 1000);
+    expect((await pay("OB-5", 4, "ob-5a")).status).toBe(200);
+    // D1 has not seen the payment; a second object of the same lifecycle reading D1 would think 10.00 is due
+    expect(await d1("SELECT id FROM patient_payment_details WHERE claim_lifecycle_id = ?", lc)).toEqual([]);
+    const due = await runInDurableObject(stubOf(lc), async (object, state) => {
+      const [row] = state.storage.sql.exec<{ state: string }>("SELECT state FROM lifecycle_state").toArray();
+      expect(JSON.parse(row!.state).payments).toHaveLength(1);
+      // forget the in-memory copy, as an evicted object would
+      (object as unknown as { state: unknown }).state = null;
+      return object.due(lc);
+    });
+    expect(due).toEqual({ outcome: "due", dueCents: 600 });
+  });
+});
+
+describe("what D1 can no longer decide", () => {
+  it("a trace id is taken once across lifecycles before D1 has either payment; a refused payment gives it back", async () => {
+    await lifecycleOwing("OB-3A", 1000);
+    await lifecycleOwing("OB-3B", 1000);
+    const both = await Promise.all([pay("OB-3A", 10, "ob-3"), pay("OB-3B", 10, "ob-3")]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(both.find((r) => r.status === 409)!.body.error.code).toBe("TRACE_ID_CONFLICT");
+    expect(await count("patient_payment_details", "trace_id = 'ob-3'")).toBe(1);
+
+    await lifecycleOwing("OB-3C", null); // a claim with no remit yet
+    const refused = await pay("OB-3C", 5, "ob-3c");
+    expect(refused.body.error.code).toBe("NO_CLAIM_RESPONSE");
+    expect((await pay("OB-3A", 5, "ob-3c")).status).toBe(200);
+  });
+
+  it("sealed before a merge: D1 gets the object's payments first, then it forwards; a reconcile lifts a seal whose merge never happened", async () => {
+    const a = await lifecycleOwing("OB-4A", 5000);
+    const b = await lifecycleOwing("OB-4B", 5000);
+    expect((await pay("OB-4A", 10, "ob-4")).status).toBe(200);
+    expect(await d1("SELECT id FROM patient_payment_details WHERE trace_id = 'ob-4'")).toEqual([]);
+    await stubOf(a).seal(a, b);
+    expect(await d1("SELECT claim_lifecycle_id AS lifecycle_id FROM patient_payment_details WHERE trace_id = 'ob-4'")).toEqual([{ lifecycle_id: a }]);
+    expect(await stubOf(a).applyPayment(input(a, "OB-4A", 100, "ob-4x"))).toEqual({ outcome: "moved", lifecycleId: b });
+    // D1 says a was never merged: reloading from D1 takes the object back
+    expect(await stubOf(a).reconcile(a)).toMatchObject({ lifecycleId: a, appliedCents: 1000 });
+    expect(await stubOf(a).applyPayment(input(a, "OB-4A", 100, "ob-4y"))).toMatchObject({ outcome: "applied" });
+  });
+});
