@@ -179,7 +179,11 @@ export class ClaimLifecycle extends DurableObject<Env> {
   private stored(): LifecycleState | null {
     if (this.state) return this.state;
     const [row] = this.ctx.storage.sql.exec<{ state: string }>("SELECT state FROM lifecycle_state WHERE id = 1").toArray();
-    return row ? (this.state = deserializeState(row.state)) : null;
+    if (!row) return null;
+    // Woken with entries still queued (a runtime that died before its alarm ran): arm the alarm again.
+    // Whatever touches the lifecycle next, such as the sweep re-projecting a payment event still pending, does this.
+    if (pendingCount(this.ctx.storage.sql) > 0) void this.wakeToFlush();
+    return (this.state = deserializeState(row.state));
   }
 
   private lifecycleIdForLogs(): string {
