@@ -123,7 +123,9 @@ if (cpu) {
   }
 }
 if (payments) {
-  lines.push(`| payments: ${payments.config.payments} over ${payments.config.lifecycles} lifecycles (c=${payments.config.concurrency}, 5 % repeats) | ${payments.payments.rps} req/s, p50 ${payments.payments.p50} ms, p99 ${payments.payments.p99} ms | ${base(payments)} | ${payments.ratio.throughput} of baseline throughput | ledger exactly once | ${payments.ledger.exactlyOnce ? "yes" : "**no**"} |`);
+  const met = payments.ratio.throughput >= 0.5 && payments.payments.p99 <= 150;
+  lines.push(`| payments: ${payments.config.payments} over ${payments.config.lifecycles} lifecycles (c=${payments.config.concurrency}, 5 % repeats) | ${payments.payments.rps} req/s, p50 ${payments.payments.p50} ms, p99 ${payments.payments.p99} ms | ${base(payments)} | ${payments.ratio.throughput} of baseline throughput | ≥ 0.5, p99 ≤ 150 ms | ${met ? "yes" : "**no**"} |`);
+  lines.push(`| payments: the ledger in D1 afterwards | ${payments.ledger.exactlyOnce ? "every lifecycle applied = min(owed, paid), credits the rest, each payment once" : "wrong: " + JSON.stringify(payments.ledger.problems.slice(0, 3))}${payments.ledger.d1FollowMs != null ? `; D1 agreed ${payments.ledger.d1FollowMs} ms after the last answer` : ""} | — | — | exactly once | ${payments.ledger.exactlyOnce ? "yes" : "**no**"} |`);
 }
 if (delivery) {
   const d = delivery.delivery;
@@ -158,7 +160,15 @@ lines.push(
   "  them; `LOG_LEVEL=debug` adds the line): under `wrangler dev` each console line also crosses the",
   "  DevTools inspector, which cost a quarter of ingest throughput here.",
   "- Payments are serialized per claim lifecycle in its Durable Object by design; throughput grows with",
-  "  the number of lifecycles, not with concurrency on one lifecycle.",
+  "  the number of lifecycles, not with concurrency on one lifecycle. Since the object became the authority",
+  "  for its money (answers from its own SQLite; D1 follows through its outbox), a payment makes no D1",
+  "  round trip inside the object (it made a load and a write batch, and a credit read, each time). The",
+  "  payments figure went from 0.06 of baseline (p99 1,290 ms) to the one above; the target is not met.",
+  "  A payment is still a stored event (ingest) plus two object calls (trace registry, lifecycle) and a",
+  "  legacy trace read, on the one local thread that also runs D1, the flushes and the fan-out: timed",
+  "  inside the Worker at c=50, ingest took 33 ms (median), registry and trace read 68 ms, the lifecycle",
+  "  object 74 ms, and the request waited ~330 ms before its handler ran; dropping the object's state",
+  "  write entirely changed throughput by under 6 %, so the remaining cost is the runtime's per-hop work.",
   "- Local Queues hand a consumer at most `max_batch_size` messages per batch timeout, so local delivery",
   "  and end-to-end rates understate production, where consumers scale out.",
   "",
