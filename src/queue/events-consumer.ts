@@ -135,6 +135,10 @@ async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect)
     await db.update(events).set({ status: "failed", lastError: `${e.code}: ${e.message}` }).where(eq(events.id, eventId));
     return 0;
   }
+  if (result.processedByLifecycle && result.produced.length === 0) {
+    log.info("events.processed_by_lifecycle", { eventId, kind: event.kind });
+    return 0;
+  }
   const eventType = result.produced.map((p) => p.type).join(",") || null;
   // what it produced and its processed status land together, or neither does (the queue retries)
   const at = nowIso();

@@ -1,4 +1,5 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import worker from "../../src/index";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PaymentInput } from "../../src/lifecycle/claim-lifecycle";
@@ -116,6 +117,25 @@ describe("the object answers, D1 follows", () => {
       return object.due(lc);
     });
     expect(due).toEqual({ outcome: "due", dueCents: 600 });
+  });
+
+  it("a payment projected from the queue leaves its event pending until the object's flush marks it processed with the payment", async () => {
+    const lc = await lifecycleOwing("OB-6", 1000);
+    const id = "evt_ob6_payment";
+    await env.DB.prepare("INSERT INTO events (id, source_id, kind, dedup_key, body, headers, received_at) VALUES (?, 'patient-payments', 'cair.patient_payment', ?, ?, '{}', ?)")
+      .bind(id, id, JSON.stringify({ billId: "OB-6", paymentAmount: 7, paymentTraceId: "ob-6", paymentDate: "2025-01-01" }), new Date().toISOString())
+      .run();
+    const batch = createMessageBatch("claimgate-events", [{ id: "m-ob6", timestamp: new Date(), attempts: 1, body: { eventId: id } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m-ob6"]);
+    // applied in the object; D1 has neither the payment nor the event's end yet (a crash here leaves the
+    // event pending, and the sweep drives it again)
+    expect(await d1("SELECT status FROM events WHERE id = ?", id)).toEqual([{ status: "pending" }]);
+    expect(await d1("SELECT id FROM patient_payment_details WHERE trace_id = 'ob-6'")).toEqual([]);
+    await runDurableObjectAlarm(stubOf(lc));
+    expect(await d1("SELECT status, event_type FROM events WHERE id = ?", id)).toEqual([{ status: "processed", event_type: "patient_payment.applied" }]);
+    expect(await d1("SELECT event_id, applied_cents FROM patient_payment_details WHERE trace_id = 'ob-6'")).toEqual([{ event_id: id, applied_cents: 700 }]);
   });
 });
 

@@ -18,13 +18,14 @@ export function paymentRequest(body: PatientPaymentBody, eventId: string | null)
 /**
  * cair.patient_payment: answered synchronously at /api/webhooks/patient-payment. The projection is the
  * recovery path (an event whose synchronous application did not finish is swept and applied here); the
- * Durable Object's ledger makes both paths apply a payment once. The object records the domain events.
+ * Durable Object's ledger makes both paths apply a payment once. The object records the domain events,
+ * and, for a payment it records, the event's processed status (through its outbox).
  */
 export const cairPatientPayment = defineAdapter({
   kind: "cair.patient_payment",
   schema: patientPaymentBody,
   async project({ env, db, event }, body) {
-    await applyPatientPayment(env, db, paymentRequest(body, event.id));
-    return { produced: [] };
+    const { recorded } = await applyPatientPayment(env, db, paymentRequest(body, event.id));
+    return { produced: [], processedByLifecycle: recorded };
   },
 });
