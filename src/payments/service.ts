@@ -167,6 +167,9 @@ export async function reversePatientPayment(env: Env, db: Db, traceId: string): 
   throw new ApiError(404, "PAYMENT_NOT_FOUND", `No payment with trace id ${traceId}.`);
 }
 
+/** How far D1 is behind a lifecycle's object: its outbox entries not flushed yet, and the oldest's time. */
+export const lifecycleOutbox = (env: Env, lifecycleId: string) => lifecycleStub(env, lifecycleId).outboxStatus();
+
 /** What resolving a claim tells the lifecycle objects around a merge (src/claims/resolve.ts). */
 export const lifecycleHooks = (env: Env): LifecycleHooks => ({
   beforeFold: (drop, into) => lifecycleStub(env, drop).seal(drop, into),

@@ -1,9 +1,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import worker from "../../src/index";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PaymentInput } from "../../src/lifecycle/claim-lifecycle";
-import { call, createSource } from "../helpers/api";
+import { ADMIN_TOKEN, call, createSource } from "../helpers/api";
 import { count } from "../helpers/db";
 import { PAYMENT_SECRET, project, remit, scrub } from "../helpers/lifecycle";
 
@@ -136,6 +136,25 @@ describe("the object answers, D1 follows", () => {
     await runDurableObjectAlarm(stubOf(lc));
     expect(await d1("SELECT status, event_type FROM events WHERE id = ?", id)).toEqual([{ status: "processed", event_type: "patient_payment.applied" }]);
     expect(await d1("SELECT event_id, applied_cents FROM patient_payment_details WHERE trace_id = 'ob-6'")).toEqual([{ event_id: id, applied_cents: 700 }]);
+  });
+
+  it("the console's claim page says when D1 is behind the lifecycle's object, and stops saying it once it is not", async () => {
+    const lc = await lifecycleOwing("OB-7", 1000);
+    expect((await pay("OB-7", 3, "ob-7")).status).toBe(200);
+    const [claim] = await d1<{ id: string }>("SELECT id FROM claims WHERE claim_lifecycle_id = ?", lc);
+    const login = await exports.default.fetch(new Request("https://claimgate.test/console/login", {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://claimgate.test" },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
+    }));
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    const page = () => exports.default.fetch(new Request(`https://claimgate.test/console/claims/${claim!.id}`, { headers: { cookie } })).then((r) => r.text());
+    expect(await page()).toMatch(/id="outbox-pending">\s*1 change\(s\) of this lifecycle&#39;s money are not in D1 yet/);
+    await runDurableObjectAlarm(stubOf(lc));
+    const after = await page();
+    expect(after).not.toContain("outbox-pending");
+    expect(after).toContain("ob-7");
   });
 });
 

@@ -23,6 +23,7 @@ import { replayDelivery } from "../../delivery/replay";
 import { getSubscription, listSubscriptions, rotateSubscriptionSecret, subscriptionView, updateSubscription } from "../../delivery/subscriptions";
 import type { AppContext } from "../../env";
 import { listCredits } from "../../payments/credits";
+import { lifecycleOutbox } from "../../payments/service";
 import { listSources } from "../../sources/repository";
 import { auditTrail } from "../admin/audit";
 import { csrf } from "hono/csrf";
@@ -735,7 +736,11 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
   const db = database(c.env.DB);
   const claim = await readClaim(db, c.req.param("id"));
   if (!claim) return c.notFound();
-  const [{ patientId, remits, scrub }, contributing] = await Promise.all([claimPageFacts(db, claim.id, claim.lifecycle.id), contributingEvents(db, claim.id, claim.lifecycle.id)]);
+  const [{ patientId, remits, scrub }, contributing, outbox] = await Promise.all([
+    claimPageFacts(db, claim.id, claim.lifecycle.id),
+    contributingEvents(db, claim.id, claim.lifecycle.id),
+    lifecycleOutbox(c.env, claim.lifecycle.id),
+  ]);
   const credits = patientId ? await listCredits(db, patientId) : [];
   const lc = claim.lifecycle;
   return c.html(
@@ -786,6 +791,12 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
         </>
       ) : <p>no scrub result</p>}
       <h2>Payments</h2>
+      {outbox.pending > 0 ? (
+        // the lifecycle's object has decided more than D1 shows yet (src/lifecycle/outbox.ts)
+        <p class="bad" id="outbox-pending">
+          {outbox.pending} change(s) of this lifecycle's money are not in D1 yet{outbox.oldestAt ? <> (oldest <Time at={outbox.oldestAt} />)</> : null}: the figures on this page follow within seconds. If this stays, the log has lifecycle.flush_failed for {claim.lifecycle.id}.
+        </p>
+      ) : null}
       <table>
         <tr><th>payment</th><th>trace id</th><th>amount</th><th>set on claim</th><th>excess</th><th>date</th><th>status</th></tr>
         {lc.payments.entries.map((p) => <tr><td>{p.id}</td><td>{p.paymentTraceId ?? ""}</td><td>{usd(p.amount)}</td><td>{usd(p.amountSetOnClaim)}</td><td>{usd(p.excessAmount)}</td><td>{p.paymentDate}</td><td>{p.status}</td></tr>)}
