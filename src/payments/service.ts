@@ -72,26 +72,25 @@ export interface AppliedPayment {
 export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentRequest): Promise<AppliedPayment> {
   const traceKey = paymentTraceKey(req);
   // A trace id's key does not name the bill, so another lifecycle may hold it (a key without a trace id
-  // contains bill and amount: only this lifecycle could). D1 is asked too, for payments recorded before
-  // the registry kept trace ids; both in parallel.
+  // contains bill and amount: only this lifecycle could). The registry answers; D1 is asked too only while
+  // the registry has not imported the payments D1 held before it existed.
   let registered = false;
+  const registry = traceRegistryFor(env, traceKey);
   if (req.traceId) {
-    const [taken, [stored]] = await Promise.all([
-      traceRegistryFor(env, traceKey).claim(traceKey, req.billId, req.amountCents),
-      db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey)),
-    ]);
+    const taken = await registry.stub.claim(registry.shard, traceKey, req.billId, req.amountCents);
     if (taken.outcome === "conflict") throw traceConflict(req.traceId, taken);
     registered = taken.outcome === "new";
+    const [stored] = taken.legacyChecked ? [] : await db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));
     if (stored) {
       const answer = answerFor(stored, req);
       if (answer.outcome === "trace_conflict") {
-        if (registered) await traceRegistryFor(env, traceKey).release(traceKey, req.billId, req.amountCents);
+        if (registered) await registry.stub.release(traceKey, req.billId, req.amountCents);
         throw traceConflict(req.traceId, answer);
       }
     }
   }
   const refuse = async (e: ApiError) => {
-    if (registered) await traceRegistryFor(env, traceKey).release(traceKey, req.billId, req.amountCents);
+    if (registered) await registry.stub.release(traceKey, req.billId, req.amountCents);
     return e;
   };
   let lifecycleId = await lifecycleForBill(db, req.billId).catch(async (e) => { throw e instanceof ApiError ? await refuse(e) : e; });
@@ -148,7 +147,8 @@ export async function reversePatientPayment(env: Env, db: Db, traceId: string): 
   const traceKey = `trace:${traceId}`;
   // The registry knows the payment's bill at once (D1 may not have the payment row yet); payments from
   // before the registry are found in D1.
-  const known = await traceRegistryFor(env, traceKey).lookup(traceKey);
+  const registry = traceRegistryFor(env, traceKey);
+  const known = await registry.stub.lookup(registry.shard, traceKey);
   let lifecycleId: string | null = known ? await lifecycleForBill(db, known.billId).catch(() => null) : null;
   if (!lifecycleId) {
     const [payment] = await db.select({ lifecycleId: patientPaymentDetails.lifecycleId }).from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));

@@ -6,14 +6,25 @@ import type { PaymentInput } from "../../src/lifecycle/claim-lifecycle";
 import { ADMIN_TOKEN, call, createSource } from "../helpers/api";
 import { count } from "../helpers/db";
 import { PAYMENT_SECRET, project, remit, scrub } from "../helpers/lifecycle";
+import { traceRegistryFor } from "../../src/lifecycle/trace-registry";
 
 // Issue 17, item 2: the lifecycle's Durable Object is the authority for its money. It answers from its own
 // SQLite, and D1 follows through the object's outbox, flushed by its alarm in order and exactly once.
 // The alarm never fires by itself in tests (LIFECYCLE_FLUSH_DELAY_MS is long in vitest.config.ts), so
 // each test decides when D1 follows: runDurableObjectAlarm, or the object's flush.
 
+let legacyLifecycle = "";
+
 beforeAll(async () => {
   await createSource({ id: "patient-payments", kind: "cair.patient_payment", verification: { scheme: "api_secret", header: "X-API-KEY" }, secrets: [PAYMENT_SECRET] });
+  // a payment D1 held before the trace registry existed (written here before any registry shard is used)
+  legacyLifecycle = await lifecycleOwing("OB-LEGACY", 5000);
+  const [claim] = await d1<{ id: string }>("SELECT id FROM claims WHERE claim_lifecycle_id = ?", legacyLifecycle);
+  await env.DB.prepare(
+    "INSERT INTO patient_payment_details (id, trace_key, trace_id, claim_id, claim_lifecycle_id, bill_id, amount_cents, applied_cents, excess_cents, payment_date, source, status, created_at) VALUES ('pay_legacy', 'trace:legacy-1', 'legacy-1', ?, ?, 'OB-LEGACY', 1200, 1200, 0, '2024-01-01', 'cair', 'applied', '2024-01-01T00:00:00Z')",
+  )
+    .bind(claim!.id, legacyLifecycle)
+    .run();
 });
 
 /** D1 as it is, without flushing any outbox first (the helpers' rows() flushes). */
@@ -171,6 +182,21 @@ describe("what D1 can no longer decide", () => {
     const refused = await pay("OB-3C", 5, "ob-3c");
     expect(refused.body.error.code).toBe("NO_CLAIM_RESPONSE");
     expect((await pay("OB-3A", 5, "ob-3c")).status).toBe(200);
+  });
+
+  it("payments from before the registry are imported into it once: their trace ids stay taken", async () => {
+    await lifecycleOwing("OB-8", 5000);
+    const other = await pay("OB-8", 12, "legacy-1");
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe("TRACE_ID_CONFLICT");
+    const { shard, stub } = traceRegistryFor(env, "trace:legacy-1");
+    const imported = await runInDurableObject(stub, (_object, state) => ({
+      row: state.storage.sql.exec("SELECT bill_id, amount_cents FROM traces WHERE trace_key = 'trace:legacy-1'").toArray(),
+      done: state.storage.sql.exec("SELECT value FROM meta WHERE key = 'legacy_import'").toArray(),
+    }));
+    expect(imported).toEqual({ row: [{ bill_id: "OB-LEGACY", amount_cents: 1200 }], done: [{ value: "done" }] });
+    // the shard answers without D1 from now on
+    expect(await stub.claim(shard, "trace:legacy-1", "OB-LEGACY", 1200)).toEqual({ outcome: "same", legacyChecked: true });
   });
 
   it("sealed before a merge: D1 gets the object's payments first, then it forwards; a reconcile lifts a seal whose merge never happened", async () => {
