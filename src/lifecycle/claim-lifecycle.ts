@@ -57,13 +57,16 @@ export class ClaimLifecycle extends DurableObject<Env> {
     });
   }
 
-  /** After a remit, a claim version, a merge or a reversal elsewhere: reload the facts, and the ledger follows them. */
+  /**
+   * After a remit, a claim version, a merge or a reversal elsewhere: reload the facts, and the ledger
+   * follows them. D1 first gets what this object decided (so the load sees it); what the new facts change
+   * goes out through the outbox like any operation's writes.
+   */
   reconcile(lifecycleId: string): Promise<ops.MoneySummary | ops.Moved> {
     return this.serial(async () => {
-      await this.flush();
+      await this.drain();
       const step = ops.reconcile(this.db, await loadLifecycle(this.db, lifecycleId));
       this.commit(step);
-      await this.flush();
       return step.result;
     });
   }
@@ -74,7 +77,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
    */
   seal(lifecycleId: string, into: string): Promise<void> {
     return this.serial(async () => {
-      await this.flush();
+      await this.drain();
       const state = await this.current(lifecycleId);
       this.commit({ result: null, next: { ...state, mergedInto: into } });
     });
@@ -89,7 +92,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
       const step = ops.reserveCredit(this.db, await this.current(input.lifecycleId), input);
       this.commit(step);
       // the target lifecycle reconciles from D1 next: the allocation must be there
-      await this.flush();
+      await this.drain();
       return step.result;
     });
   }
@@ -99,7 +102,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
       const step = ops.reversePayment(this.db, await this.current(input.lifecycleId), input.traceKey);
       this.commit(step);
       // lifecycles whose allocations it reversed reconcile from D1 next
-      await this.flush();
+      await this.drain();
       if (step.result.outcome === "reversed" && step.writes) log.info("payment.reversed", { paymentId: step.result.reversal.paymentId, lifecycleId: input.lifecycleId });
       return step.result;
     });
@@ -109,22 +112,25 @@ export class ClaimLifecycle extends DurableObject<Env> {
     return this.serial(async () => ops.summary(await this.current(lifecycleId)));
   }
 
-  /** Sends the outbox to D1 now (tests, and callers that read D1 right after); resolves when it is empty. */
+  /** Sends the outbox to D1 now and fans out what it wrote (the alarm, tests); resolves when it is empty. */
   async flush(): Promise<number> {
-    let applied = 0;
-    // One flush at a time: a caller arriving during one waits for it, then sends what came after it.
-    while (pendingCount(this.ctx.storage.sql) > 0) {
-      this.flushing ??= this.flushOnce().finally(() => (this.flushing = null));
-      applied += await this.flushing;
-    }
+    const applied = await this.drain();
+    if (applied > 0) await fanOutCoalesced(this.env, database(this.env.DB));
     return applied;
   }
 
-  private async flushOnce(): Promise<number> {
-    // entries are only queued with a stored state, so a woken object finds its lifecycle there
-    const lifecycleId = this.stored()!.lifecycleId;
-    const applied = await flushOutbox(this.ctx.storage.sql, this.env.DB, lifecycleId, nowIso);
-    if (applied > 0) await fanOutCoalesced(this.env, database(this.env.DB));
+  /**
+   * Sends the outbox to D1, without fanning out: the operations that drain before answering are called by
+   * the projection (which fans out once per batch) or by routes that fan out after them.
+   */
+  private async drain(): Promise<number> {
+    let applied = 0;
+    // One flush at a time: a caller arriving during one waits for it, then sends what came after it.
+    while (pendingCount(this.ctx.storage.sql) > 0) {
+      // entries are only queued with a stored state, so a woken object finds its lifecycle there
+      this.flushing ??= flushOutbox(this.ctx.storage.sql, this.env.DB, this.stored()!.lifecycleId, nowIso).finally(() => (this.flushing = null));
+      applied += await this.flushing;
+    }
     return applied;
   }
 

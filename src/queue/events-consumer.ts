@@ -13,6 +13,9 @@ import { zodDetails } from "../errors";
 export const EVENTS_QUEUE = "claimgate-events";
 export const EVENTS_DLQ = "claimgate-events-dlq";
 
+/** How many events of one batch are projected at once. */
+const PROJECTION_CONCURRENCY = 6;
+
 /** Backoff between projection retries: 5 s, 10 s, 20 s … capped at 5 minutes. */
 export const projectionRetryDelay = (attempts: number) => Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 
@@ -75,21 +78,29 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
         .returning()
     : [];
   const byId = new Map(loaded.map((e) => [e.id, e]));
-  let produced = 0;
+  const pending: (typeof events.$inferSelect)[] = [];
   for (const eventId of unique) {
     const event = byId.get(eventId);
-    if (!event) {
-      log.warn("events.unknown_event", { eventId });
-      continue;
-    }
-    if (event.status !== "pending") continue;
-    try {
-      produced += await projectEvent(env, db, event);
-    } catch (e) {
-      if (opts.rethrow) throw e;
-      failed.set(eventId, errorText(e));
-    }
+    if (!event) log.warn("events.unknown_event", { eventId });
+    else if (event.status === "pending") pending.push(event);
   }
+  // Projections of a batch overlap their D1 round trips, PROJECTION_CONCURRENCY at a time. That is safe
+  // for the same reason concurrent consumer invocations are: every projection is order-independent and
+  // its claim resolution retries on the unique index, and money changes go through the lifecycle's object.
+  let produced = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < pending.length) {
+      const event = pending[next++]!;
+      try {
+        produced += await projectEvent(env, db, event);
+      } catch (e) {
+        if (opts.rethrow) throw e;
+        failed.set(event.id, errorText(e));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PROJECTION_CONCURRENCY, pending.length) }, worker));
   if (produced > 0) await fanOutSafely(env, db);
   return failed;
 }
