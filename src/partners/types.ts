@@ -25,11 +25,11 @@ export interface ProjectionResult {
   /** Events for subscribers, e.g. CLAIMS_REMIT_APPROVED; recorded once per raw event and type. */
   produced: ProducedEvent[];
   /**
-   * A patient payment recorded by this projection: its lifecycle object's outbox marks the event processed
-   * together with the payment rows, so the consumer leaves the event pending until then. Should the
-   * runtime die before that flush, the sweep drives the event again, which wakes the object to flush.
+   * The lifecycle whose object recorded a patient payment for this event: its outbox marks the event
+   * processed together with the payment rows, so the consumer leaves the event pending until then. Should
+   * the runtime die before that flush, the sweep drives the event again, which wakes the object to flush.
    */
-  processedByLifecycle?: boolean;
+  processedByLifecycle?: string;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
 import { domainEventInsert } from "../claims/write";
 import { fanOutSafely } from "../delivery/fan-out";
+import { lifecycleStub } from "../payments/service";
 import { adapterFor } from "../partners/registry";
 import { ProjectionRefused } from "../partners/types";
 import { zodDetails } from "../errors";
@@ -49,9 +50,12 @@ export async function consumeEvents(batch: MessageBatch<EventMessage>, env: Env)
   }
 }
 
-/** One event, as reprocessing and the payment path need it; throws what its projection threw. */
+/**
+ * One event, as an operator's Reprocess needs it; throws what its projection threw. The operator sees
+ * the outcome at once: a payment it recorded is flushed to D1 (with the event's processed status) first.
+ */
 export async function processEvent(env: Env, db: Db, eventId: string): Promise<void> {
-  const error = (await processEvents(env, db, [eventId], { rethrow: true })).get(eventId);
+  const error = (await processEvents(env, db, [eventId], { rethrow: true, settle: true })).get(eventId);
   if (error !== undefined) throw new Error(error);
 }
 
@@ -67,7 +71,7 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
  * its errors, and a projection that can never succeed (ProjectionRefused) ends `failed` with its reason:
  * both visible and reprocessable, neither retried in silence. Anything else is retried by the queue.
  */
-export async function processEvents(env: Env, db: Db, eventIds: string[], opts: { rethrow?: boolean } = {}): Promise<Map<string, string>> {
+export async function processEvents(env: Env, db: Db, eventIds: string[], opts: { rethrow?: boolean; settle?: boolean } = {}): Promise<Map<string, string>> {
   const failed = new Map<string, string>();
   const unique = [...new Set(eventIds)];
   const loaded = unique.length
@@ -93,7 +97,7 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
     while (next < pending.length) {
       const event = pending[next++]!;
       try {
-        produced += await projectEvent(env, db, event);
+        produced += await projectEvent(env, db, event, opts.settle ?? false);
       } catch (e) {
         if (opts.rethrow) throw e;
         failed.set(event.id, errorText(e));
@@ -106,7 +110,7 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
 }
 
 /** Projects one loaded pending event; returns how many domain events it recorded. */
-async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect): Promise<number> {
+async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect, settle: boolean): Promise<number> {
   const eventId = event.id;
   const adapter = adapterFor(event.kind);
   if (!adapter) throw new Error(`no adapter for kind ${event.kind}`);
@@ -147,7 +151,8 @@ async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect)
     return 0;
   }
   if (result.processedByLifecycle && result.produced.length === 0) {
-    log.info("events.processed_by_lifecycle", { eventId, kind: event.kind });
+    log.info("events.processed_by_lifecycle", { eventId, kind: event.kind, lifecycleId: result.processedByLifecycle });
+    if (settle) await lifecycleStub(env, result.processedByLifecycle).flush();
     return 0;
   }
   const eventType = result.produced.map((p) => p.type).join(",") || null;

@@ -149,6 +149,17 @@ describe("the object answers, D1 follows", () => {
     expect(await d1("SELECT event_id, applied_cents FROM patient_payment_details WHERE trace_id = 'ob-6'")).toEqual([{ event_id: id, applied_cents: 700 }]);
   });
 
+  it("an operator's Reprocess of a refused payment answers processed at once: the object's flush comes first", async () => {
+    const lc = await lifecycleOwing("OB-9", null);
+    const early = await pay("OB-9", 8, "ob-9");
+    expect(early.body.error.code).toBe("NO_CLAIM_RESPONSE");
+    const [failed] = await d1<{ id: string }>("SELECT id FROM events WHERE source_id = 'patient-payments' AND status = 'failed' AND last_error = 'NO_CLAIM_RESPONSE'");
+    await project("cair.claim_response", remit({ id: "r-OB-9", claimId: "c-OB-9", patient: "pt-OB-9", prCents: 1000 }));
+    const res = await call("POST", `/admin/events/${failed!.id}/reprocess`, { admin: true });
+    expect(res.body).toMatchObject({ eventId: failed!.id, status: "processed", reprocessed: true });
+    expect(await d1("SELECT applied_cents FROM patient_payment_details WHERE trace_id = 'ob-9' AND claim_lifecycle_id = ?", lc)).toEqual([{ applied_cents: 800 }]);
+  });
+
   it("the console's claim page says when D1 is behind the lifecycle's object, and stops saying it once it is not", async () => {
     const lc = await lifecycleOwing("OB-7", 1000);
     expect((await pay("OB-7", 3, "ob-7")).status).toBe(200);

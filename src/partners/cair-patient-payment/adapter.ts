@@ -25,7 +25,7 @@ export const cairPatientPayment = defineAdapter({
   kind: "cair.patient_payment",
   schema: patientPaymentBody,
   async project({ env, db, event }, body) {
-    const { recorded } = await applyPatientPayment(env, db, paymentRequest(body, event.id));
-    return { produced: [], processedByLifecycle: recorded };
+    const { recorded, payment } = await applyPatientPayment(env, db, paymentRequest(body, event.id));
+    return { produced: [], ...(recorded ? { processedByLifecycle: payment.claimLifecycleId } : {}) };
   },
 });

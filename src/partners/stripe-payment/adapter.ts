@@ -47,9 +47,9 @@ export const stripePayment = defineAdapter({
   async project({ env, db, event: stored }, event) {
     if (event.type !== SUCCEEDED) return { produced: [] };
     const pi = paymentIntent.parse(event.data.object);
-    let recorded: boolean;
+    let applied: Awaited<ReturnType<typeof applyPatientPayment>>;
     try {
-      ({ recorded } = await applyPatientPayment(env, db, {
+      applied = await applyPatientPayment(env, db, {
         billId: pi.metadata.billId,
         amountCents: pi.amount_received,
         paymentDate: new Date((pi.created ?? event.created) * 1000).toISOString().slice(0, 10),
@@ -57,12 +57,12 @@ export const stripePayment = defineAdapter({
         traceId: pi.id,
         source: "stripe",
         eventId: stored.id,
-      }));
+      });
     } catch (e) {
       // A payment intent id that is already another payment's never becomes applicable by retrying.
       if (e instanceof ApiError && e.code === "TRACE_ID_CONFLICT") throw new ProjectionRefused(e.code, e.message);
       throw e;
     }
-    return { produced: [], processedByLifecycle: recorded };
+    return { produced: [], ...(applied.recorded ? { processedByLifecycle: applied.payment.claimLifecycleId } : {}) };
   },
 });
