@@ -74,26 +74,28 @@ export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentR
   // A trace id's key does not name the bill, so another lifecycle may hold it (a key without a trace id
   // contains bill and amount: only this lifecycle could). The registry answers; D1 is asked too only while
   // the registry has not imported the payments D1 held before it existed.
-  let registered = false;
   const registry = traceRegistryFor(env, traceKey);
-  if (req.traceId) {
-    const taken = await registry.stub.claim(registry.shard, traceKey, req.billId, req.amountCents);
-    if (taken.outcome === "conflict") throw traceConflict(req.traceId, taken);
-    registered = taken.outcome === "new";
-    const [stored] = taken.legacyChecked ? [] : await db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));
-    if (stored) {
-      const answer = answerFor(stored, req);
-      if (answer.outcome === "trace_conflict") {
-        if (registered) await registry.stub.release(traceKey, req.billId, req.amountCents);
-        throw traceConflict(req.traceId, answer);
-      }
+  let registered = false;
+  try {
+    if (req.traceId) {
+      const taken = await registry.stub.claim(registry.shard, traceKey, req.billId, req.amountCents);
+      if (taken.outcome === "conflict") throw traceConflict(req.traceId, taken);
+      registered = taken.outcome === "new";
+      const [stored] = taken.legacyChecked ? [] : await db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));
+      const answer = stored ? answerFor(stored, req) : null;
+      if (answer?.outcome === "trace_conflict") throw traceConflict(req.traceId, answer);
     }
+    return await applyInLifecycle(env, db, req, traceKey);
+  } catch (e) {
+    // a refused payment gives its trace id back, so the id may name this or another bill later
+    if (registered && e instanceof ApiError) await registry.stub.release(traceKey, req.billId, req.amountCents);
+    throw e;
   }
-  const refuse = async (e: ApiError) => {
-    if (registered) await registry.stub.release(traceKey, req.billId, req.amountCents);
-    return e;
-  };
-  let lifecycleId = await lifecycleForBill(db, req.billId).catch(async (e) => { throw e instanceof ApiError ? await refuse(e) : e; });
+}
+
+/** The payment in its bill's lifecycle object, following merges and a stale bill → lifecycle entry. */
+async function applyInLifecycle(env: Env, db: Db, req: PatientPaymentRequest, traceKey: string): Promise<AppliedPayment> {
+  let lifecycleId = await lifecycleForBill(db, req.billId);
   let fresh = false;
   for (let move = 0; move <= MAX_MOVES; move++) {
     const result: PaymentResult = await lifecycleStub(env, lifecycleId).applyPayment({
@@ -111,26 +113,25 @@ export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentR
       case "applied":
         return { payment: result.payment, recorded: result.recorded };
       case "no_claim_response":
-        throw await refuse(new ApiError(409, "NO_CLAIM_RESPONSE", "The claim has no ClaimResponse yet, so the patient's responsibility is unknown."));
+        throw new ApiError(409, "NO_CLAIM_RESPONSE", "The claim has no ClaimResponse yet, so the patient's responsibility is unknown.");
       case "trace_conflict":
-        throw await refuse(traceConflict(req.traceId, result));
+        throw traceConflict(req.traceId, result);
       case "claim_not_found":
       case "moved": {
         billLifecycles.invalidate(req.billId);
-        const next = result.outcome === "moved" ? result.lifecycleId : null;
-        if (next) {
-          lifecycleId = next;
+        if (result.outcome === "moved" && result.lifecycleId) {
+          lifecycleId = result.lifecycleId;
           continue;
         }
         // the cached lifecycle no longer holds the bill: read it again once
-        if (fresh) throw await refuse(claimNotFound(req.billId));
+        if (fresh) throw claimNotFound(req.billId);
         fresh = true;
-        lifecycleId = await lifecycleForBill(db, req.billId).catch(async (e) => { throw e instanceof ApiError ? await refuse(e) : e; });
+        lifecycleId = await lifecycleForBill(db, req.billId);
         continue;
       }
     }
   }
-  throw await refuse(new ApiError(503, "LIFECYCLE_MOVING", "The claim's lifecycle is being merged; retry.", undefined, { "Retry-After": "1" }));
+  throw new ApiError(503, "LIFECYCLE_MOVING", "The claim's lifecycle is being merged; retry.", undefined, { "Retry-After": "1" });
 }
 
 /** Recomputes a lifecycle's ledger from its facts (after a remit, a claim version or a merge). */
