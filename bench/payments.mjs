@@ -10,7 +10,8 @@ const RESPONSIBILITY_CENTS = 50_000; // each lifecycle's patient owes $500.00
 const SECRET = "bench-secret";
 const PR = "https://x12.org/codes/claim-adjustment-group-codes";
 
-const { base, stop } = await startWorker(8799);
+// BENCH_VARS (JSON) adds Worker vars for an experiment, e.g. {"LIFECYCLE_FLUSH_DELAY_MS":"1000"}
+const { base, stop } = await startWorker(8799, { extraVars: JSON.parse(process.env.BENCH_VARS ?? "{}") });
 try {
   for (const [id, kind] of [["scrub", "cair.claim_scrubber"], ["remit", "cair.claim_response"], ["patient-payments", "cair.patient_payment"]]) {
     const r = await api(base, "POST", "/admin/sources", { id, kind, verification: { scheme: "api_secret" }, secrets: [SECRET] });
