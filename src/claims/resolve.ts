@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
@@ -66,6 +66,13 @@ export interface ResolvedClaim {
   claimId: string;
   lifecycleId: string;
   patientId: string | null;
+  /**
+   * Whether resolving changed what the lifecycle's object holds (a claim added to an existing lifecycle,
+   * an identifier, the bill, a claim's patient): then the caller tells it (`factsChanged`). False for a
+   * lifecycle created here (its object has never loaded it) and for a payload that only found its claim,
+   * which is most of them: an update to a known claim costs the object nothing.
+   */
+  factsChanged: boolean;
 }
 
 /**
@@ -86,17 +93,22 @@ export async function resolveClaim(db: Db, ref: ClaimRef, folds: LifecycleHooks)
 }
 
 async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promise<ResolvedClaim> {
-  const patientId = ref.patient ? await upsertPatient(db, ref.patient.system, ref.patient.externalId) : null;
   const keys = dedupeKeys(ref.keys);
-  const matched = keys.length
-    ? await db
-        .selectDistinct({ claimId: claimIdentifiers.claimId })
-        .from(claimIdentifiers)
-        .where(or(...keys.map((k) => and(eq(claimIdentifiers.system, k.system), eq(claimIdentifiers.value, k.value)))))
-    : [];
-  const [billLifecycle] = ref.billId
-    ? await db.select().from(claimLifecycles).where(eq(claimLifecycles.billId, ref.billId))
-    : [];
+  // The patient, the claims the keys name and the bill's lifecycle in one round trip (issue 17: a
+  // projection's reads are batched where nothing in between depends on them).
+  const [patientRows, matchedRows, billRows] = await db.batch([
+    ref.patient ? upsertPatient(db, ref.patient.system, ref.patient.externalId) : nothing(db),
+    keys.length
+      ? db
+          .selectDistinct({ claimId: claimIdentifiers.claimId })
+          .from(claimIdentifiers)
+          .where(or(...keys.map((k) => and(eq(claimIdentifiers.system, k.system), eq(claimIdentifiers.value, k.value)))))
+      : nothing(db),
+    ref.billId ? db.select().from(claimLifecycles).where(eq(claimLifecycles.billId, ref.billId)) : nothing(db),
+  ] as const);
+  const patientId = (patientRows as { id: string }[])[0]?.id ?? null;
+  const matched = matchedRows as { claimId: string }[];
+  const billLifecycle = (billRows as (typeof claimLifecycles.$inferSelect)[])[0];
 
   if (matched.length === 0) {
     if (keys.length === 0 && billLifecycle) {
@@ -106,11 +118,13 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
         .where(eq(claims.lifecycleId, billLifecycle.id))
         .orderBy(desc(claims.createdAt), desc(claims.id))
         .limit(1);
-      if (latest) return finish(db, latest.id, billLifecycle.id, patientId);
+      if (latest) return finish(db, latest.id, billLifecycle.id, patientId, false);
     }
     const created = await createPlaceholder(db, keys, billLifecycle?.id ?? null, ref.billId ?? null, patientId);
-    const linkedTo = await linkVersions(db, folds, created.lifecycleId, dedupeKeys(ref.linked ?? []));
-    return linkedTo === created.lifecycleId ? created : finish(db, created.claimId, linkedTo, patientId);
+    const linked = await linkVersions(db, folds, created.lifecycleId, dedupeKeys(ref.linked ?? []));
+    // A claim added to a lifecycle that exists already changes what its object holds; a new lifecycle's
+    // object has never loaded anything, and a merge into another one was reconciled by the fold.
+    return linked.lifecycleId === created.lifecycleId ? { ...created, factsChanged: !!billLifecycle } : finish(db, created.claimId, linked.lifecycleId, patientId, false);
   }
 
   const found = await db
@@ -125,25 +139,35 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
   for (const other of found.slice(1)) {
     if (other.lifecycleId !== lifecycleId) lifecycleId = await mergeLifecycles(db, folds, lifecycleId, other.lifecycleId);
   }
-  if (ref.billId) {
-    if (billLifecycle && billLifecycle.id !== lifecycleId) {
-      lifecycleId = await mergeLifecycles(db, folds, billLifecycle.id, lifecycleId);
-    } else if (!billLifecycle) {
-      // A lifecycle that already belongs to another bill keeps it (a claim cannot be on two bills).
-      await db
-        .update(claimLifecycles)
-        .set({ billId: ref.billId })
-        .where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.billId)));
-    }
+  // Bill and identifiers: whatever they add is something the lifecycle's object holds (which claim a bill
+  // names, a version's keys, a FHIR claim id on its reconciliations).
+  let changed = false;
+  const setBill =
+    ref.billId && !billLifecycle
+      ? // A lifecycle that already belongs to another bill keeps it (a claim cannot be on two bills).
+        db
+          .update(claimLifecycles)
+          .set({ billId: ref.billId })
+          .where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.billId)))
+          .returning({ id: claimLifecycles.id })
+      : null;
+  if (ref.billId && billLifecycle && billLifecycle.id !== lifecycleId) {
+    lifecycleId = await mergeLifecycles(db, folds, billLifecycle.id, lifecycleId);
   }
-  if (keys.length) {
-    await db
-      .insert(claimIdentifiers)
-      .values(keys.map((k) => ({ ...k, claimId: survivor.id })))
-      .onConflictDoNothing();
+  const addKeys = keys.length
+    ? db
+        .insert(claimIdentifiers)
+        .values(keys.map((k) => ({ ...k, claimId: survivor.id })))
+        .onConflictDoNothing()
+        .returning({ claimId: claimIdentifiers.claimId })
+    : null;
+  const writes = [setBill, addKeys].filter((w) => w !== null);
+  if (writes.length) {
+    const results = (await db.batch(writes as unknown as [never, ...never[]])) as unknown as unknown[][];
+    changed = results.some((rows) => rows.length > 0);
   }
-  lifecycleId = await linkVersions(db, folds, lifecycleId, dedupeKeys(ref.linked ?? []).filter((k) => !keys.some((x) => x.system === k.system && x.value === k.value)));
-  return finish(db, survivor.id, lifecycleId, patientId);
+  const linked = await linkVersions(db, folds, lifecycleId, dedupeKeys(ref.linked ?? []).filter((k) => !keys.some((x) => x.system === k.system && x.value === k.value)));
+  return finish(db, survivor.id, linked.lifecycleId, patientId, changed || linked.addedClaims);
 }
 
 /**
@@ -151,8 +175,9 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
  * one already known elsewhere brings its lifecycle along (merged, unless it is another bill's); one not
  * known yet is created as a placeholder here, so its remits land in this lifecycle whenever they come.
  */
-async function linkVersions(db: Db, folds: LifecycleHooks, lifecycleId: string, linked: ClaimKey[]): Promise<string> {
+async function linkVersions(db: Db, folds: LifecycleHooks, lifecycleId: string, linked: ClaimKey[]): Promise<{ lifecycleId: string; addedClaims: boolean }> {
   let current = lifecycleId;
+  let addedClaims = false;
   for (const key of linked) {
     const [known] = await db
       .select({ lifecycleId: claims.lifecycleId })
@@ -164,19 +189,25 @@ async function linkVersions(db: Db, folds: LifecycleHooks, lifecycleId: string, 
       continue;
     }
     await createPlaceholder(db, [key], current, null, null);
+    addedClaims = true;
   }
-  return current;
+  return { lifecycleId: current, addedClaims };
 }
 
-async function finish(db: Db, claimId: string, lifecycleId: string, patientId: string | null): Promise<ResolvedClaim> {
-  if (patientId) {
-    await db.batch([
-      db.update(claims).set({ patientId }).where(and(eq(claims.id, claimId), isNull(claims.patientId))),
-      db.update(claimLifecycles).set({ patientId }).where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.patientId))),
-    ]);
+/** Gives the claim (and its lifecycle) the patient when it had none, and reads the claim's patient: one round trip. */
+async function finish(db: Db, claimId: string, lifecycleId: string, patientId: string | null, factsChanged: boolean): Promise<ResolvedClaim> {
+  const read = db.select({ patientId: claims.patientId }).from(claims).where(eq(claims.id, claimId));
+  if (!patientId) {
+    const [row] = await read;
+    return { claimId, lifecycleId, patientId: row?.patientId ?? null, factsChanged };
   }
-  const [row] = await db.select({ patientId: claims.patientId }).from(claims).where(eq(claims.id, claimId));
-  return { claimId, lifecycleId, patientId: row?.patientId ?? patientId };
+  const [set, , [row]] = await db.batch([
+    db.update(claims).set({ patientId }).where(and(eq(claims.id, claimId), isNull(claims.patientId))).returning({ id: claims.id }),
+    db.update(claimLifecycles).set({ patientId }).where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.patientId))),
+    read,
+  ]);
+  // a claim given its patient changes whose payments (and credits) the object records
+  return { claimId, lifecycleId, patientId: row?.patientId ?? patientId, factsChanged: factsChanged || set.length > 0 };
 }
 
 async function createPlaceholder(
@@ -185,7 +216,7 @@ async function createPlaceholder(
   lifecycleId: string | null,
   billId: string | null,
   patientId: string | null,
-): Promise<ResolvedClaim> {
+): Promise<Omit<ResolvedClaim, "factsChanged">> {
   const claimId = newId("clm");
   const now = nowIso();
   const newLifecycle = lifecycleId ? null : newId("lc");
@@ -201,14 +232,17 @@ async function createPlaceholder(
   return { claimId, lifecycleId: lc, patientId };
 }
 
-async function upsertPatient(db: Db, system: string, externalId: string): Promise<string> {
-  await db.insert(patients).values({ id: newId("pat"), system, externalId }).onConflictDoNothing();
-  const [row] = await db
-    .select({ id: patients.id })
-    .from(patients)
-    .where(and(eq(patients.system, system), eq(patients.externalId, externalId)));
-  return row!.id;
+/** The patient's id, created on first sight: one statement (a no-op update on conflict returns the stored row). */
+function upsertPatient(db: Db, system: string, externalId: string) {
+  return db
+    .insert(patients)
+    .values({ id: newId("pat"), system, externalId })
+    .onConflictDoUpdate({ target: [patients.system, patients.externalId], set: { system: sql`excluded.system` } })
+    .returning({ id: patients.id });
 }
+
+/** A statement that reads nothing, holding a place in a batch. */
+const nothing = (db: Db) => db.select({ id: claims.id }).from(claims).where(sql`0`);
 
 /** Moves everything of claim `drop` onto claim `keep` in one atomic batch; the newer status and lines win. */
 async function mergeClaims(db: Db, keep: string, drop: string): Promise<void> {

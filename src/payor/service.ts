@@ -43,11 +43,11 @@ export async function submitClaim(db: Db, hooks: LifecycleHooks, providerId: str
   });
   const id = hcmsClaimId(now);
   const provider = providerId ?? body.provider_id ?? null;
-  const { claimId, lifecycleId } = await resolveClaim(db, {
+  const { claimId, lifecycleId, factsChanged } = await resolveClaim(db, {
     keys: [{ system: ID_SYSTEM.hcmsClaim, value: id }],
     patient: body.patient_id ? { system: `hcms:${provider ?? "open"}`, externalId: body.patient_id } : null,
   }, hooks);
-  await hooks.factsChanged(lifecycleId);
+  if (factsChanged) await hooks.factsChanged(lifecycleId);
   await replaceLines(
     db,
     claimId,

@@ -26,12 +26,12 @@ export const healthieCms1500 = defineAdapter({
   schema: cms1500Payload,
   async project({ env, db, event, raw }, form) {
     const hooks = lifecycleHooks(env);
-    const { claimId, lifecycleId } = await resolveClaim(db, {
+    const { claimId, lifecycleId, factsChanged } = await resolveClaim(db, {
       keys: [{ system: ID_SYSTEM.healthieCms1500, value: form.id }],
       patient: { system: "healthie", externalId: form.patient_id },
     }, hooks);
-    // a new claim or patient in the lifecycle: its object reloads (which claim a bill names, whose payments)
-    await hooks.factsChanged(lifecycleId);
+    // a new claim or patient in an existing lifecycle: its object reloads (which claim a bill names, whose payments)
+    if (factsChanged) await hooks.factsChanged(lifecycleId);
     const type = await eventTypeFor(db, claimId, event.id, event.headers);
     const lines = form.cpt_codes_cms1500s.map((cpt, i) => {
       // units unknown (null) is one unit, as on the paper form

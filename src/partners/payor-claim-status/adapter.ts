@@ -14,9 +14,9 @@ export const payorClaimStatus = defineAdapter({
   schema: claimStatusUpdate,
   async project({ env, db, event, raw }, update) {
     const hooks = lifecycleHooks(env);
-    const { claimId, lifecycleId } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] }, hooks);
-    // a new claim or patient in the lifecycle: its object reloads (which claim a bill names, whose payments)
-    await hooks.factsChanged(lifecycleId);
+    const { claimId, lifecycleId, factsChanged } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] }, hooks);
+    // a new claim or patient in an existing lifecycle: its object reloads (which claim a bill names, whose payments)
+    if (factsChanged) await hooks.factsChanged(lifecycleId);
     // A payment_processed event may carry no status: then it changes none, and only its money is kept.
     const { applied } = update.new_status
       ? await applyStatus(db, {
