@@ -1,11 +1,12 @@
 import { eq, inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { database, nowIso } from "../db/client";
 import { events } from "../db/schema";
 import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
 import { domainEventInsert } from "../claims/write";
-import { fanOutSafely } from "../delivery/fan-out";
+import { fanOutCoalesced } from "../delivery/fan-out";
 import { lifecycleStub } from "../payments/service";
 import { adapterFor } from "../partners/registry";
 import { ProjectionRefused } from "../partners/types";
@@ -61,10 +62,10 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
 
 /**
  * A batch of events (issue 17: the events consumer works per batch, not per message): one statement
- * counts the attempt of every event and loads them all; each pending one is projected in turn (projections
- * of one batch may touch the same claim, and each is order-independent); its produced events and its
- * `processed` status are written in one atomic batch; fan-out runs once for the whole batch. Returns the
- * events whose projection threw, with the error (their messages are retried; the others are done).
+ * counts the attempt of every event and loads them all; the pending ones are projected, a few at once
+ * (projections of one batch may touch the same claim, and each is order-independent); what they produced
+ * and their `processed` statuses are written in one atomic D1 batch; fan-out runs once. Returns the events
+ * whose projection threw, with the error (their messages are retried; the others are done).
  *
  * Idempotent: only a pending event is projected; one already processed (or kept invalid, or failed and
  * waiting for an operator) is acknowledged as it is. A payload today's schema refuses ends `invalid` with
@@ -91,13 +92,14 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
   // Projections of a batch overlap their D1 round trips, PROJECTION_CONCURRENCY at a time. That is safe
   // for the same reason concurrent consumer invocations are: every projection is order-independent and
   // its claim resolution retries on the unique index, and money changes go through the lifecycle's object.
-  let produced = 0;
+  const finished: Finished[] = [];
   let next = 0;
   const worker = async () => {
     while (next < pending.length) {
       const event = pending[next++]!;
       try {
-        produced += await projectEvent(env, db, event, opts.settle ?? false);
+        const done = await projectEvent(env, db, event, opts.settle ?? false);
+        if (done) finished.push(done);
       } catch (e) {
         if (opts.rethrow) throw e;
         failed.set(event.id, errorText(e));
@@ -105,12 +107,49 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(PROJECTION_CONCURRENCY, pending.length) }, worker));
-  if (produced > 0) await fanOutSafely(env, db);
+  await recordFinished(db, finished, failed, opts.rethrow ?? false);
+  if (finished.some((f) => f.produced > 0)) await fanOutCoalesced(env, db);
   return failed;
 }
 
-/** Projects one loaded pending event; returns how many domain events it recorded. */
-async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect, settle: boolean): Promise<number> {
+/** A projected event's last writes: the domain events it produced and its `processed` status. */
+interface Finished {
+  eventId: string;
+  produced: number;
+  statements: BatchItem<"sqlite">[];
+}
+
+/**
+ * Records every projected event of the batch in one atomic D1 batch (issue 17: one round trip per message
+ * batch, not per event): what each produced and its processed status land together, or none does and
+ * the queue retries them (projections are idempotent). Should that batch fail, each event is tried alone,
+ * so one event D1 refuses fails by itself and the others are done.
+ */
+async function recordFinished(db: Db, finished: Finished[], failed: Map<string, string>, rethrow: boolean): Promise<void> {
+  if (finished.length === 0) return;
+  const all = finished.flatMap((f) => f.statements);
+  try {
+    await db.batch(all as unknown as [never, ...never[]]);
+  } catch (e) {
+    if (rethrow || finished.length === 1) {
+      if (rethrow) throw e;
+      failed.set(finished[0]!.eventId, errorText(e));
+      return;
+    }
+    log.warn("events.batch_record_failed", { events: finished.length, error: errorText(e) });
+    for (const f of finished) {
+      try {
+        await db.batch(f.statements as unknown as [never, ...never[]]);
+      } catch (one) {
+        failed.set(f.eventId, errorText(one));
+      }
+    }
+  }
+  for (const f of finished) if (!failed.has(f.eventId)) log.info("events.processed", { eventId: f.eventId, produced: f.produced });
+}
+
+/** Projects one loaded pending event; returns its last writes (null when it is settled otherwise: invalid, refused, recorded by a lifecycle). */
+async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect, settle: boolean): Promise<Finished | null> {
   const eventId = event.id;
   const adapter = adapterFor(event.kind);
   if (!adapter) throw new Error(`no adapter for kind ${event.kind}`);
@@ -124,7 +163,7 @@ async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect,
       .update(events)
       .set({ status: "invalid", validationErrors: JSON.stringify(details), lastError: `PAYLOAD_INVALID: ${details[0]?.path ?? ""} ${details[0]?.message ?? ""}`.trim() })
       .where(eq(events.id, eventId));
-    return 0;
+    return null;
   }
   const payload = parsed.data;
   let result;
@@ -148,22 +187,23 @@ async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect,
     if (!(e instanceof ProjectionRefused)) throw e;
     log.warn("events.projection_refused", { eventId, code: e.code });
     await db.update(events).set({ status: "failed", lastError: `${e.code}: ${e.message}` }).where(eq(events.id, eventId));
-    return 0;
+    return null;
   }
   if (result.processedByLifecycle && result.produced.length === 0) {
     log.info("events.processed_by_lifecycle", { eventId, kind: event.kind, lifecycleId: result.processedByLifecycle });
     if (settle) await lifecycleStub(env, result.processedByLifecycle).flush();
-    return 0;
+    return null;
   }
   const eventType = result.produced.map((p) => p.type).join(",") || null;
-  // what it produced and its processed status land together, or neither does (the queue retries)
   const at = nowIso();
-  await db.batch([
-    ...result.produced.map((p) => domainEventInsert(db, event.id, p, at)),
-    db.update(events).set({ status: "processed", eventType, processedAt: at, lastError: null }).where(eq(events.id, eventId)),
-  ] as unknown as [never, ...never[]]);
-  log.info("events.processed", { eventId, kind: event.kind, eventType });
-  return result.produced.length;
+  return {
+    eventId,
+    produced: result.produced.length,
+    statements: [
+      ...result.produced.map((p) => domainEventInsert(db, event.id, p, at)),
+      db.update(events).set({ status: "processed", eventType, processedAt: at, lastError: null }).where(eq(events.id, eventId)),
+    ],
+  };
 }
 
 /** Dead letters of the events queue: the event is marked failed (visible to operators), never dropped. */
