@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lt } from "drizzle-orm";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
-import { nowIso } from "../db/client";
+import { chunk, nowIso } from "../db/client";
 import { claims, deliveries, domainEvents, subscriptions } from "../db/schema";
 import type { Env } from "../env";
 import { errorText, log } from "../log";
@@ -20,19 +20,22 @@ export async function fanOut(env: Env, db: Db, olderThanSeconds = 0): Promise<nu
   let created = 0;
   for (let round = 0; round < 20; round++) {
     const cutoff = new Date(Date.now() - olderThanSeconds * 1000 + 1).toISOString();
-    const candidates = await db
+    // the oldest unclaimed events, claimed in the same statement (one round trip); a concurrent fan-out
+    // that claimed some of them first leaves them out of RETURNING
+    const candidates = db
       .select({ id: domainEvents.id })
       .from(domainEvents)
       .where(and(isNull(domainEvents.fannedOutAt), lt(domainEvents.occurredAt, cutoff)))
       .orderBy(asc(domainEvents.occurredAt), asc(domainEvents.id))
       .limit(BATCH);
-    if (candidates.length === 0) break;
-    const claimed = await db
-      .update(domainEvents)
-      .set({ fannedOutAt: nowIso() })
-      .where(and(inArray(domainEvents.id, candidates.map((c) => c.id)), isNull(domainEvents.fannedOutAt)))
-      .returning();
-    if (claimed.length === 0) continue;
+    const claimed = (
+      await db
+        .update(domainEvents)
+        .set({ fannedOutAt: nowIso() })
+        .where(and(inArray(domainEvents.id, candidates), isNull(domainEvents.fannedOutAt)))
+        .returning()
+    ).sort((a, b) => (a.occurredAt === b.occurredAt ? (a.id < b.id ? -1 : 1) : a.occurredAt < b.occurredAt ? -1 : 1));
+    if (claimed.length === 0) break;
     try {
       created += await createDeliveries(env, db, claimed);
     } catch (e) {
@@ -74,11 +77,10 @@ async function createDeliveries(env: Env, db: Db, events: (typeof domainEvents.$
       });
     }
   }
-  const inserted: string[] = [];
-  for (let i = 0; i < rows.length; i += 8) {
-    const ids = await db.insert(deliveries).values(rows.slice(i, i + 8)).onConflictDoNothing().returning({ id: deliveries.id });
-    inserted.push(...ids.map((r) => r.id));
-  }
+  if (rows.length === 0) return 0;
+  // 8 rows per statement (D1's 100 bound parameters), every statement in one round trip
+  const inserts = chunk(rows, 8).map((part) => db.insert(deliveries).values(part).onConflictDoNothing().returning({ id: deliveries.id }));
+  const inserted = ((await db.batch(inserts as unknown as [never, ...never[]])) as unknown as { id: string }[][]).flat().map((r) => r.id);
   await enqueueDeliveries(env, db, inserted);
   return inserted.length;
 }

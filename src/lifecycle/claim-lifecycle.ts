@@ -4,7 +4,7 @@ import { fanOutCoalesced } from "../delivery/fan-out";
 import type { Env } from "../env";
 import { errorText, log } from "../log";
 import * as ops from "./operations";
-import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount } from "./outbox";
+import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount, type Flushed } from "./outbox";
 import { deserializeState, loadLifecycle, serializeState, type LifecycleState } from "./store";
 
 export type { MoneySummary, PaymentInput, PaymentOutcome, PaymentResult, ReserveInput, ReserveResult, ReversalOutcome, ReversalResult, DueResult, Moved } from "./operations";
@@ -37,7 +37,7 @@ export interface OutboxStatus {
 export class ClaimLifecycle extends DurableObject<Env> {
   private chain: Promise<unknown> = Promise.resolve();
   private state: LifecycleState | null = null;
-  private flushing: Promise<number> | null = null;
+  private flushing: Promise<Flushed> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -112,26 +112,32 @@ export class ClaimLifecycle extends DurableObject<Env> {
     return this.serial(async () => ops.summary(await this.current(lifecycleId)));
   }
 
-  /** Sends the outbox to D1 now and fans out what it wrote (the alarm, tests); resolves when it is empty. */
+  /**
+   * Sends the outbox to D1 now and fans out the domain events it wrote (the alarm, tests); resolves when it
+   * is empty. Returns how many entries D1 applied. A flush that wrote no domain event (a reconcile moving
+   * figures) has nothing to fan out and skips it.
+   */
   async flush(): Promise<number> {
-    const applied = await this.drain();
-    if (applied > 0) await fanOutCoalesced(this.env, database(this.env.DB));
-    return applied;
+    const flushed = await this.drain();
+    if (flushed.domainEvents > 0) await fanOutCoalesced(this.env, database(this.env.DB));
+    return flushed.entries;
   }
 
   /**
    * Sends the outbox to D1, without fanning out: the operations that drain before answering are called by
    * the projection (which fans out once per batch) or by routes that fan out after them.
    */
-  private async drain(): Promise<number> {
-    let applied = 0;
+  private async drain(): Promise<Flushed> {
+    const total: Flushed = { entries: 0, domainEvents: 0 };
     // One flush at a time: a caller arriving during one waits for it, then sends what came after it.
     while (pendingCount(this.ctx.storage.sql) > 0) {
       // entries are only queued with a stored state, so a woken object finds its lifecycle there
       this.flushing ??= flushOutbox(this.ctx.storage.sql, this.env.DB, this.stored()!.lifecycleId, nowIso).finally(() => (this.flushing = null));
-      applied += await this.flushing;
+      const flushed = await this.flushing;
+      total.entries += flushed.entries;
+      total.domainEvents += flushed.domainEvents;
     }
-    return applied;
+    return total;
   }
 
   outboxStatus(): OutboxStatus {

@@ -59,15 +59,23 @@ function pending(sql: SqlStorage, limit: number): OutboxEntry[] {
 
 const isMarkerCollision = (e: unknown) => /UNIQUE constraint failed: lifecycle_outbox_applied/.test(String((e as Error)?.message ?? e));
 
+/** What a flush sent: entries D1 newly applied, and how many of their statements recorded domain events. */
+export interface Flushed {
+  entries: number;
+  domainEvents: number;
+}
+
+const recordsDomainEvent = (s: StoredStatement) => s.sql.startsWith('insert into "domain_events"');
+
 /**
- * Sends every pending entry to D1, oldest first; returns how many entries D1 newly applied. Throws when
- * D1 fails (the entries stay queued, and the alarm tries again).
+ * Sends every pending entry to D1, oldest first. Throws when D1 fails (the entries stay queued, and the
+ * alarm tries again).
  */
-export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: string, now: () => string): Promise<number> {
-  let applied = 0;
+export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: string, now: () => string): Promise<Flushed> {
+  const flushed: Flushed = { entries: 0, domainEvents: 0 };
   for (;;) {
     const entries = pending(sql, ENTRIES_PER_BATCH);
-    if (entries.length === 0) return applied;
+    if (entries.length === 0) return flushed;
     const first = entries[0]!.seq;
     const last = entries[entries.length - 1]!.seq;
     const at = now();
@@ -79,7 +87,9 @@ export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: 
     batch.push(d1.prepare("DELETE FROM lifecycle_outbox_applied WHERE lifecycle_id = ? AND seq < ?").bind(lifecycleId, first));
     try {
       await d1.batch(batch);
-      applied += entries.length;
+      flushed.entries += entries.length;
+      // (counted as sent: an insert a marker collision rolled back is not; one that found its row is, harmlessly)
+      for (const entry of entries) flushed.domainEvents += entry.statements.filter(recordsDomainEvent).length;
       sql.exec("DELETE FROM outbox WHERE seq <= ?", last);
     } catch (e) {
       if (!isMarkerCollision(e)) throw e;
