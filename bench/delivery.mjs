@@ -32,7 +32,7 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const receiverUrl = `http://127.0.0.1:${server.address().port}/hooks`;
 
-const { base, stop } = await startWorker(8798);
+const { base, stop } = await startWorker(8798, { extraVars: JSON.parse(process.env.BENCH_VARS ?? "{}") });
 try {
   await api(base, "POST", "/admin/sources", { id: "remit", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: [SECRET] });
   const sub = await api(base, "POST", "/admin/subscriptions", { url: receiverUrl, events: ["CLAIMS_REMIT_ALL"] });

@@ -66,7 +66,10 @@ export class ClaimLifecycle extends DurableObject<Env> {
     return this.serial(async () => {
       await this.drain();
       const step = ops.reconcile(this.db, await loadLifecycle(this.db, lifecycleId));
-      this.commit(step);
+      // sent at once rather than by the alarm: the projection that asked marks its event processed next,
+      // and D1's figures should already be the new facts' by then (and no alarm round is spent on it)
+      this.commit(step, "now");
+      await this.drainNow();
       return step.result;
     });
   }
@@ -90,9 +93,9 @@ export class ClaimLifecycle extends DurableObject<Env> {
   reserveCredit(input: ops.ReserveInput): Promise<ops.ReserveResult> {
     return this.serial(async () => {
       const step = ops.reserveCredit(this.db, await this.current(input.lifecycleId), input);
-      this.commit(step);
+      this.commit(step, "now");
       // the target lifecycle reconciles from D1 next: the allocation must be there
-      await this.drain();
+      await this.drainNow();
       return step.result;
     });
   }
@@ -100,9 +103,9 @@ export class ClaimLifecycle extends DurableObject<Env> {
   reversePayment(input: { lifecycleId: string; traceKey: string }): Promise<ops.ReversalResult> {
     return this.serial(async () => {
       const step = ops.reversePayment(this.db, await this.current(input.lifecycleId), input.traceKey);
-      this.commit(step);
+      this.commit(step, "now");
       // lifecycles whose allocations it reversed reconcile from D1 next
-      await this.drain();
+      await this.drainNow();
       if (step.result.outcome === "reversed" && step.writes) log.info("payment.reversed", { paymentId: step.result.reversal.paymentId, lifecycleId: input.lifecycleId });
       return step.result;
     });
@@ -140,6 +143,21 @@ export class ClaimLifecycle extends DurableObject<Env> {
     return total;
   }
 
+  /**
+   * Sends what an operation just queued, before it answers, and fans out the domain events it wrote (a
+   * credit a reconcile created); should D1 fail, the alarm keeps trying (nothing stays unsent).
+   */
+  private async drainNow(): Promise<void> {
+    let flushed: Flushed;
+    try {
+      flushed = await this.drain();
+    } catch (e) {
+      await this.wakeToFlush();
+      throw e;
+    }
+    if (flushed.domainEvents > 0) await fanOutCoalesced(this.env, database(this.env.DB));
+  }
+
   outboxStatus(): OutboxStatus {
     const sql = this.ctx.storage.sql;
     return { pending: pendingCount(sql), oldestAt: oldestPendingAt(sql) };
@@ -154,8 +172,11 @@ export class ClaimLifecycle extends DurableObject<Env> {
     }
   }
 
-  /** Stores the step's next state and queues its statements, atomically, and wakes the alarm to flush them. */
-  private commit(step: ops.Step<unknown>): void {
+  /**
+   * Stores the step's next state and queues its statements, atomically; the alarm flushes them, unless the
+   * caller drains itself right after ("now").
+   */
+  private commit(step: ops.Step<unknown>, flush: "alarm" | "now" = "alarm"): void {
     if (!step.next) return;
     const next = step.next;
     const sql = this.ctx.storage.sql;
@@ -164,7 +185,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
       append(sql, step.writes ?? [], nowIso());
     });
     this.state = next;
-    if (step.writes?.length) void this.wakeToFlush();
+    if (step.writes?.length && flush === "alarm") void this.wakeToFlush();
   }
 
   /**

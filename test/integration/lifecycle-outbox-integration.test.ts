@@ -222,4 +222,33 @@ describe("what D1 can no longer decide", () => {
     expect(await stubOf(a).reconcile(a)).toMatchObject({ lifecycleId: a, appliedCents: 1000 });
     expect(await stubOf(a).applyPayment(input(a, "OB-4A", 100, "ob-4y"))).toMatchObject({ outcome: "applied" });
   });
+
+  it("a reconcile sends its writes before it answers; when D1 refuses them they stay queued and the alarm lands them", async () => {
+    const lc = await lifecycleOwing("OB-RC", null);
+    const stub = stubOf(lc);
+    expect(await stub.summary(lc)).toMatchObject({ responsibilityCents: null });
+    // the remit arrives: its projection's reconcile has D1's figures right by the time the event is processed
+    await project("cair.claim_response", remit({ id: "r-OB-RC", claimId: "c-OB-RC", patient: "pt-OB-RC", prCents: 4000 }));
+    expect(await d1("SELECT responsibility_cents AS r FROM claim_lifecycles WHERE id = ?", lc)).toEqual([{ r: 4000 }]);
+    expect(await stub.outboxStatus()).toMatchObject({ pending: 0 });
+    expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBeNull();
+
+    // D1 refuses the next figures: the reconcile fails (the projection would be retried), nothing is lost
+    await env.DB.prepare(`CREATE TRIGGER refuse_figures BEFORE UPDATE ON claim_lifecycles WHEN NEW.id = '${lc}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`).run();
+    try {
+      await env.DB.prepare("UPDATE claim_responses SET patient_responsibility_cents = 2500 WHERE id = 'r-OB-RC'").run();
+      const refused = await stub.reconcile(lc).then(
+        () => null,
+        (e: unknown) => String(e),
+      );
+      expect(refused).toMatch(/refused by the test/);
+      expect(await stub.outboxStatus()).toMatchObject({ pending: 1 });
+      expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).not.toBeNull();
+    } finally {
+      await env.DB.prepare("DROP TRIGGER refuse_figures").run();
+    }
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.outboxStatus()).toMatchObject({ pending: 0 });
+    expect(await d1("SELECT responsibility_cents AS r FROM claim_lifecycles WHERE id = ?", lc)).toEqual([{ r: 2500 }]);
+  });
 });
