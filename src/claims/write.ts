@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { chunk, nowIso } from "../db/client";
@@ -16,37 +17,47 @@ export interface StatusChange {
   message?: string | null;
 }
 
-/** Records a status change in the history and applies it when it is not older than the status in force. */
-export async function applyStatus(db: Db, change: StatusChange): Promise<{ from: string; applied: boolean }> {
-  const [claim] = await db.select({ status: claims.status, statusAt: claims.statusAt }).from(claims).where(eq(claims.id, change.claimId));
-  if (!claim) throw new Error(`claim ${change.claimId} not found`);
-  const applied = supersedes(change.at, claim.statusAt);
-  const unchanged = claim.statusAt === change.at && claim.status === change.to;
-  await db.batch([
+/**
+ * Records a status change in the history and applies it when it is not older than the status in force.
+ * One round trip (issue 17): the claim as it stands, the history row (its `from` and `applied` computed in
+ * SQL from that same row) and the guarded change go in one batch, which D1 runs atomically, so all three
+ * see one state. `alongside` are the caller's own statements for the same batch (a remit's row).
+ */
+export async function applyStatus(db: Db, change: StatusChange, alongside: BatchItem<"sqlite">[] = []): Promise<{ from: string; applied: boolean }> {
+  const { claimId, eventId, to, at, source } = change;
+  const message = change.message ?? null;
+  const [rows] = (await db.batch([
+    db.select({ status: claims.status, statusAt: claims.statusAt }).from(claims).where(eq(claims.id, claimId)),
     db
       .insert(claimStatusHistory)
-      .values({
-        claimId: change.claimId,
-        eventId: change.eventId,
-        fromStatus: claim.status,
-        toStatus: change.to,
-        source: change.source,
-        message: change.message ?? null,
-        at: change.at,
-        applied,
-      })
+      .select(
+        db
+          .select({
+            // every column in the table's order (drizzle's insert-select); NULL numbers the row
+            id: sql<number>`NULL`.as("id"),
+            claimId: claims.id,
+            eventId: sql<string>`${eventId}`.as("event_id"),
+            fromStatus: claims.status,
+            toStatus: sql<string>`${to}`.as("to_status"),
+            source: sql<string>`${source}`.as("source"),
+            message: sql<string | null>`${message}`.as("message"),
+            at: sql<string>`${at}`.as("at"),
+            applied: sql<boolean>`(${claims.statusAt} IS NULL OR ${at} >= ${claims.statusAt})`.as("applied"),
+          })
+          .from(claims)
+          .where(eq(claims.id, claimId)),
+      )
       .onConflictDoNothing(),
-    ...(applied && !unchanged
-      ? [
-          db
-            .update(claims)
-            .set({ status: change.to, statusAt: change.at, updatedAt: nowIso() })
-            // the guard repeats the check inside the statement, so a concurrent newer update wins
-            .where(and(eq(claims.id, change.claimId), sql`(${claims.statusAt} IS NULL OR ${claims.statusAt} <= ${change.at})`)),
-        ]
-      : []),
-  ]);
-  return { from: claim.status, applied };
+    db
+      .update(claims)
+      .set({ status: to, statusAt: at, updatedAt: nowIso() })
+      // not older than the status in force (the same rule as supersedes()), and not the same change again
+      .where(and(eq(claims.id, claimId), sql`(${claims.statusAt} IS NULL OR ${claims.statusAt} <= ${at})`, sql`NOT (${claims.statusAt} IS ${at} AND ${claims.status} = ${to})`)),
+    ...alongside,
+  ] as unknown as [never, ...never[]])) as unknown as [{ status: string; statusAt: string | null }[]];
+  const claim = rows[0];
+  if (!claim) throw new Error(`claim ${claimId} not found`);
+  return { from: claim.status, applied: supersedes(at, claim.statusAt) };
 }
 
 export interface LineInput {

@@ -72,7 +72,7 @@ export const cairClaimResponse = defineAdapter({
     // Versions of one ClaimResponse id: the newer by meta.lastUpdated, then created, wins; on a tie the
     // withdrawn one, then the greater resource text, so any arrival order keeps the same row. A withdrawal
     // (cancelled / entered-in-error) sticks to the id whatever arrives after it.
-    await db.batch([
+    const remitWrites = [
       db
         .insert(claimResponses)
         .values({ id: cr.id, ...update })
@@ -82,17 +82,23 @@ export const cairClaimResponse = defineAdapter({
           setWhere: sql`(${facts.versionAt}, ${update.withdrawn ? 1 : 0}, ${resource}) > (${claimResponses.versionAt}, ${claimResponses.withdrawn}, ${claimResponses.resource})`,
         }),
       ...(update.withdrawn ? [db.update(claimResponses).set({ withdrawn: true }).where(sql`${claimResponses.id} = ${cr.id}`)] : []),
-    ]);
-
+    ];
+    // the remit's row and the claim's status change in one round trip
     if (facts.kind === "remit" || facts.kind === "rejection") {
-      await applyStatus(db, {
-        claimId,
-        eventId: event.id,
-        to: facts.decision === "approved" ? "approved" : "rejected",
-        at: toInstant(cr.created),
-        source: "cair.claim_response",
-        message: cr.disposition ?? null,
-      });
+      await applyStatus(
+        db,
+        {
+          claimId,
+          eventId: event.id,
+          to: facts.decision === "approved" ? "approved" : "rejected",
+          at: toInstant(cr.created),
+          source: "cair.claim_response",
+          message: cr.disposition ?? null,
+        },
+        remitWrites,
+      );
+    } else {
+      await db.batch(remitWrites as unknown as [never, ...never[]]);
     }
     await reconcileLifecycle(env, lifecycleId);
     const type = facts.kind === "preauth" ? REMIT_EVENT.preauth : facts.kind === "withdrawn" ? null : REMIT_EVENT[facts.decision];
