@@ -30,6 +30,18 @@ function run(cmd, args, opts = {}) {
  * table counts, so bytes per event is the capacity figure.
  */
 export async function d1Footprint(state) {
+  // the Worker was just told to stop: its workerd may hold the database a moment longer
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return readFootprint(state);
+    } catch (e) {
+      if (!/database is locked/.test(String(e?.message)) || attempt >= 40) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function readFootprint(state) {
   const dir = `${state}/v3/d1/miniflare-D1DatabaseObject`;
   const files = readdirSync(dir).filter((f) => f !== "metadata.sqlite" && /\.sqlite(-wal)?$/.test(f));
   const bytes = files.reduce((n, f) => n + statSync(`${dir}/${f}`).size, 0);
