@@ -139,9 +139,10 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
   for (const other of found.slice(1)) {
     if (other.lifecycleId !== lifecycleId) lifecycleId = await mergeLifecycles(db, folds, lifecycleId, other.lifecycleId);
   }
-  // Bill and identifiers: whatever they add is something the lifecycle's object holds (which claim a bill
-  // names, a version's keys, a FHIR claim id on its reconciliations).
-  let changed = false;
+  // Claims merged into the survivor, and whatever the bill and identifiers add, change what the lifecycle's
+  // object holds (its claims, which claim a bill names, a version's keys, a FHIR claim id on its
+  // reconciliations).
+  let changed = found.length > 1;
   const setBill =
     ref.billId && !billLifecycle
       ? // A lifecycle that already belongs to another bill keeps it (a claim cannot be on two bills).
@@ -164,7 +165,7 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
   const writes = [setBill, addKeys].filter((w) => w !== null);
   if (writes.length) {
     const results = (await db.batch(writes as unknown as [never, ...never[]])) as unknown as unknown[][];
-    changed = results.some((rows) => rows.length > 0);
+    changed ||= results.some((rows) => rows.length > 0);
   }
   const linked = await linkVersions(db, folds, lifecycleId, dedupeKeys(ref.linked ?? []).filter((k) => !keys.some((x) => x.system === k.system && x.value === k.value)));
   return finish(db, survivor.id, linked.lifecycleId, patientId, changed || linked.addedClaims);

@@ -70,6 +70,21 @@ describe("resolveClaim: factsChanged", () => {
     expect(await resolveClaim(db(), { keys: [], billId: bill }, hooks)).toMatchObject({ lifecycleId: created.lifecycleId, factsChanged: false });
   });
 
+  it("two claims of one lifecycle shown to be one: true (the object's claims changed), with no fold", async () => {
+    const { hooks, calls } = recordingHooks();
+    const bill = `BILL-${unique()}`;
+    const a = { system: ID_SYSTEM.fhirClaim, value: `claim-${unique()}` };
+    const b = { system: ID_SYSTEM.fhirClaim, value: `claim-${unique()}` };
+    const first = await resolveClaim(db(), { keys: [a], billId: bill }, hooks);
+    const second = await resolveClaim(db(), { keys: [b], billId: bill }, hooks);
+    expect(second.lifecycleId).toBe(first.lifecycleId);
+    expect(second.claimId).not.toBe(first.claimId);
+    const joined = await resolveClaim(db(), { keys: [a, b], billId: bill }, hooks);
+    expect(joined).toMatchObject({ claimId: first.claimId, lifecycleId: first.lifecycleId, factsChanged: true });
+    expect(await rows("SELECT id FROM claims WHERE id = ?", second.claimId)).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
   it("two lifecycles shown to be one: the fold's hooks run (seal, then reconcile the survivor)", async () => {
     const { hooks, calls } = recordingHooks();
     const a = { system: ID_SYSTEM.fhirClaim, value: `claim-${unique()}` };
