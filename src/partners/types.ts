@@ -30,6 +30,12 @@ export interface ProjectionResult {
    * the runtime die before that flush, the sweep drives the event again, which wakes the object to flush.
    */
   processedByLifecycle?: string;
+  /**
+   * Lifecycles whose facts this projection changed (a remit, a claim version, a claim or patient added):
+   * the consumer has each one's object reconcile once per message batch, however many of the batch's
+   * events named it, before any of them is marked processed.
+   */
+  reconcile?: string[];
 }
 
 /**

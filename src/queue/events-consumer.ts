@@ -7,7 +7,7 @@ import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
 import { domainEventInsert } from "../claims/write";
 import { fanOutCoalesced } from "../delivery/fan-out";
-import { lifecycleStub } from "../payments/service";
+import { lifecycleStub, reconcileLifecycle } from "../payments/service";
 import { adapterFor } from "../partners/registry";
 import { ProjectionRefused } from "../partners/types";
 import { zodDetails } from "../errors";
@@ -63,8 +63,9 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
 /**
  * A batch of events (issue 17: the events consumer works per batch, not per message): one statement
  * counts the attempt of every event and loads them all; the pending ones are projected, a few at once
- * (projections of one batch may touch the same claim, and each is order-independent); what they produced
- * and their `processed` statuses are written in one atomic D1 batch; fan-out runs once. Returns the events
+ * (projections of one batch may touch the same claim, and each is order-independent); the lifecycles
+ * they changed reconcile once each; what they produced and their `processed` statuses are written in one
+ * atomic D1 batch; fan-out runs once. Returns the events
  * whose projection threw, with the error (their messages are retried; the others are done).
  *
  * Idempotent: only a pending event is projected; one already processed (or kept invalid, or failed and
@@ -107,7 +108,8 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(PROJECTION_CONCURRENCY, pending.length) }, worker));
-  await recordFinished(db, finished, failed, opts.rethrow ?? false);
+  const reconciled = await reconcileNamed(env, finished, failed, opts.rethrow ?? false);
+  await recordFinished(db, reconciled, failed, opts.rethrow ?? false);
   if (finished.some((f) => f.produced > 0)) await fanOutCoalesced(env, db);
   return failed;
 }
@@ -117,6 +119,37 @@ interface Finished {
   eventId: string;
   produced: number;
   statements: BatchItem<"sqlite">[];
+  /** Lifecycles whose objects must reconcile before this event counts as processed. */
+  reconcile: string[];
+}
+
+/**
+ * Has the object of every lifecycle the batch's projections named reconcile once (not once per event: a
+ * remit storm on one bill costs one reload per batch, not one per remit), a few lifecycles at once. An
+ * event whose lifecycle failed to reconcile is not recorded: it fails and is retried. Returns the rest.
+ */
+async function reconcileNamed(env: Env, finished: Finished[], failed: Map<string, string>, rethrow: boolean): Promise<Finished[]> {
+  const lifecycles = [...new Set(finished.flatMap((f) => f.reconcile))];
+  const errors = new Map<string, string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < lifecycles.length) {
+      const id = lifecycles[next++]!;
+      try {
+        await reconcileLifecycle(env, id);
+      } catch (e) {
+        if (rethrow) throw e;
+        errors.set(id, errorText(e));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PROJECTION_CONCURRENCY, lifecycles.length) }, worker));
+  if (errors.size === 0) return finished;
+  return finished.filter((f) => {
+    const error = f.reconcile.map((id) => errors.get(id)).find((e) => e !== undefined);
+    if (error !== undefined) failed.set(f.eventId, error);
+    return error === undefined;
+  });
 }
 
 /**
@@ -199,6 +232,7 @@ async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect,
   return {
     eventId,
     produced: result.produced.length,
+    reconcile: result.reconcile ?? [],
     statements: [
       ...result.produced.map((p) => domainEventInsert(db, event.id, p, at)),
       db.update(events).set({ status: "processed", eventType, processedAt: at, lastError: null }).where(eq(events.id, eventId)),

@@ -5,7 +5,7 @@ import { claimResponses } from "../../db/schema";
 import { toInstant } from "../../domain/claim-status";
 import { remitFacts } from "../../domain/remit";
 import { itemCategoryCents } from "../../domain/responsibility";
-import { reconcileLifecycle, lifecycleHooks } from "../../payments/service";
+import { lifecycleHooks } from "../../payments/service";
 import { referenceId } from "../fhir";
 import { defineAdapter } from "../types";
 import { bundleResources, claimResponseBundle } from "./schema";
@@ -14,8 +14,8 @@ export const REMIT_EVENT = { approved: "CLAIMS_REMIT_APPROVED", denied: "CLAIMS_
 
 /**
  * cair.claim_response: a FHIR R4B collection Bundle with a ClaimResponse (remit) and its Patient. The
- * projection stores the remit with the facts the money rules read (src/domain/remit.ts), then has the
- * lifecycle's object recompute its ledger.
+ * projection stores the remit with the facts the money rules read (src/domain/remit.ts), and names the
+ * lifecycle whose object recomputes its ledger (the consumer has it reconcile, once per batch).
  */
 export const cairClaimResponse = defineAdapter({
   kind: "cair.claim_response",
@@ -100,8 +100,7 @@ export const cairClaimResponse = defineAdapter({
     } else {
       await db.batch(remitWrites as unknown as [never, ...never[]]);
     }
-    await reconcileLifecycle(env, lifecycleId);
     const type = facts.kind === "preauth" ? REMIT_EVENT.preauth : facts.kind === "withdrawn" ? null : REMIT_EVENT[facts.decision];
-    return { produced: type ? [{ type, claimId, lifecycleId, payload: raw }] : [] };
+    return { produced: type ? [{ type, claimId, lifecycleId, payload: raw }] : [], reconcile: [lifecycleId] };
   },
 });

@@ -2,7 +2,7 @@ import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { replaceLines } from "../../claims/write";
 import { claims, scrubResults } from "../../db/schema";
 import { eq } from "drizzle-orm";
-import { reconcileLifecycle, lifecycleHooks } from "../../payments/service";
+import { lifecycleHooks } from "../../payments/service";
 import { claimVersion } from "../fhir-claim";
 import { toInstant } from "../../domain/claim-status";
 import { fhirClaimLines } from "../claim-lines";
@@ -57,7 +57,6 @@ export const cairClaimScrubber = defineAdapter({
       .values({ id: out.optimizer_run_id, ...row })
       .onConflictDoUpdate({ target: scrubResults.id, set: row });
 
-    await reconcileLifecycle(env, lifecycleId);
-    return { produced: [{ type: "CLAIMS_AI_OPTIMIZER", claimId, lifecycleId, payload: raw }] };
+    return { produced: [{ type: "CLAIMS_AI_OPTIMIZER", claimId, lifecycleId, payload: raw }], reconcile: [lifecycleId] };
   },
 });

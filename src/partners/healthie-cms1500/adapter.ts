@@ -25,13 +25,10 @@ export const healthieCms1500 = defineAdapter({
   kind: "healthie.cms1500",
   schema: cms1500Payload,
   async project({ env, db, event, raw }, form) {
-    const hooks = lifecycleHooks(env);
     const { claimId, lifecycleId, factsChanged } = await resolveClaim(db, {
       keys: [{ system: ID_SYSTEM.healthieCms1500, value: form.id }],
       patient: { system: "healthie", externalId: form.patient_id },
-    }, hooks);
-    // a new claim or patient in an existing lifecycle: its object reloads (which claim a bill names, whose payments)
-    if (factsChanged) await hooks.factsChanged(lifecycleId);
+    }, lifecycleHooks(env));
     const type = await eventTypeFor(db, claimId, event.id, event.headers);
     const lines = form.cpt_codes_cms1500s.map((cpt, i) => {
       // units unknown (null) is one unit, as on the paper form
@@ -59,7 +56,8 @@ export const healthieCms1500 = defineAdapter({
       payerName: primary?.insurance_plan?.payer_name ?? null,
       providerId: form.billing_provider_id ?? null,
     });
-    return { produced: [{ type, claimId, lifecycleId, payload: raw }] };
+    // a new claim or patient in an existing lifecycle: its object reloads (which claim a bill names, whose payments)
+    return { produced: [{ type, claimId, lifecycleId, payload: raw }], reconcile: factsChanged ? [lifecycleId] : [] };
   },
 });
 

@@ -13,10 +13,7 @@ export const payorClaimStatus = defineAdapter({
   kind: "payor.claim_status",
   schema: claimStatusUpdate,
   async project({ env, db, event, raw }, update) {
-    const hooks = lifecycleHooks(env);
-    const { claimId, lifecycleId, factsChanged } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] }, hooks);
-    // a new claim or patient in an existing lifecycle: its object reloads (which claim a bill names, whose payments)
-    if (factsChanged) await hooks.factsChanged(lifecycleId);
+    const { claimId, lifecycleId, factsChanged } = await resolveClaim(db, { keys: [{ system: ID_SYSTEM.hcmsClaim, value: update.claim_id }] }, lifecycleHooks(env));
     // A payment_processed event may carry no status: then it changes none, and only its money is kept.
     const { applied } = update.new_status
       ? await applyStatus(db, {
@@ -41,6 +38,7 @@ export const payorClaimStatus = defineAdapter({
         })
         .where(eq(claims.id, claimId));
     }
-    return { produced: [{ type: update.event_type, claimId, lifecycleId, payload: raw }] };
+    // a new claim or patient in an existing lifecycle: its object reloads (which claim a bill names, whose payments)
+    return { produced: [{ type: update.event_type, claimId, lifecycleId, payload: raw }], reconcile: factsChanged ? [lifecycleId] : [] };
   },
 });
