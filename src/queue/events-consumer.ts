@@ -94,24 +94,28 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
   // for the same reason concurrent consumer invocations are: every projection is order-independent and
   // its claim resolution retries on the unique index, and money changes go through the lifecycle's object.
   const finished: Finished[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < pending.length) {
-      const event = pending[next++]!;
-      try {
-        const done = await projectEvent(env, db, event, opts.settle ?? false);
-        if (done) finished.push(done);
-      } catch (e) {
-        if (opts.rethrow) throw e;
-        failed.set(event.id, errorText(e));
-      }
+  await eachAtMost(pending, PROJECTION_CONCURRENCY, async (event) => {
+    try {
+      const done = await projectEvent(env, db, event, opts.settle ?? false);
+      if (done) finished.push(done);
+    } catch (e) {
+      if (opts.rethrow) throw e;
+      failed.set(event.id, errorText(e));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PROJECTION_CONCURRENCY, pending.length) }, worker));
+  });
   const reconciled = await reconcileNamed(env, finished, failed, opts.rethrow ?? false);
   await recordFinished(db, reconciled, failed, opts.rethrow ?? false);
   if (finished.some((f) => f.produced > 0)) await fanOutCoalesced(env, db);
   return failed;
+}
+
+/** Runs `fn` on every item, at most `limit` at a time (a rejection stops the run and is thrown). */
+async function eachAtMost<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** A projected event's last writes: the domain events it produced and its `processed` status. */
@@ -131,19 +135,14 @@ interface Finished {
 async function reconcileNamed(env: Env, finished: Finished[], failed: Map<string, string>, rethrow: boolean): Promise<Finished[]> {
   const lifecycles = [...new Set(finished.flatMap((f) => f.reconcile))];
   const errors = new Map<string, string>();
-  let next = 0;
-  const worker = async () => {
-    while (next < lifecycles.length) {
-      const id = lifecycles[next++]!;
-      try {
-        await reconcileLifecycle(env, id);
-      } catch (e) {
-        if (rethrow) throw e;
-        errors.set(id, errorText(e));
-      }
+  await eachAtMost(lifecycles, PROJECTION_CONCURRENCY, async (id) => {
+    try {
+      await reconcileLifecycle(env, id);
+    } catch (e) {
+      if (rethrow) throw e;
+      errors.set(id, errorText(e));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(PROJECTION_CONCURRENCY, lifecycles.length) }, worker));
+  });
   if (errors.size === 0) return finished;
   return finished.filter((f) => {
     const error = f.reconcile.map((id) => errors.get(id)).find((e) => e !== undefined);
