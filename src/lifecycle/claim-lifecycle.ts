@@ -28,8 +28,8 @@ export interface OutboxStatus {
  *
  * The projection tells the object when the facts change (`reconcile` after a remit or a claim version,
  * `seal` before a merge folds it into another lifecycle): it flushes first, so D1 holds everything this
- * object decided, then reloads the facts from D1. Operations that other lifecycles read right after
- * (credit reservations, reversals) flush before they answer.
+ * object decided, then reloads the facts from D1. A reconcile, and the operations other lifecycles read
+ * right after (credit reservations, reversals), send their own writes before they answer.
  *
  * Operations run strictly one at a time (a promise chain: flushes and loads are outside I/O, during which
  * a Durable Object would otherwise start the next request). The surface speaks domain outcomes, never HTTP.
@@ -60,7 +60,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
   /**
    * After a remit, a claim version, a merge or a reversal elsewhere: reload the facts, and the ledger
    * follows them. D1 first gets what this object decided (so the load sees it); what the new facts change
-   * goes out through the outbox like any operation's writes.
+   * goes through the outbox like any operation's writes, sent before it answers.
    */
   reconcile(lifecycleId: string): Promise<ops.MoneySummary | ops.Moved> {
     return this.serial(async () => {

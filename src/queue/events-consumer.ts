@@ -65,8 +65,8 @@ export async function processEvent(env: Env, db: Db, eventId: string): Promise<v
  * counts the attempt of every event and loads them all; the pending ones are projected, a few at once
  * (projections of one batch may touch the same claim, and each is order-independent); the lifecycles
  * they changed reconcile once each; what they produced and their `processed` statuses are written in one
- * atomic D1 batch; fan-out runs once. Returns the events
- * whose projection threw, with the error (their messages are retried; the others are done).
+ * atomic D1 batch; fan-out runs once. Returns the events whose projection threw, with the error (their
+ * messages are retried; the others are done).
  *
  * Idempotent: only a pending event is projected; one already processed (or kept invalid, or failed and
  * waiting for an operator) is acknowledged as it is. A payload today's schema refuses ends `invalid` with
@@ -163,8 +163,8 @@ async function recordFinished(db: Db, finished: Finished[], failed: Map<string, 
   try {
     await db.batch(all as unknown as [never, ...never[]]);
   } catch (e) {
-    if (rethrow || finished.length === 1) {
-      if (rethrow) throw e;
+    if (rethrow) throw e;
+    if (finished.length === 1) {
       failed.set(finished[0]!.eventId, errorText(e));
       return;
     }
