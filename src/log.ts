@@ -29,4 +29,10 @@ export const log = {
 };
 
 /** The error's class and message, cut short: D1 and fetch errors carry no payload content. */
-export const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).slice(0, 500);
+export const errorText = (e: unknown): string => {
+  if (!(e instanceof Error)) return String(e).slice(0, 500);
+  // drizzle's query errors carry the SQL and its bound values (patient data among them): what D1 said is
+  // their cause, and that is what logs and last_error get
+  const said = e.message.startsWith("Failed query:") && e.cause instanceof Error ? e.cause : e;
+  return `${said.name}: ${said.message}`.slice(0, 500);
+};

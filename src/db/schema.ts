@@ -168,6 +168,14 @@ export const claimLifecycles = sqliteTable("claim_lifecycles", {
   responsibilityProvisional: integer("responsibility_provisional", { mode: "boolean" }).notNull().default(false),
   appliedCents: integer("applied_cents").notNull().default(0),
   currentClaimId: text("current_claim_id"),
+  /**
+   * When the lifecycle's ClaimLifecycle object first loaded it (null: no object holds it yet, so no
+   * payment, credit or allocation can have reached it). Set in the object's load batch; from then on only
+   * the object writes the figures above. See src/lifecycle/unheld.ts.
+   */
+  objectSince: text("object_since"),
+  /** Bumped whenever a projection reloads the lifecycle's facts without its object (src/lifecycle/unheld.ts). */
+  factsVersion: integer("facts_version").notNull().default(0),
   createdAt: createdAt(),
 });
 

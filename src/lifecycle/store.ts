@@ -52,10 +52,26 @@ export interface LifecycleState {
   summary: { responsibilityCents: number | null; provisional: boolean; appliedCents: number; currentClaimId: string | null };
 }
 
+/**
+ * The object's load of its lifecycle from D1, in one round trip that also marks the lifecycle held by its
+ * object (`object_since`, atomically with the reads): from then on the projection leaves the lifecycle's
+ * figures to the object (src/lifecycle/unheld.ts).
+ */
 export async function loadLifecycle(db: Db, lifecycleId: string): Promise<LifecycleState> {
-  // One round trip, and no IN-lists: a lifecycle with many payments must not meet D1's 100 parameters.
+  const [, ...rows] = await db.batch([
+    db.update(claimLifecycles).set({ objectSince: nowIso() }).where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.objectSince))),
+    ...lifecycleReads(db, lifecycleId),
+  ]);
+  return lifecycleState(lifecycleId, rows);
+}
+
+/**
+ * The reads of one lifecycle's facts and money, for one D1 batch: no IN-lists, so a lifecycle with many
+ * payments never meets D1's 100 parameters.
+ */
+export function lifecycleReads(db: Db, lifecycleId: string) {
   const ofLifecycle = eq(patientPaymentDetails.lifecycleId, lifecycleId);
-  const [lc, claimRows, idRows, remitRows, payments, allocationsIn, creditRows, outRows, patientRows] = await db.batch([
+  return [
     db.select().from(claimLifecycles).where(eq(claimLifecycles.id, lifecycleId)),
     db
       .select({
@@ -90,7 +106,16 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
       .from(patients)
       .innerJoin(claims, eq(claims.patientId, patients.id))
       .where(eq(claims.lifecycleId, lifecycleId)),
-  ]);
+  ] as const;
+}
+
+// (a homomorphic map over a tuple type parameter maps its elements only)
+type ResultsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
+export type LifecycleRows = ResultsOf<ReturnType<typeof lifecycleReads>>;
+
+/** The state the reads' rows describe. */
+export function lifecycleState(lifecycleId: string, rows: LifecycleRows): LifecycleState {
+  const [lc, claimRows, idRows, remitRows, payments, allocationsIn, creditRows, outRows, patientRows] = rows;
   const credits = creditRows.map((r) => r.credit);
   const allocationsOut = outRows.map((r) => r.allocation).filter((a) => !a.reversedAt);
   const allocationsReversed = outRows.map((r) => r.allocation).filter((a) => !!a.reversedAt);

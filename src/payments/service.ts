@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { findClaimByIdentifier } from "../claims/read";
 import { CLAIM_ID_SYSTEM, type LifecycleHooks } from "../claims/resolve";
-import type { Db } from "../db/client";
+import { database, type Db } from "../db/client";
 import { claims, patientPaymentDetails } from "../db/schema";
 import { centsToDecimalString } from "../domain/money";
 import { paymentTraceKey } from "../domain/payment";
@@ -10,6 +10,7 @@ import { ApiError } from "../errors";
 import { isolateCache } from "../isolate-cache";
 import { answerFor, type PaymentOutcome, type PaymentResult, type ReversalOutcome } from "../lifecycle/operations";
 import { traceRegistryFor } from "../lifecycle/trace-registry";
+import { reconcileUnheld } from "../lifecycle/unheld";
 
 export interface PatientPaymentRequest {
   billId: string;
@@ -136,6 +137,8 @@ async function applyInLifecycle(env: Env, db: Db, req: PatientPaymentRequest, tr
 
 /** Recomputes a lifecycle's ledger from its facts (after a remit, a claim version or a merge). */
 export async function reconcileLifecycle(env: Env, lifecycleId: string): Promise<void> {
+  // a lifecycle no object holds yet (no money) is brought in line without waking one (src/lifecycle/unheld.ts)
+  if (await reconcileUnheld(database(env.DB), lifecycleId)) return;
   let id: string | null = lifecycleId;
   for (let move = 0; id && move <= MAX_MOVES; move++) {
     const result = await lifecycleStub(env, id).reconcile(id);

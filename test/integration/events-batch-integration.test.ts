@@ -101,7 +101,8 @@ describe("events consumer: one D1 batch records the message batch", () => {
       await store(remit({ id: `r-${bills[0]}`, claimId: `c-${bills[0]}`, patient: `pt-${bills[0]}`, prCents: 1500 })),
       await store(remit({ id: `r-${bills[1]}`, claimId: `c-${bills[1]}`, patient: `pt-${bills[1]}`, prCents: 2500 })),
     ];
-    // D1 refuses the first lifecycle's new figures, which its object's reconcile writes
+    // D1 refuses the first lifecycle's new figures, which its reconcile writes (no object holds these
+    // lifecycles, so the projection writes them itself: src/lifecycle/unheld.ts)
     await env.DB.prepare(`CREATE TRIGGER refuse_one_event BEFORE UPDATE OF responsibility_cents ON claim_lifecycles WHEN NEW.id = '${lifecycles[0]}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`).run();
     const result = await consume([refusedEvent!, okEvent!]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual([`m-${refusedEvent}`]);
@@ -110,7 +111,7 @@ describe("events consumer: one D1 batch records the message batch", () => {
     expect(await d1("SELECT id FROM domain_events WHERE source_event_id = ?", refusedEvent)).toEqual([]);
     expect((await statusOf(okEvent!)).status).toBe("processed");
     expect(await d1("SELECT responsibility_cents AS r FROM claim_lifecycles WHERE id = ?", lifecycles[1])).toEqual([{ r: 2500 }]);
-    // D1 takes it again: the object's alarm had kept the entry, and the retry finishes the event
+    // D1 takes it again: the retry reloads the facts, writes the figures and finishes the event
     await env.DB.prepare("DROP TRIGGER refuse_one_event").run();
     expect((await consume([refusedEvent!])).retryMessages).toEqual([]);
     expect((await statusOf(refusedEvent!)).status).toBe("processed");

@@ -1,0 +1,121 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { database } from "../../src/db/client";
+import { reconcileUnheld, reloadUnheld, writeUnheld } from "../../src/lifecycle/unheld";
+import { createSource } from "../helpers/api";
+import { PAYMENT_SECRET, pay, project, remit, scrub, snapshot } from "../helpers/lifecycle";
+
+// A lifecycle no ClaimLifecycle object holds yet (no payment ever reached it) gets its figures from the
+// projection, without waking an object (src/lifecycle/unheld.ts, issue 17); once an object holds it, only
+// the object writes them. The guards are shown one by one below.
+
+beforeAll(async () => {
+  await createSource({ id: "patient-payments", kind: "cair.patient_payment", verification: { scheme: "api_secret", header: "X-API-KEY" }, secrets: [PAYMENT_SECRET] });
+});
+
+/** D1 as it is, without the helpers' settling (which would flush lifecycle objects). */
+const lifecycleRow = async (billId: string) =>
+  (await env.DB.prepare("SELECT id, responsibility_cents AS r, applied_cents AS applied, object_since, facts_version FROM claim_lifecycles WHERE bill_id = ?").bind(billId).first<{
+    id: string;
+    r: number | null;
+    applied: number;
+    object_since: string | null;
+    facts_version: number;
+  }>())!;
+
+/** What the lifecycle's object has stored (instantiating it to look does not load anything). */
+const objectState = (lifecycleId: string) =>
+  runInDurableObject(env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(lifecycleId)), (_o, state) => ({
+    states: state.storage.sql.exec("SELECT count(*) AS n FROM lifecycle_state").one().n,
+    outbox: state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n,
+  }));
+
+let n = 0;
+async function claim() {
+  n++;
+  const billId = `UNHELD-${n}`;
+  const spec = { claimId: `unheld-claim-${n}`, billId, patient: `unheld-pt-${n}` };
+  await project("cair.claim_scrubber", scrub({ ...spec, created: "2024-10-01" }));
+  return spec;
+}
+
+describe("a lifecycle no object holds: the projection writes its figures", () => {
+  it("remits set the responsibility in D1 with no object brought into being", async () => {
+    const c = await claim();
+    await project("cair.claim_response", remit({ id: `unheld-a-${n}`, identifier: `ICN-A-${n}`, claimId: c.claimId, patient: c.patient, prCents: 5000 }));
+    let lc = await lifecycleRow(c.billId);
+    expect(lc).toMatchObject({ r: 5000, applied: 0, object_since: null });
+    // a corrected remit replaces it, again without the object
+    await project("cair.claim_response", remit({ id: `unheld-b-${n}`, identifier: `ICN-B-${n}`, claimId: c.claimId, patient: c.patient, prCents: 3000, lastUpdated: "2024-11-05T10:00:00Z" }));
+    await project("cair.claim_response", remit({ id: `unheld-r-${n}`, identifier: `ICN-A-${n}`, claimId: c.claimId, patient: c.patient, prCents: -5000, lastUpdated: "2024-11-05T09:00:00Z" }));
+    lc = await lifecycleRow(c.billId);
+    expect(lc).toMatchObject({ r: 3000, applied: 0, object_since: null });
+    expect(lc.facts_version).toBeGreaterThanOrEqual(3);
+    expect(await objectState(lc.id)).toEqual({ states: 0, outbox: 0 });
+  });
+
+  it("the first payment has the object hold the lifecycle; later remits go through the object and move the money", async () => {
+    const c = await claim();
+    await project("cair.claim_response", remit({ id: `unheld-a-${n}`, identifier: `ICN-A-${n}`, claimId: c.claimId, patient: c.patient, prCents: 5000 }));
+    const paid = await pay({ billId: c.billId, paymentAmount: 50, paymentTraceId: `unheld-pay-${n}` });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(200);
+    const lc = await lifecycleRow(c.billId);
+    expect(lc.object_since).not.toBeNull();
+    expect(await reloadUnheld(database(env.DB), lc.id)).toBeNull();
+    // the corrected remit lowers the responsibility: only the object can turn the excess into a credit
+    await project("cair.claim_response", remit({ id: `unheld-b-${n}`, identifier: `ICN-B-${n}`, claimId: c.claimId, patient: c.patient, prCents: 3000, lastUpdated: "2024-11-05T10:00:00Z" }));
+    await project("cair.claim_response", remit({ id: `unheld-r-${n}`, identifier: `ICN-A-${n}`, claimId: c.claimId, patient: c.patient, prCents: -5000, lastUpdated: "2024-11-05T09:00:00Z" }));
+    const s = await snapshot(c.billId);
+    expect(s).toMatchObject({ responsibility: 3000, applied: 3000, paidOnClaims: [3000] });
+    expect(s.payments[`unheld-pay-${n}`]).toMatchObject({ applied: 3000, credit: 2000 });
+    expect((await objectState(lc.id)).states).toBe(1);
+  });
+});
+
+describe("the guards", () => {
+  it("a reload whose version another reload moved on does not write; the later one does", async () => {
+    const c = await claim();
+    const db = database(env.DB);
+    const { id } = await lifecycleRow(c.billId);
+    // the remit's facts are in D1 (its projection ran); two reloads race
+    await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
+    await env.DB.prepare("UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id = ?").bind(id).run();
+    const earlier = (await reloadUnheld(db, id))!;
+    const later = (await reloadUnheld(db, id))!;
+    expect(later.version).toBe(earlier.version + 1);
+    expect(earlier.figures).toMatchObject({ responsibilityCents: 4200 });
+    expect(await writeUnheld(db, earlier)).toBe(false);
+    expect((await lifecycleRow(c.billId)).r).toBeNull();
+    expect(await writeUnheld(db, later)).toBe(true);
+    expect((await lifecycleRow(c.billId)).r).toBe(4200);
+  });
+
+  it("once the object has loaded the lifecycle, a reload made before does not write", async () => {
+    const c = await claim();
+    const db = database(env.DB);
+    const { id } = await lifecycleRow(c.billId);
+    await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
+    await env.DB.prepare("UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id = ?").bind(id).run();
+    const reload = (await reloadUnheld(db, id))!;
+    // the object loads the lifecycle (any operation does; here a summary) and so holds it
+    const summary = await env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(id)).summary(id);
+    expect(summary).toMatchObject({ responsibilityCents: 4200, appliedCents: 0 });
+    expect((await lifecycleRow(c.billId)).object_since).not.toBeNull();
+    expect(await writeUnheld(db, reload)).toBe(false);
+    expect(await reloadUnheld(db, id)).toBeNull();
+    // and the caller's fallback is the object's own reconcile, which writes the figures
+    expect(await reconcileUnheld(db, id)).toBe(false);
+  });
+
+  it("a lifecycle with money but no mark (a merge brought a payment) is left to its object", async () => {
+    const c = await claim();
+    const db = database(env.DB);
+    await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
+    expect((await pay({ billId: c.billId, paymentAmount: 10, paymentTraceId: `unheld-pay-${n}` })).status).toBe(200);
+    await snapshot(c.billId); // D1 has the payment
+    const { id } = await lifecycleRow(c.billId);
+    await env.DB.prepare("UPDATE claim_lifecycles SET object_since = NULL WHERE id = ?").bind(id).run();
+    expect(await reloadUnheld(db, id)).toBeNull();
+  });
+});
