@@ -9,7 +9,7 @@ import type { DeliveryMessage, Env } from "../env";
 import { errorText, log } from "../log";
 import { enqueueDeliveries, fanOutSafely } from "./fan-out";
 import { maxAttempts, parseSchedule, retryAfterSeconds, retryDelay } from "./schedule";
-import { deliverySubscription, invalidateSubscription, signingKeysAt, subscriptionCacheTtl } from "./subscription-cache";
+import { deliverySubscription, invalidateSubscription, signingKeysAt, subscriptionCacheTtl, type DeliverySubscription } from "./subscription-cache";
 import { signedHeaders, type SigningVersion } from "./signing";
 
 export const DELIVERIES_QUEUE = "claimgate-deliveries";
@@ -53,9 +53,13 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   const db = database(env.DB);
   const now = Date.now();
   const loaded = await loadDeliveries(db, [...new Set(batch.messages.map((m) => m.body.deliveryId))]);
+  // each subscription once per batch: the sends below run at once, and a cold cache would otherwise read
+  // one subscription (and open its keys) once per message
+  const subscriptionIds = [...new Set([...loaded.values()].map((l) => l.delivery.subscriptionId))];
+  const subs = new Map(await Promise.all(subscriptionIds.map(async (id) => [id, await subscriptionOf(env, db, id)] as const)));
   const attempts = await Promise.all(
     batch.messages.map((m) =>
-      sendAttempt(env, db, m.body.deliveryId, now, loaded).catch((e: unknown) => {
+      sendAttempt(env, db, m.body.deliveryId, now, loaded, subs).catch((e: unknown) => {
         log.error("delivery.consumer_error", { deliveryId: m.body.deliveryId, error: errorText(e) });
         return null;
       }),
@@ -160,11 +164,13 @@ async function loadDeliveries(db: Db, ids: string[]): Promise<Map<string, Loaded
   return map;
 }
 
-async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number, loaded?: Map<string, Loaded>): Promise<Attempt> {
+const subscriptionOf = (env: Env, db: Db, id: string) => deliverySubscription(db, env.SECRETS_KEY, id, subscriptionCacheTtl(env.SUBSCRIPTION_CACHE_TTL_SECONDS));
+
+async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number, loaded?: Map<string, Loaded>, subs?: Map<string, DeliverySubscription | null>): Promise<Attempt> {
   const found = loaded ? loaded.get(deliveryId) : (await loadDeliveries(db, [deliveryId])).get(deliveryId);
   const delivery = found?.delivery;
   if (!delivery || delivery.status !== "pending") return { outcome: { kind: "done" } };
-  const cached = await deliverySubscription(db, env.SECRETS_KEY, delivery.subscriptionId, subscriptionCacheTtl(env.SUBSCRIPTION_CACHE_TTL_SECONDS));
+  const cached = subs?.has(delivery.subscriptionId) ? subs.get(delivery.subscriptionId)! : await subscriptionOf(env, db, delivery.subscriptionId);
   const sub = cached?.row;
   if (!sub || !sub.active) {
     await db

@@ -28,16 +28,19 @@ export async function fanOut(env: Env, db: Db, olderThanSeconds = 0): Promise<nu
       .where(and(isNull(domainEvents.fannedOutAt), lt(domainEvents.occurredAt, cutoff)))
       .orderBy(asc(domainEvents.occurredAt), asc(domainEvents.id))
       .limit(BATCH);
-    const claimed = (
-      await db
+    // ... and the active subscriptions read in the same round trip
+    const [claimedRows, subs] = await db.batch([
+      db
         .update(domainEvents)
         .set({ fannedOutAt: nowIso() })
         .where(and(inArray(domainEvents.id, candidates), isNull(domainEvents.fannedOutAt)))
-        .returning()
-    ).sort((a, b) => (a.occurredAt === b.occurredAt ? (a.id < b.id ? -1 : 1) : a.occurredAt < b.occurredAt ? -1 : 1));
+        .returning(),
+      db.select().from(subscriptions).where(eq(subscriptions.active, true)),
+    ]);
+    const claimed = claimedRows.sort((a, b) => (a.occurredAt === b.occurredAt ? (a.id < b.id ? -1 : 1) : a.occurredAt < b.occurredAt ? -1 : 1));
     if (claimed.length === 0) break;
     try {
-      created += await createDeliveries(env, db, claimed);
+      created += await createDeliveries(env, db, claimed, subs);
     } catch (e) {
       await db.update(domainEvents).set({ fannedOutAt: null }).where(inArray(domainEvents.id, claimed.map((c) => c.id)));
       log.error("fanout.failed", { count: claimed.length, error: errorText(e) });
@@ -47,8 +50,7 @@ export async function fanOut(env: Env, db: Db, olderThanSeconds = 0): Promise<nu
   return created;
 }
 
-async function createDeliveries(env: Env, db: Db, events: (typeof domainEvents.$inferSelect)[]): Promise<number> {
-  const subs = await db.select().from(subscriptions).where(eq(subscriptions.active, true));
+async function createDeliveries(env: Env, db: Db, events: (typeof domainEvents.$inferSelect)[], subs: (typeof subscriptions.$inferSelect)[]): Promise<number> {
   if (subs.length === 0) return 0;
   const claimIds = [...new Set(events.map((e) => e.claimId).filter((c): c is string => !!c))];
   const claimRows = claimIds.length && subs.some((s) => s.providerId || s.payerId)

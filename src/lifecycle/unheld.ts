@@ -1,7 +1,9 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
+import type { BatchItem } from "drizzle-orm/batch";
+import { chunk, type Db } from "../db/client";
 import { claimLifecycles } from "../db/schema";
-import { compute, lifecycleReads, lifecycleState, type LifecycleState } from "./store";
+import { errorText, log } from "../log";
+import { compute, lifecycleReads, lifecycleState, type LifecycleRows, type LifecycleState } from "./store";
 
 // Why this exists: a remit (or a claim version, a merge) changes what a lifecycle's patient owes, and the
 // lifecycle's ClaimLifecycle object is the authority for its money, so every such change had the object
@@ -20,7 +22,8 @@ import { compute, lifecycleReads, lifecycleState, type LifecycleState } from "./
 //   version it read. A projection writes its facts before it reloads, so the last reload sees every fact;
 //   an earlier reload's write lands before it (and is overwritten) or finds the version moved on.
 // When a guard refuses, or the lifecycle turns out to have money (a merge brought some) or to be merged
-// away, the caller has the object reconcile, as before.
+// away, the caller has the object reconcile, as before; so does a D1 failure here (the object's reconcile
+// then fails or succeeds by itself, lifecycle by lifecycle).
 
 /** What a reload without the object found: the version it read, and the figures to write (null: already right). */
 export interface UnheldReload {
@@ -29,48 +32,75 @@ export interface UnheldReload {
   figures: Pick<typeof claimLifecycles.$inferInsert, "responsibilityCents" | "responsibilityProvisional" | "appliedCents" | "currentClaimId"> | null;
 }
 
+/** Lifecycles reloaded per D1 batch (each is a bump and nine reads). */
+const RELOADS_PER_BATCH = 10;
+
 /**
- * Brings the figures of a lifecycle no object holds in line with its facts. True when done; false when
- * its object must reconcile it instead (held, money, merged away, unknown, or a guard refused the write).
+ * Brings the figures of the lifecycles no object holds in line with their facts, a batch of lifecycles per
+ * round trip (a message batch's lifecycles: two round trips for all of them, not two each). Returns the
+ * lifecycles left to their objects: held, with money, merged away, unknown, refused by a guard, or not
+ * done because D1 failed here (the object's reconcile then tries, and reports its own failure).
  */
-export async function reconcileUnheld(db: Db, lifecycleId: string): Promise<boolean> {
-  const reload = await reloadUnheld(db, lifecycleId);
-  return reload !== null && (await writeUnheld(db, reload));
+export async function reconcileUnheld(db: Db, lifecycleIds: string[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const part of chunk(lifecycleIds, RELOADS_PER_BATCH)) {
+    try {
+      const reloads = await reloadUnheld(db, part);
+      const done = await writeUnheld(db, reloads.filter((r): r is UnheldReload => r !== null));
+      left.push(...part.filter((id) => !done.has(id)));
+    } catch (e) {
+      log.warn("lifecycle.unheld_reconcile_failed", { lifecycles: part.length, error: errorText(e) });
+      left.push(...part);
+    }
+  }
+  return left;
 }
 
-/** One round trip: bumps the facts version (only while no object holds the lifecycle) and reads the facts. */
-export async function reloadUnheld(db: Db, lifecycleId: string): Promise<UnheldReload | null> {
-  const [bumped, ...rows] = await db.batch([
+/** One round trip: for each lifecycle, bumps its facts version (only while no object holds it) and reads its facts. */
+export async function reloadUnheld(db: Db, lifecycleIds: string[]): Promise<(UnheldReload | null)[]> {
+  if (lifecycleIds.length === 0) return [];
+  const per = lifecycleIds.map((id) => [
     db
       .update(claimLifecycles)
       .set({ factsVersion: sql`${claimLifecycles.factsVersion} + 1` })
-      .where(and(eq(claimLifecycles.id, lifecycleId), isNull(claimLifecycles.objectSince)))
+      .where(and(eq(claimLifecycles.id, id), isNull(claimLifecycles.objectSince)))
       .returning({ version: claimLifecycles.factsVersion }),
-    ...lifecycleReads(db, lifecycleId),
+    ...lifecycleReads(db, id),
   ]);
-  const version = bumped[0]?.version;
-  if (version === undefined) return null;
-  const state = lifecycleState(lifecycleId, rows);
-  if (!state.exists || state.mergedInto || hasMoney(state)) return null;
-  const { responsibility: r, ledger } = compute(state);
-  const s = state.summary;
-  const unchanged = s.responsibilityCents === r.cents && s.provisional === r.provisional && s.appliedCents === ledger.appliedCents && s.currentClaimId === r.currentClaimId;
-  return {
-    lifecycleId,
-    version,
-    figures: unchanged ? null : { responsibilityCents: r.cents, responsibilityProvisional: r.provisional, appliedCents: ledger.appliedCents, currentClaimId: r.currentClaimId },
-  };
+  const width = per[0]!.length;
+  const results = (await db.batch(per.flat() as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown[];
+  return lifecycleIds.map((id, i) => {
+    const [bumped, ...rows] = results.slice(i * width, (i + 1) * width) as [{ version: number }[], ...LifecycleRows];
+    const version = bumped[0]?.version;
+    if (version === undefined) return null;
+    const state = lifecycleState(id, rows);
+    if (!state.exists || state.mergedInto || hasMoney(state)) return null;
+    const { responsibility: r, ledger } = compute(state);
+    const s = state.summary;
+    const unchanged = s.responsibilityCents === r.cents && s.provisional === r.provisional && s.appliedCents === ledger.appliedCents && s.currentClaimId === r.currentClaimId;
+    return {
+      lifecycleId: id,
+      version,
+      figures: unchanged ? null : { responsibilityCents: r.cents, responsibilityProvisional: r.provisional, appliedCents: ledger.appliedCents, currentClaimId: r.currentClaimId },
+    };
+  });
 }
 
-/** Writes the reload's figures if both guards still hold; false when one refused. */
-export async function writeUnheld(db: Db, reload: UnheldReload): Promise<boolean> {
-  if (!reload.figures) return true;
-  const written = await db
-    .update(claimLifecycles)
-    .set(reload.figures)
-    .where(and(eq(claimLifecycles.id, reload.lifecycleId), eq(claimLifecycles.factsVersion, reload.version), isNull(claimLifecycles.objectSince)))
-    .returning({ id: claimLifecycles.id });
-  return written.length > 0;
+/** Writes the reloads' figures, each only if both guards still hold, in one round trip; returns the lifecycles done. */
+export async function writeUnheld(db: Db, reloads: UnheldReload[]): Promise<Set<string>> {
+  const done = new Set(reloads.filter((r) => !r.figures).map((r) => r.lifecycleId));
+  const changing = reloads.filter((r) => r.figures);
+  if (changing.length === 0) return done;
+  const writes = changing.map((r) =>
+    db
+      .update(claimLifecycles)
+      .set(r.figures!)
+      .where(and(eq(claimLifecycles.id, r.lifecycleId), eq(claimLifecycles.factsVersion, r.version), isNull(claimLifecycles.objectSince)))
+      .returning({ id: claimLifecycles.id }),
+  );
+  const written = (await db.batch(writes as [(typeof writes)[number], ...(typeof writes)[number][]])) as { id: string }[][];
+  for (const [row] of written) if (row) done.add(row.id);
+  return done;
 }
 
 /** Anything only an object makes: then the object reconciles, whatever the marker says. */

@@ -138,7 +138,12 @@ async function applyInLifecycle(env: Env, db: Db, req: PatientPaymentRequest, tr
 /** Recomputes a lifecycle's ledger from its facts (after a remit, a claim version or a merge). */
 export async function reconcileLifecycle(env: Env, lifecycleId: string): Promise<void> {
   // a lifecycle no object holds yet (no money) is brought in line without waking one (src/lifecycle/unheld.ts)
-  if (await reconcileUnheld(database(env.DB), lifecycleId)) return;
+  const [left] = await reconcileUnheld(database(env.DB), [lifecycleId]);
+  if (left) await reconcileThroughObject(env, left);
+}
+
+/** The lifecycle's object reloads its facts and moves its ledger (following merges). */
+export async function reconcileThroughObject(env: Env, lifecycleId: string): Promise<void> {
   let id: string | null = lifecycleId;
   for (let move = 0; id && move <= MAX_MOVES; move++) {
     const result = await lifecycleStub(env, id).reconcile(id);

@@ -7,7 +7,8 @@ import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
 import { domainEventInsert } from "../claims/write";
 import { fanOutCoalesced } from "../delivery/fan-out";
-import { lifecycleStub, reconcileLifecycle } from "../payments/service";
+import { lifecycleStub, reconcileThroughObject } from "../payments/service";
+import { reconcileUnheld } from "../lifecycle/unheld";
 import { adapterFor } from "../partners/registry";
 import { ProjectionRefused } from "../partners/types";
 import { zodDetails } from "../errors";
@@ -128,16 +129,19 @@ interface Finished {
 }
 
 /**
- * Has the object of every lifecycle the batch's projections named reconcile once (not once per event: a
- * remit storm on one bill costs one reload per batch, not one per remit), a few lifecycles at once. An
+ * Reconciles every lifecycle the batch's projections named once (not once per event: a remit storm on one
+ * bill costs one reload per batch, not one per remit): those no object holds in two D1 round trips for
+ * all of them, the others by their objects, a few lifecycles at once. An
  * event whose lifecycle failed to reconcile is not recorded: it fails and is retried. Returns the rest.
  */
 async function reconcileNamed(env: Env, finished: Finished[], failed: Map<string, string>, rethrow: boolean): Promise<Finished[]> {
   const lifecycles = [...new Set(finished.flatMap((f) => f.reconcile))];
   const errors = new Map<string, string>();
-  await eachAtMost(lifecycles, PROJECTION_CONCURRENCY, async (id) => {
+  // those no object holds yet, all at once from D1 (src/lifecycle/unheld.ts); the rest by their objects
+  const held = await reconcileUnheld(database(env.DB), lifecycles);
+  await eachAtMost(held, PROJECTION_CONCURRENCY, async (id) => {
     try {
-      await reconcileLifecycle(env, id);
+      await reconcileThroughObject(env, id);
     } catch (e) {
       if (rethrow) throw e;
       errors.set(id, errorText(e));

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
-import { reconcileUnheld, reloadUnheld, writeUnheld } from "../../src/lifecycle/unheld";
+import { reconcileUnheld, reloadUnheld, writeUnheld, type UnheldReload } from "../../src/lifecycle/unheld";
 import { createSource } from "../helpers/api";
 import { PAYMENT_SECRET, pay, project, remit, scrub, snapshot } from "../helpers/lifecycle";
 
@@ -30,6 +30,10 @@ const objectState = (lifecycleId: string) =>
     states: state.storage.sql.exec("SELECT count(*) AS n FROM lifecycle_state").one().n,
     outbox: state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n,
   }));
+
+const db = database(env.DB);
+const reload = async (id: string) => (await reloadUnheld(db, [id]))[0]!;
+const write = async (r: UnheldReload) => (await writeUnheld(db, [r])).has(r.lifecycleId);
 
 let n = 0;
 async function claim() {
@@ -62,7 +66,7 @@ describe("a lifecycle no object holds: the projection writes its figures", () =>
     expect(paid.status, JSON.stringify(paid.body)).toBe(200);
     const lc = await lifecycleRow(c.billId);
     expect(lc.object_since).not.toBeNull();
-    expect(await reloadUnheld(database(env.DB), lc.id)).toBeNull();
+    expect(await reload(lc.id)).toBeNull();
     // the corrected remit lowers the responsibility: only the object can turn the excess into a credit
     await project("cair.claim_response", remit({ id: `unheld-b-${n}`, identifier: `ICN-B-${n}`, claimId: c.claimId, patient: c.patient, prCents: 3000, lastUpdated: "2024-11-05T10:00:00Z" }));
     await project("cair.claim_response", remit({ id: `unheld-r-${n}`, identifier: `ICN-A-${n}`, claimId: c.claimId, patient: c.patient, prCents: -5000, lastUpdated: "2024-11-05T09:00:00Z" }));
@@ -76,46 +80,59 @@ describe("a lifecycle no object holds: the projection writes its figures", () =>
 describe("the guards", () => {
   it("a reload whose version another reload moved on does not write; the later one does", async () => {
     const c = await claim();
-    const db = database(env.DB);
     const { id } = await lifecycleRow(c.billId);
     // the remit's facts are in D1 (its projection ran); two reloads race
     await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
     await env.DB.prepare("UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id = ?").bind(id).run();
-    const earlier = (await reloadUnheld(db, id))!;
-    const later = (await reloadUnheld(db, id))!;
+    const earlier = (await reload(id))!;
+    const later = (await reload(id))!;
     expect(later.version).toBe(earlier.version + 1);
     expect(earlier.figures).toMatchObject({ responsibilityCents: 4200 });
-    expect(await writeUnheld(db, earlier)).toBe(false);
+    expect(await write(earlier)).toBe(false);
     expect((await lifecycleRow(c.billId)).r).toBeNull();
-    expect(await writeUnheld(db, later)).toBe(true);
+    expect(await write(later)).toBe(true);
     expect((await lifecycleRow(c.billId)).r).toBe(4200);
   });
 
   it("once the object has loaded the lifecycle, a reload made before does not write", async () => {
     const c = await claim();
-    const db = database(env.DB);
     const { id } = await lifecycleRow(c.billId);
     await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
     await env.DB.prepare("UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id = ?").bind(id).run();
-    const reload = (await reloadUnheld(db, id))!;
+    const before = (await reload(id))!;
     // the object loads the lifecycle (any operation does; here a summary) and so holds it
     const summary = await env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(id)).summary(id);
     expect(summary).toMatchObject({ responsibilityCents: 4200, appliedCents: 0 });
     expect((await lifecycleRow(c.billId)).object_since).not.toBeNull();
-    expect(await writeUnheld(db, reload)).toBe(false);
-    expect(await reloadUnheld(db, id)).toBeNull();
+    expect(await write(before)).toBe(false);
+    expect(await reload(id)).toBeNull();
     // and the caller's fallback is the object's own reconcile, which writes the figures
-    expect(await reconcileUnheld(db, id)).toBe(false);
+    expect(await reconcileUnheld(db, [id])).toEqual([id]);
   });
 
   it("a lifecycle with money but no mark (a merge brought a payment) is left to its object", async () => {
     const c = await claim();
-    const db = database(env.DB);
     await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
     expect((await pay({ billId: c.billId, paymentAmount: 10, paymentTraceId: `unheld-pay-${n}` })).status).toBe(200);
     await snapshot(c.billId); // D1 has the payment
     const { id } = await lifecycleRow(c.billId);
     await env.DB.prepare("UPDATE claim_lifecycles SET object_since = NULL WHERE id = ?").bind(id).run();
-    expect(await reloadUnheld(db, id)).toBeNull();
+    expect(await reload(id)).toBeNull();
+  });
+
+  it("a batch of lifecycles is reloaded and written together; only the held one is left to its object", async () => {
+    const specs = [await claim(), await claim(), await claim()];
+    const ids: string[] = [];
+    for (const [i, c] of specs.entries()) {
+      await project("cair.claim_response", remit({ id: `unheld-many-${n}-${i}`, claimId: c.claimId, patient: c.patient, prCents: 1000 * (i + 1) }));
+      ids.push((await lifecycleRow(c.billId)).id);
+    }
+    await env.DB.prepare(`UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id IN (?, ?, ?)`).bind(...ids).run();
+    await env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(ids[1]!)).summary(ids[1]!); // the second is held now
+    await env.DB.prepare(`UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id = ?`).bind(ids[1]).run();
+    expect(await reconcileUnheld(db, ids)).toEqual([ids[1]]);
+    expect((await lifecycleRow(specs[0]!.billId)).r).toBe(1000);
+    expect((await lifecycleRow(specs[1]!.billId)).r).toBeNull();
+    expect((await lifecycleRow(specs[2]!.billId)).r).toBe(3000);
   });
 });
