@@ -5,7 +5,8 @@
 // same concurrency, is the hello-world baseline measured in the same run.
 import { createHmac } from "node:crypto";
 import http from "node:http";
-import { api, baseline, fixture, round, startWorker, waitFor, writeResult } from "./lib.mjs";
+import { rmSync } from "node:fs";
+import { api, baseline, countedConfig, d1RoundTrips, fixture, round, startWorker, waitFor, writeResult } from "./lib.mjs";
 
 const K = Number(process.env.BENCH_DELIVERIES ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -32,7 +33,9 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const receiverUrl = `http://127.0.0.1:${server.address().port}/hooks`;
 
-const { base, stop } = await startWorker(8798, { extraVars: JSON.parse(process.env.BENCH_VARS ?? "{}") });
+// the Worker with its D1 round trips counted (bench/counted-worker.ts): phase 1 reports them per event
+const config = countedConfig();
+const { base, stop } = await startWorker(8798, { config, extraVars: JSON.parse(process.env.BENCH_VARS ?? "{}") });
 try {
   await api(base, "POST", "/admin/sources", { id: "remit", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: [SECRET] });
   const sub = await api(base, "POST", "/admin/subscriptions", { url: receiverUrl, events: ["CLAIMS_REMIT_ALL"] });
@@ -41,6 +44,7 @@ try {
 
   const before = await baseline(base, K, CONCURRENCY);
   const seed = fixture("cair-claim-response.json");
+  await d1RoundTrips(base); // from here on
   const start = performance.now();
   const { load } = await import("./lib.mjs");
   const ingest = await load({
@@ -55,6 +59,8 @@ try {
   });
   await waitFor(async () => got.size >= K, 300_000);
   const endToEnd = (performance.now() - start) / 1000;
+  await new Promise((r) => setTimeout(r, 1000)); // the last deliveries' attempts recorded
+  const roundTrips = await d1RoundTrips(base);
   const duplicates = [...got.values()].filter((n) => n > 1).length;
 
   // Phase 2, the consumer alone: every delivery is replayed at once (bulk replay by time range) and the
@@ -85,6 +91,9 @@ try {
       badSignatures,
       endToEndSeconds: round(endToEnd),
       endToEndPerSecond: round(K / endToEnd),
+      // every D1 round trip of phase 1 (ingest, projection, fan-out, delivery), per event
+      d1RoundTripsPerEvent: round(roundTrips.total / K),
+      d1RoundTrips: roundTrips.bySql,
       consumerSeconds: round(replaySeconds),
       deliveriesPerSecond,
     },
@@ -96,4 +105,5 @@ try {
 } finally {
   stop();
   server.close();
+  rmSync(config, { force: true });
 }

@@ -107,6 +107,24 @@ export async function startWorker(port = 8799, { extraVars = {}, state: stateDir
   return { base, stop, state };
 }
 
+/**
+ * wrangler.toml with the Worker's entry swapped for bench/counted-worker.ts (the same Worker, its D1 round
+ * trips counted), written beside it so relative paths still hold. Returns the file; remove it when done.
+ */
+export function countedConfig() {
+  const toml = readFileSync(`${root}wrangler.toml`, "utf8");
+  if (!/^main = "src\/index.ts"$/m.test(toml)) throw new Error('wrangler.toml: main = "src/index.ts" not found');
+  const file = `${root}.bench-counted-wrangler.toml`;
+  writeFileSync(file, toml.replace(/^main = "src\/index.ts"$/m, 'main = "bench/counted-worker.ts"'));
+  return file;
+}
+
+/** The counted Worker's D1 round trips since the last call, by statement, and their total. */
+export async function d1RoundTrips(base) {
+  const bySql = await (await fetch(`${base}/__bench/d1-round-trips`)).json();
+  return { total: Object.values(bySql).reduce((a, b) => a + b, 0), bySql };
+}
+
 export async function api(base, method, path, body, headers = {}) {
   const res = await fetch(base + path, {
     method,

@@ -1,7 +1,8 @@
 // bench/payments: N concurrent patient payments spread over M claim lifecycles against wrangler dev on
 // loopback, beside GET /health (hello-world) measured in the same run before and after; then the ledger
 // is checked: per lifecycle, applied = min(responsibility, paid) and credits = the rest, exactly once.
-import { ADMIN, api, baseline, fixture, load, round, startWorker, waitFor, writeResult } from "./lib.mjs";
+import { rmSync } from "node:fs";
+import { ADMIN, api, baseline, countedConfig, d1RoundTrips, fixture, load, round, startWorker, waitFor, writeResult } from "./lib.mjs";
 
 const N = Number(process.env.BENCH_PAYMENTS ?? 2000);
 const M = Number(process.env.BENCH_LIFECYCLES ?? 20);
@@ -11,7 +12,9 @@ const SECRET = "bench-secret";
 const PR = "https://x12.org/codes/claim-adjustment-group-codes";
 
 // BENCH_VARS (JSON) adds Worker vars for an experiment, e.g. {"LIFECYCLE_FLUSH_DELAY_MS":"1000"}
-const { base, stop } = await startWorker(8799, { extraVars: JSON.parse(process.env.BENCH_VARS ?? "{}") });
+// the Worker with its D1 round trips counted (bench/counted-worker.ts)
+const config = countedConfig();
+const { base, stop } = await startWorker(8799, { config, extraVars: JSON.parse(process.env.BENCH_VARS ?? "{}") });
 try {
   for (const [id, kind] of [["scrub", "cair.claim_scrubber"], ["remit", "cair.claim_response"], ["patient-payments", "cair.patient_payment"]]) {
     const r = await api(base, "POST", "/admin/sources", { id, kind, verification: { scheme: "api_secret" }, secrets: [SECRET] });
@@ -55,6 +58,7 @@ try {
   const amountOf = (i) => (i % 20 === 19 ? amounts[i - 7] : amounts[i]);
 
   const before = await baseline(base, N, CONCURRENCY);
+  await d1RoundTrips(base); // from here on
   const payments = await load({
     count: N,
     concurrency: CONCURRENCY,
@@ -67,6 +71,8 @@ try {
       },
     }),
   });
+  // during the load: the answers, and the objects' outbox flushes that ran meanwhile
+  const roundTrips = await d1RoundTrips(base);
   const after = await baseline(base, N, CONCURRENCY);
 
   // the ledger check: unique payments per lifecycle against what D1 holds, read through the API. The
@@ -102,10 +108,13 @@ try {
     payments,
     ratio: { throughput: round(payments.rps / baselineRps), p50: round(payments.p50 / ((before.p50 + after.p50) / 2)) },
     ledger: { lifecycles: M, exactlyOnce: problems.length === 0, problems, d1FollowMs },
+    d1RoundTripsPerPayment: round(roundTrips.total / N),
+    d1RoundTrips: roundTrips.bySql,
   };
   const file = writeResult("payments", result);
   console.log(JSON.stringify({ ...result, file }, null, 2));
   if (problems.length || payments.statuses[200] !== N) process.exitCode = 1;
 } finally {
   stop();
+  rmSync(config, { force: true });
 }

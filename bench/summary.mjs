@@ -67,6 +67,7 @@ const cpu = read("cpu");
 const ingest = read("ingest");
 const payments = read("payments");
 const delivery = read("delivery");
+const roundTripCost = read("round-trip-cost");
 const m = (ingest ?? payments ?? delivery ?? cpu)?.machine;
 const round1 = (x) => Math.round(x * 10) / 10;
 const base = (r) => `${r.baseline.before.rps} → ${r.baseline.after.rps} req/s (p50 ${r.baseline.before.p50} / ${r.baseline.after.p50} ms)`;
@@ -130,10 +131,18 @@ if (payments) {
 if (delivery) {
   const d = delivery.delivery;
   lines.push(`| delivery: consumer → loopback receiver (${delivery.config.deliveries} deliveries, bulk replay) | ${d.deliveriesPerSecond} deliveries/s (end to end incl. projection: ${d.endToEndPerSecond}/s); receiver counted ${d.received}, bad signatures ${d.badSignatures} | ${base(delivery)} | ${delivery.ratio.deliveriesToBaseline} of baseline | every delivery received, signed | ${d.received === delivery.config.deliveries && d.badSignatures === 0 ? "yes" : "**no**"} |`);
+  lines.push(`| end to end: ${delivery.config.deliveries} remits of new claims → signed deliveries received | ${d.endToEndPerSecond} events/s${d.d1RoundTripsPerEvent != null ? `; ${d.d1RoundTripsPerEvent} D1 round trips per event (all of ingest, projection, fan-out, delivery)` : ""} | — | — | ≥ 300 events/s | ${d.endToEndPerSecond >= 300 ? "yes" : "**no**"} |`);
+}
+if (payments?.d1RoundTripsPerPayment != null) {
+  lines.push(`| payments: D1 round trips per payment during the load (answers and the objects' flushes) | ${payments.d1RoundTripsPerPayment} | — | — | reported | — |`);
+}
+if (roundTripCost) {
+  const c = roundTripCost.msPerRoundTrip;
+  lines.push(`| one D1 round trip (\`SELECT 1\`) added to an empty request, at saturation | ${c.one} ms (each of five in a row ${c.eachOfFiveSequential} ms; five in one batch ${c.fiveInOneBatch} ms) | empty request ${roundTripCost.emptyRequestMs} ms (${roundTripCost.requestsPerSecond.empty} req/s) | — | reported (the cost model) | — |`);
 }
 lines.push(
   "",
-  "Dates: " + [cpu, ingest, payments, delivery].filter(Boolean).map((r) => `${r.name} ${r.date}`).join(", ") + ".",
+  "Dates: " + [cpu, ingest, payments, delivery, roundTripCost].filter(Boolean).map((r) => `${r.name} ${r.date}`).join(", ") + ".",
   "",
   "## Reading the figures",
   "",
@@ -181,26 +190,31 @@ lines.push(
   "  only for ids new to that lifecycle, off the answer's path), and an ingest that stores the payment's",
   "  raw event through the object's outbox rather than before it; both change what the contract's",
   "  `TRACE_ID_CONFLICT` and 'stored before applied' promise, so they are left for a decision.",
-  "- End to end (ingest → projection → fan-out → signed delivery) is bound by the remit projection's",
-  "  sequential D1 round trips on the one thread that also serves ingest. This stop took a new claim's",
-  "  remit from 12 round trips of its own (plus a fan-out pass per event from the lifecycle's alarm) to 5:",
-  "  claim resolution reads in one batch (patient upsert with RETURNING, the keys' claims, the bill's",
-  "  lifecycle) and creates in another; the remit's row, the status history (insert-select) and the status",
-  "  change in one; the lifecycle's load and its flush, sent before the reconcile answers (no alarm, no",
-  "  fan-out pass when it wrote no domain event). Per message batch: one statement loads the events, one D1",
-  "  batch records what each produced and its processed status, and one fan-out claims the events in the",
-  "  statement that selects them and inserts their deliveries in one batch. CMS-1500 and payor-status",
-  "  events reconcile their lifecycle only when claim resolution changed its facts. 42.7 → the figure above",
-  "  (A/B, same machine; 49.8 before the status change joined the remit's batch). The reconcile is still",
-  "  about a third of a remit: skipping it (an experiment, not a mode) gave 74.6/s against 49.8; the first",
-  "  call to a lifecycle's object creates it (its SQLite) and loads 9 queries. Batching the projections'",
-  "  own statements across a batch's events (claim resolution of 25 remits in one round trip) is what",
-  "  remains of item 3.",
+  "- End to end (ingest → projection → fan-out → signed delivery) is bound by D1 round trips on the one",
+  "  local thread that also serves ingest. Here a round trip costs about as much as a whole empty request",
+  "  (row above: bench/round-trip-cost.mjs), while extra statements in one batch cost almost nothing, so",
+  "  the delivery and payments benches run the Worker through bench/counted-worker.ts, which counts every",
+  "  D1 call by statement (`d1RoundTrips` in their result files). Stop 23 took a new claim's remit from 12",
+  "  round trips of its own to 5 (claim resolution's reads in one batch, the remit's row, its status",
+  "  history and status change in another, one batch recording a message batch's events, fan-out claiming",
+  "  events in the statement that selects them): 42.7 → 59.8 events/s. Stop 24: a lifecycle no",
+  "  ClaimLifecycle object holds yet (no payment has reached it, which is most lifecycles when their remits",
+  "  arrive) gets its figures from the projection instead of waking its object (src/lifecycle/unheld.ts:",
+  "  guarded by a facts version and the object's mark, so the object stays the only writer once it holds",
+  "  the lifecycle): 59.8 → 74.6; those reloads and writes then went per message batch (two round trips",
+  "  for all of a batch's lifecycles), the deliveries consumer read each subscription once per batch (a",
+  "  cold cache had every concurrent send read it), and fan-out reads subscriptions with its claim:",
+  "  6.14 → 4 round trips per event, 74.6 → the figure above (A/B, same machine). Of the 4, three are the",
+  "  remit's own (claim resolution's reads, its creation, the remit with its status change), one each per",
+  "  event: batching claim resolution across a message batch's events is what remains of item 3, and even",
+  "  at one round trip per event the rest of the path (an ingest request and a delivery, about two empty",
+  "  requests' worth together) keeps this machine under 300 events/s.",
   "- Local Queues hand a consumer at most `max_batch_size` messages per batch timeout, so local delivery",
   "  and end-to-end rates understate production, where consumers scale out.",
   "",
   ...capacityModel(),
-  "Run one: `npm run bench:cpu`, `npm run bench:ingest`, `npm run bench:payments`, `npm run bench:delivery`;",
+  "Run one: `npm run bench:cpu`, `npm run bench:ingest`, `npm run bench:payments`, `npm run bench:delivery`,",
+  "`npm run bench:round-trips`;",
   "`npm run bench` runs all and rewrites this file.",
   "",
 );
