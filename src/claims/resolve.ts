@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
@@ -100,14 +100,25 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
     ref.patient ? upsertPatient(db, ref.patient.system, ref.patient.externalId) : nothing(db),
     keys.length
       ? db
-          .selectDistinct({ claimId: claimIdentifiers.claimId })
+          .select({
+            claimId: claims.id,
+            lifecycleId: claims.lifecycleId,
+            createdAt: claims.createdAt,
+            patientId: claims.patientId,
+            // (aliased: D1 returns one value per column name, so a second patient_id would shift the row)
+            lifecyclePatientId: sql<string | null>`${claimLifecycles.patientId}`.as("lifecycle_patient_id"),
+            system: claimIdentifiers.system,
+            value: claimIdentifiers.value,
+          })
           .from(claimIdentifiers)
+          .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
+          .leftJoin(claimLifecycles, eq(claimLifecycles.id, claims.lifecycleId))
           .where(or(...keys.map((k) => and(eq(claimIdentifiers.system, k.system), eq(claimIdentifiers.value, k.value)))))
       : nothing(db),
     ref.billId ? db.select().from(claimLifecycles).where(eq(claimLifecycles.billId, ref.billId)) : nothing(db),
   ] as const);
   const patientId = (patientRows as { id: string }[])[0]?.id ?? null;
-  const matched = matchedRows as { claimId: string }[];
+  const matched = matchedRows as { claimId: string; lifecycleId: string; createdAt: string; patientId: string | null; lifecyclePatientId: string | null; system: string; value: string }[];
   const billLifecycle = (billRows as (typeof claimLifecycles.$inferSelect)[])[0];
 
   if (matched.length === 0) {
@@ -127,11 +138,10 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
     return linked.lifecycleId === created.lifecycleId ? { ...created, factsChanged: !!billLifecycle } : finish(db, created.claimId, linked.lifecycleId, patientId, false);
   }
 
-  const found = await db
-    .select({ id: claims.id, lifecycleId: claims.lifecycleId })
-    .from(claims)
-    .where(inArray(claims.id, matched.map((m) => m.claimId)))
-    .orderBy(asc(claims.createdAt), asc(claims.id));
+  // the claims the keys name, oldest first (read with the keys: no round trip of their own)
+  const found = [...new Map(matched.map((m) => [m.claimId, { id: m.claimId, lifecycleId: m.lifecycleId, createdAt: m.createdAt }])).values()].sort((a, b) =>
+    a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1,
+  );
   const survivor = found[0]!;
   for (const other of found.slice(1)) await mergeClaims(db, survivor.id, other.id);
 
@@ -155,10 +165,12 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
   if (ref.billId && billLifecycle && billLifecycle.id !== lifecycleId) {
     lifecycleId = await mergeLifecycles(db, folds, billLifecycle.id, lifecycleId);
   }
-  const addKeys = keys.length
+  // keys no claim had yet (a matched key is the survivor's now: merged claims' identifiers moved to it)
+  const newKeys = keys.filter((k) => !matched.some((m) => m.system === k.system && m.value === k.value));
+  const addKeys = newKeys.length
     ? db
         .insert(claimIdentifiers)
-        .values(keys.map((k) => ({ ...k, claimId: survivor.id })))
+        .values(newKeys.map((k) => ({ ...k, claimId: survivor.id })))
         .onConflictDoNothing()
         .returning({ claimId: claimIdentifiers.claimId })
     : null;
@@ -168,7 +180,9 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
     changed ||= results.some((rows) => rows.length > 0);
   }
   const linked = await linkVersions(db, folds, lifecycleId, dedupeKeys(ref.linked ?? []).filter((k) => !keys.some((x) => x.system === k.system && x.value === k.value)));
-  return finish(db, survivor.id, linked.lifecycleId, patientId, changed || linked.addedClaims);
+  // one claim in its own lifecycle, as read above: its patients as read are still its patients
+  const asRead = found.length === 1 && linked.lifecycleId === survivor.lifecycleId ? matched.find((m) => m.claimId === survivor.id) : undefined;
+  return finish(db, survivor.id, linked.lifecycleId, patientId, changed || linked.addedClaims, asRead);
 }
 
 /**
@@ -195,8 +209,19 @@ async function linkVersions(db: Db, folds: LifecycleHooks, lifecycleId: string, 
   return { lifecycleId: current, addedClaims };
 }
 
-/** Gives the claim (and its lifecycle) the patient when it had none, and reads the claim's patient: one round trip. */
-async function finish(db: Db, claimId: string, lifecycleId: string, patientId: string | null, factsChanged: boolean): Promise<ResolvedClaim> {
+/**
+ * Gives the claim (and its lifecycle) the patient when it had none, and reads the claim's patient: one
+ * round trip, or none when the claim and its lifecycle were read with their patients already set.
+ */
+async function finish(
+  db: Db,
+  claimId: string,
+  lifecycleId: string,
+  patientId: string | null,
+  factsChanged: boolean,
+  asRead?: { patientId: string | null; lifecyclePatientId: string | null },
+): Promise<ResolvedClaim> {
+  if (asRead?.patientId && asRead.lifecyclePatientId) return { claimId, lifecycleId, patientId: asRead.patientId, factsChanged };
   const read = db.select({ patientId: claims.patientId }).from(claims).where(eq(claims.id, claimId));
   if (!patientId) {
     const [row] = await read;

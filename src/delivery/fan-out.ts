@@ -22,30 +22,30 @@ export async function fanOut(env: Env, db: Db, olderThanSeconds = 0): Promise<nu
     const cutoff = new Date(Date.now() - olderThanSeconds * 1000 + 1).toISOString();
     // the oldest unclaimed events, claimed in the same statement (one round trip); a concurrent fan-out
     // that claimed some of them first leaves them out of RETURNING
-    const candidates = db
-      .select({ id: domainEvents.id })
-      .from(domainEvents)
-      .where(and(isNull(domainEvents.fannedOutAt), lt(domainEvents.occurredAt, cutoff)))
-      .orderBy(asc(domainEvents.occurredAt), asc(domainEvents.id))
-      .limit(BATCH);
-    // ... and the active subscriptions read in the same round trip
-    const [claimedRows, subs] = await db.batch([
+    const unclaimed = and(isNull(domainEvents.fannedOutAt), lt(domainEvents.occurredAt, cutoff));
+    const candidates = db.select({ id: domainEvents.id }).from(domainEvents).where(unclaimed).orderBy(asc(domainEvents.occurredAt), asc(domainEvents.id)).limit(BATCH);
+    // ... and, in the same round trip, the active subscriptions and whether any event is left unclaimed
+    // after this pass (so the last pass is not an empty one)
+    const [claimedRows, subs, left] = await db.batch([
       db
         .update(domainEvents)
         .set({ fannedOutAt: nowIso() })
         .where(and(inArray(domainEvents.id, candidates), isNull(domainEvents.fannedOutAt)))
         .returning(),
       db.select().from(subscriptions).where(eq(subscriptions.active, true)),
+      db.select({ id: domainEvents.id }).from(domainEvents).where(unclaimed).limit(1),
     ]);
     const claimed = claimedRows.sort((a, b) => (a.occurredAt === b.occurredAt ? (a.id < b.id ? -1 : 1) : a.occurredAt < b.occurredAt ? -1 : 1));
-    if (claimed.length === 0) break;
-    try {
-      created += await createDeliveries(env, db, claimed, subs);
-    } catch (e) {
-      await db.update(domainEvents).set({ fannedOutAt: null }).where(inArray(domainEvents.id, claimed.map((c) => c.id)));
-      log.error("fanout.failed", { count: claimed.length, error: errorText(e) });
-      throw e;
+    if (claimed.length > 0) {
+      try {
+        created += await createDeliveries(env, db, claimed, subs);
+      } catch (e) {
+        await db.update(domainEvents).set({ fannedOutAt: null }).where(inArray(domainEvents.id, claimed.map((c) => c.id)));
+        log.error("fanout.failed", { count: claimed.length, error: errorText(e) });
+        throw e;
+      }
     }
+    if (left.length === 0) break;
   }
   return created;
 }

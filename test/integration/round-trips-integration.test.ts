@@ -1,0 +1,100 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import { project, remit, scrub } from "../helpers/lifecycle";
+
+// D1 round trips are the projection path's cost (bench/round-trip-cost.mjs: one costs about an empty
+// request here), so the events consumer's count for the common cases is pinned: a change that adds one
+// shows up here, not only in a benchmark. Counted on the real binding (every statement's first/all/run/
+// raw and every batch is one round trip); the lifecycle objects' own calls use their own binding.
+
+/** The binding, with each round trip it makes recorded (a statement's first/all/run/raw, or one batch). */
+function countingD1(d1: D1Database) {
+  const calls: string[] = [];
+  const sqlOf = new WeakMap<object, string>();
+  const label = (sql: string) => sql.replace(/\s+/g, " ").slice(0, 40);
+  const statement = (s: D1PreparedStatement, sql: string): D1PreparedStatement => {
+    const counted: D1PreparedStatement = new Proxy(s, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (prop === "bind") return (...args: unknown[]) => statement(value.apply(target, args), sql);
+        if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
+          return (...args: unknown[]) => {
+            calls.push(label(sql));
+            return value.apply(target, args);
+          };
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    sqlOf.set(counted, sql);
+    return counted;
+  };
+  const db = new Proxy(d1, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === "prepare") return (sql: string) => statement(value.call(target, sql), sql);
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          calls.push(`batch of ${statements.length}: ${label(sqlOf.get(statements[0]!) ?? "")}`);
+          return value.call(target, statements);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, calls };
+}
+
+let seq = 0;
+/** Stores the remits as ingest would, then has the events consumer take them as one message batch, counted. */
+async function consumeCounted(payloads: unknown[]) {
+  const ids: string[] = [];
+  for (const payload of payloads) {
+    const id = `evt_rt_${Date.now().toString(36)}_${++seq}`;
+    await env.DB.prepare("INSERT INTO events (id, source_id, kind, dedup_key, body, headers, received_at) VALUES (?, 'test-remit', 'cair.claim_response', ?, ?, '{}', ?)")
+      .bind(id, id, JSON.stringify(payload), new Date().toISOString())
+      .run();
+    ids.push(id);
+  }
+  const { db, calls } = countingD1(env.DB);
+  const batch = createMessageBatch("claimgate-events", ids.map((id) => ({ id: `m-${id}`, timestamp: new Date(), attempts: 1, body: { eventId: id } })));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, DB: db }, ctx);
+  expect((await getQueueResult(batch, ctx)).retryMessages).toEqual([]);
+  return calls;
+}
+
+describe("D1 round trips of the events consumer", () => {
+  it("a remit on a claim already known: seven, two of them its own", async () => {
+    await project("cair.claim_scrubber", scrub({ claimId: "rt-known", billId: "RT-KNOWN", patient: "rt-pt", created: "2024-10-01" }));
+    const calls = await consumeCounted([remit({ id: "rt-known-r", claimId: "rt-known", patient: "rt-pt", prCents: 1200 })]);
+    expect(calls).toEqual([
+      'update "events" set "attempts" = "events', // load the batch's events
+      'batch of 3: insert into "patients" ("id", "system", ', // claim resolution: patient, the keys' claims (with their patients), the bill
+      'batch of 4: select "status", "status_at" from "claim', // the remit's row, its status history and the status change
+      'batch of 10: update "claim_lifecycles" set "facts_ver', // the batch's lifecycles no object holds: their facts reloaded
+      'batch of 1: update "claim_lifecycles" set "responsib', // … and their figures written
+      'batch of 2: insert into "domain_events" ("id", "type', // what each event produced, and its processed status
+      'batch of 3: update "domain_events" set "fanned_out_a', // fan-out: claim the events, the subscriptions, anything left
+    ]);
+  });
+
+  it("a remit of a claim not seen yet: one more, to create it", async () => {
+    const calls = await consumeCounted([remit({ id: "rt-new-r", claimId: "rt-new", patient: "rt-pt-new", prCents: 1200 })]);
+    expect(calls.filter((c) => c.startsWith("batch of 3: insert into \"claims\""))).toHaveLength(1);
+    expect(calls).toHaveLength(8);
+  });
+
+  it("five remits of known claims in one message batch: their own two each, the rest once", async () => {
+    const remits = [];
+    for (let i = 0; i < 5; i++) {
+      await project("cair.claim_scrubber", scrub({ claimId: `rt-five-${i}`, billId: `RT-FIVE-${i}`, patient: `rt-five-pt-${i}`, created: "2024-10-01" }));
+      remits.push(remit({ id: `rt-five-r-${i}`, claimId: `rt-five-${i}`, patient: `rt-five-pt-${i}`, prCents: 1000 + i }));
+    }
+    const calls = await consumeCounted(remits);
+    expect(calls).toHaveLength(1 + 5 * 2 + 2 + 1 + 1);
+    expect(calls.filter((c) => c.startsWith("batch of 50: update \"claim_lifecycles\" set \"facts_ver"))).toHaveLength(1);
+  });
+});
