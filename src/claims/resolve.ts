@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
+import { byKeys } from "../order";
 import {
   claimDiagnoses,
   claimIdentifiers,
@@ -139,8 +140,8 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
   }
 
   // the claims the keys name, oldest first (read with the keys: no round trip of their own)
-  const found = [...new Map(matched.map((m) => [m.claimId, { id: m.claimId, lifecycleId: m.lifecycleId, createdAt: m.createdAt }])).values()].sort((a, b) =>
-    a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1,
+  const found = [...new Map(matched.map((m) => [m.claimId, { id: m.claimId, lifecycleId: m.lifecycleId, createdAt: m.createdAt }])).values()].sort(
+    byKeys((c) => c.createdAt, (c) => c.id),
   );
   const survivor = found[0]!;
   for (const other of found.slice(1)) await mergeClaims(db, survivor.id, other.id);

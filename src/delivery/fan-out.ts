@@ -5,6 +5,7 @@ import { chunk, nowIso } from "../db/client";
 import { claims, deliveries, domainEvents, subscriptions } from "../db/schema";
 import type { Env } from "../env";
 import { errorText, log } from "../log";
+import { byKeys } from "../order";
 import { wantsEvent } from "./filters";
 
 const BATCH = 50;
@@ -35,7 +36,7 @@ export async function fanOut(env: Env, db: Db, olderThanSeconds = 0): Promise<nu
       db.select().from(subscriptions).where(eq(subscriptions.active, true)),
       db.select({ id: domainEvents.id }).from(domainEvents).where(unclaimed).limit(1),
     ]);
-    const claimed = claimedRows.sort((a, b) => (a.occurredAt === b.occurredAt ? (a.id < b.id ? -1 : 1) : a.occurredAt < b.occurredAt ? -1 : 1));
+    const claimed = claimedRows.sort(byKeys((e) => e.occurredAt, (e) => e.id));
     if (claimed.length > 0) {
       try {
         created += await createDeliveries(env, db, claimed, subs);

@@ -1,3 +1,4 @@
+import { byKeys } from "../order";
 import type { RemitFacts } from "./remit";
 
 // A claim lifecycle's patient money as a pure function of what it has received: its claim versions, its
@@ -54,7 +55,6 @@ const negated = (amounts: string) =>
     .sort((a, b) => a - b)
     .join(",");
 
-const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
 /**
  * Effective remits of one version, per payer: not withdrawn; each reversal cancels the original with the
@@ -62,7 +62,7 @@ const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -
  * the rest, one remit per identifier, the newest by meta.lastUpdated, then created, then id.
  */
 export function effectiveRemits(remits: RemitFact[]): RemitFact[] {
-  const live = remits.filter((r) => r.kind === "remit").sort(byKey((r) => r.id));
+  const live = remits.filter((r) => r.kind === "remit").sort(byKeys((r) => r.id));
   const originals = live.filter((r) => !r.reversal);
   const cancelled = new Set<string>();
   for (const rev of live.filter((r) => r.reversal)) {
@@ -77,7 +77,7 @@ export function effectiveRemits(remits: RemitFact[]): RemitFact[] {
     const held = newest.get(group);
     if (!held || `${r.versionAt}|${r.id}` > `${held.versionAt}|${held.id}`) newest.set(group, r);
   }
-  return [...newest.values()].sort(byKey((r) => r.id));
+  return [...newest.values()].sort(byKeys((r) => r.id));
 }
 
 /**
@@ -106,7 +106,7 @@ function versionFigure(remits: RemitFact[]): Figure | null {
 export function orderVersions(versions: VersionFact[]): VersionFact[] {
   const sortKey = (v: VersionFact) => `${v.created}|${[...v.keys].sort()[0] ?? v.claimId}`;
   const replacedBy = (v: VersionFact) => versions.some((w) => w !== v && w.replaces.some((k) => v.keys.includes(k)));
-  const newestFirst = [...versions].sort(byKey(sortKey)).reverse();
+  const newestFirst = [...versions].sort(byKeys(sortKey)).reverse();
   const current = newestFirst.find((v) => !replacedBy(v)) ?? newestFirst[0];
   return current ? [current, ...newestFirst.filter((v) => v !== current)] : [];
 }
@@ -135,7 +135,7 @@ function figure(versions: VersionFact[], remits: RemitFact[]): (Figure & { curre
   // Everything reversed and nothing new yet: still provisional at the newest adjudicated remit.
   const last = remits
     .filter((r) => r.kind === "remit" && !r.reversal)
-    .sort(byKey((r) => `${r.versionAt}|${r.id}`))
+    .sort(byKeys((r) => `${r.versionAt}|${r.id}`))
     .at(-1);
   if (last) {
     return withCurrent({ cents: Math.max(0, last.responsibilityCents), provisional: true, paidByPatientCents: Math.max(0, last.paidByPatientCents), remitIds: [last.id] });
@@ -200,7 +200,7 @@ export function ledger(capCents: number, payments: PaymentFact[], allocationsIn:
   room -= allocationsAppliedCents;
   const out = new Map<string, { appliedCents: number; creditCents: number }>();
   let applied = allocationsAppliedCents;
-  for (const p of [...payments].sort(byKey((p) => `${p.paymentDate.slice(0, 10)}|${p.key}`))) {
+  for (const p of [...payments].sort(byKeys((p) => `${p.paymentDate.slice(0, 10)}|${p.key}`))) {
     const take = Math.min(room, Math.max(0, p.amountCents - p.allocatedOutCents));
     room -= take;
     applied += take;

@@ -122,7 +122,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
    */
   async flush(): Promise<number> {
     const flushed = await this.drain();
-    if (flushed.domainEvents > 0) await fanOutCoalesced(this.env, database(this.env.DB));
+    await this.fanOutIfWritten(flushed);
     return flushed.entries;
   }
 
@@ -155,6 +155,11 @@ export class ClaimLifecycle extends DurableObject<Env> {
       await this.wakeToFlush();
       throw e;
     }
+    await this.fanOutIfWritten(flushed);
+  }
+
+  /** Fan-out, when the flush wrote domain events (one that only moved figures has nothing to send). */
+  private async fanOutIfWritten(flushed: Flushed): Promise<void> {
     if (flushed.domainEvents > 0) await fanOutCoalesced(this.env, database(this.env.DB));
   }
 

@@ -112,7 +112,8 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
   });
   const reconciled = await reconcileNamed(env, finished, failed, opts.rethrow ?? false);
   await recordFinished(db, reconciled, failed, opts.rethrow ?? false);
-  if (finished.some((f) => f.produced > 0)) await fanOutCoalesced(env, db);
+  // (only events recorded: a failed one's domain events were not written)
+  if (reconciled.some((f) => f.produced > 0 && !failed.has(f.eventId))) await fanOutCoalesced(env, db);
   return failed;
 }
 
