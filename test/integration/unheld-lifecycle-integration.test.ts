@@ -78,12 +78,18 @@ describe("a lifecycle no object holds: the projection writes its figures", () =>
 });
 
 describe("the guards", () => {
-  it("a reload whose version another reload moved on does not write; the later one does", async () => {
+  /** A claim with a PR 42.00 remit projected (its facts in D1), its lifecycle's figures then cleared. */
+  async function remittedWithoutFigures() {
     const c = await claim();
     const { id } = await lifecycleRow(c.billId);
-    // the remit's facts are in D1 (its projection ran); two reloads race
     await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
     await env.DB.prepare("UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id = ?").bind(id).run();
+    return { c, id };
+  }
+
+  it("a reload whose version another reload moved on does not write; the later one does", async () => {
+    const { c, id } = await remittedWithoutFigures();
+    // two reloads race
     const earlier = (await reload(id))!;
     const later = (await reload(id))!;
     expect(later.version).toBe(earlier.version + 1);
@@ -95,10 +101,7 @@ describe("the guards", () => {
   });
 
   it("once the object has loaded the lifecycle, a reload made before does not write", async () => {
-    const c = await claim();
-    const { id } = await lifecycleRow(c.billId);
-    await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
-    await env.DB.prepare("UPDATE claim_lifecycles SET responsibility_cents = NULL WHERE id = ?").bind(id).run();
+    const { c, id } = await remittedWithoutFigures();
     const before = (await reload(id))!;
     // the object loads the lifecycle (any operation does; here a summary) and so holds it
     const summary = await env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(id)).summary(id);
