@@ -24,6 +24,9 @@ export const EVENTS_DLQ = "claimgate-events-dlq";
  */
 const PROJECTION_CONCURRENCY = 25;
 
+/** How many lifecycle objects reconcile at once (those the projection cannot bring in line itself). */
+const RECONCILE_CONCURRENCY = 6;
+
 /** Backoff between projection retries: 5 s, 10 s, 20 s … capped at 5 minutes. */
 export const projectionRetryDelay = (attempts: number) => Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 
@@ -146,7 +149,7 @@ async function reconcileNamed(env: Env, finished: Finished[], failed: Map<string
   const errors = new Map<string, string>();
   // those no object holds yet, all at once from D1 (src/lifecycle/unheld.ts); the rest by their objects
   const held = await reconcileUnheld(database(env.DB), lifecycles);
-  await eachAtMost(held, PROJECTION_CONCURRENCY, async (id) => {
+  await eachAtMost(held, RECONCILE_CONCURRENCY, async (id) => {
     try {
       await reconcileThroughObject(env, id);
     } catch (e) {
