@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { coalescingBatches } from "../../src/db/coalesce";
 import { countingD1 } from "../helpers/d1-count";
@@ -72,5 +73,39 @@ describe("coalescingBatches", () => {
     const d1 = coalescingBatches(broken);
     const settled = await Promise.allSettled([1, 2].map(() => d1.batch([d1.prepare("SELECT 1")])));
     expect(settled.map((s) => (s.status === "rejected" ? String(s.reason) : "fulfilled"))).toEqual(["Error: D1_ERROR: connection reset", "Error: D1_ERROR: connection reset"]);
+  });
+
+  it("property: whatever the callers and whichever fail, each gets what its batch alone would have given", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        // callers, each inserting 1–4 keys of its own; some keys were taken before (a unique-index hit)
+        fc.array(fc.record({ keys: fc.integer({ min: 1, max: 4 }), hitsTaken: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 2, max: 12 }),
+        async (callers, maxStatements) => {
+          const prefix = `p${++run}-`;
+          await env.DB.prepare("INSERT INTO coalesce_probe (k, v) VALUES (?, -1)").bind(`${prefix}taken`).run();
+          const d1 = coalescingBatches(env.DB, maxStatements);
+          const batches = callers.map((c, i) => [
+            ...Array.from({ length: c.keys }, (_, j) => d1.prepare("INSERT INTO coalesce_probe (k, v) VALUES (?, ?)").bind(`${prefix}${i}-${j}`, i)),
+            ...(c.hitsTaken ? [d1.prepare("INSERT INTO coalesce_probe (k, v) VALUES (?, ?)").bind(`${prefix}taken`, i)] : []),
+            // what this caller's batch sees of its own writes, in its own results
+            d1.prepare("SELECT count(*) AS n FROM coalesce_probe WHERE v = ? AND k LIKE ?").bind(i, `${prefix}%`),
+          ]);
+          const settled = await Promise.allSettled(batches.map((b) => d1.batch(b)));
+          settled.forEach((s, i) => {
+            expect(s.status).toBe(callers[i]!.hitsTaken ? "rejected" : "fulfilled");
+            if (s.status === "fulfilled") {
+              expect(s.value).toHaveLength(batches[i]!.length);
+              expect(s.value[s.value.length - 1]!.results).toEqual([{ n: callers[i]!.keys }]);
+            }
+          });
+          const kept = (await values(prefix)).filter((r) => r.v >= 0);
+          const expected = callers.flatMap((c, i) => (c.hitsTaken ? [] : Array.from({ length: c.keys }, (_, j) => ({ k: `${prefix}${i}-${j}`, v: i }))));
+          expect(kept).toEqual(expected.sort((a, b) => (a.k < b.k ? -1 : 1)));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
