@@ -3,7 +3,7 @@
 // what a hello-world request does (bench/results/delivery.json, d1RoundTrips), so the count per event is
 // the cost model of the projection path. GET /__bench/d1-round-trips answers the counts by the first
 // statement's SQL and starts over. Counted per isolate, for everything the Worker runs there: requests,
-// queue consumers and the Durable Objects.
+// queue consumers and the Durable Objects. GET /__bench/fanned-out counts the domain events fanned out.
 import { env } from "cloudflare:workers";
 import worker from "../src/index";
 
@@ -51,6 +51,11 @@ export default {
       const body = Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
       counts.clear();
       return Response.json(body);
+    }
+    if (path === "/__bench/fanned-out") {
+      // domain events fanned out (their deliveries created and enqueued): where the "end to end" ends
+      const row = await db.prepare("SELECT count(*) AS n FROM domain_events WHERE fanned_out_at IS NOT NULL").first<{ n: number }>();
+      return Response.json({ fannedOut: row?.n ?? 0 });
     }
     const probe = probes[path];
     if (probe) {
