@@ -272,7 +272,8 @@ async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number, lo
       })
       .where(eq(deliveries.id, deliveryId)),
   ];
-  log.info("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
+  // a failed attempt is worth a line; a delivered one is recorded by its attempt row (debug adds the line)
+  (ok ? log.debug : log.info)("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
   const outcome: Outcome = ok ? { kind: "done" } : last ? { kind: "dead" } : { kind: "retry", delaySeconds: delaySeconds! };
   return { outcome, record: { writes, subscriptionId: sub.id, ok, gone, at }, order: { ordered: sub.ordered, subscriptionId: sub.id, lifecycleId: delivery.lifecycleId } };
 }

@@ -191,7 +191,8 @@ async function recordFinished(db: Db, finished: Finished[], failed: Map<string, 
       }
     }
   }
-  for (const f of finished) if (!failed.has(f.eventId)) log.info("events.processed", { eventId: f.eventId, produced: f.produced });
+  // recorded by the event's row (status, processed_at); debug adds the line
+  for (const f of finished) if (!failed.has(f.eventId)) log.debug("events.processed", { eventId: f.eventId, produced: f.produced });
 }
 
 /** Projects one loaded pending event; returns its last writes (null when it is settled otherwise: invalid, refused, recorded by a lifecycle). */
