@@ -32,8 +32,8 @@ export interface ProjectionResult {
   processedByLifecycle?: string;
   /**
    * Lifecycles whose facts this projection changed (a remit, a claim version, a claim or patient added):
-   * the consumer has each one's object reconcile once per message batch, however many of the batch's
-   * events named it, before any of them is marked processed.
+   * the consumer reconciles each once per message batch, however many of the batch's events named it,
+   * before any of them is marked processed (from D1 while no object holds it, else by its object).
    */
   reconcile?: string[];
 }

@@ -113,7 +113,7 @@ export async function processEvents(env: Env, db: Db, eventIds: string[], opts: 
       failed.set(event.id, errorText(e));
     }
   });
-  const reconciled = await reconcileNamed(env, finished, failed, opts.rethrow ?? false);
+  const reconciled = await reconcileNamed(env, db, finished, failed, opts.rethrow ?? false);
   await recordFinished(db, reconciled, failed, opts.rethrow ?? false);
   // (only events recorded: a failed one's domain events were not written)
   if (reconciled.some((f) => f.produced > 0 && !failed.has(f.eventId))) await fanOutCoalesced(env, db);
@@ -134,7 +134,7 @@ interface Finished {
   eventId: string;
   produced: number;
   statements: BatchItem<"sqlite">[];
-  /** Lifecycles whose objects must reconcile before this event counts as processed. */
+  /** Lifecycles that must reconcile (from D1, or by their objects) before this event counts as processed. */
   reconcile: string[];
 }
 
@@ -144,11 +144,11 @@ interface Finished {
  * all of them, the others by their objects, a few lifecycles at once. An
  * event whose lifecycle failed to reconcile is not recorded: it fails and is retried. Returns the rest.
  */
-async function reconcileNamed(env: Env, finished: Finished[], failed: Map<string, string>, rethrow: boolean): Promise<Finished[]> {
+async function reconcileNamed(env: Env, db: Db, finished: Finished[], failed: Map<string, string>, rethrow: boolean): Promise<Finished[]> {
   const lifecycles = [...new Set(finished.flatMap((f) => f.reconcile))];
   const errors = new Map<string, string>();
   // those no object holds yet, all at once from D1 (src/lifecycle/unheld.ts); the rest by their objects
-  const held = await reconcileUnheld(database(env.DB), lifecycles);
+  const held = await reconcileUnheld(db, lifecycles);
   await eachAtMost(held, RECONCILE_CONCURRENCY, async (id) => {
     try {
       await reconcileThroughObject(env, id);

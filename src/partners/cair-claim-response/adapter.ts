@@ -15,7 +15,7 @@ export const REMIT_EVENT = { approved: "CLAIMS_REMIT_APPROVED", denied: "CLAIMS_
 /**
  * cair.claim_response: a FHIR R4B collection Bundle with a ClaimResponse (remit) and its Patient. The
  * projection stores the remit with the facts the money rules read (src/domain/remit.ts), and names the
- * lifecycle whose object recomputes its ledger (the consumer has it reconcile, once per batch).
+ * lifecycle whose figures and ledger follow (the consumer reconciles it, once per batch).
  */
 export const cairClaimResponse = defineAdapter({
   kind: "cair.claim_response",
