@@ -1,0 +1,117 @@
+import { fillPlaceholders, sql } from "drizzle-orm";
+import type { Db } from "./client";
+
+/**
+ * Statements built once per isolate and bound per use.
+ *
+ * Why: drizzle builds a statement's SQL text from its query tree every time it runs, and on the events
+ * consumer's path that was the largest part of its JavaScript: about a third of a millisecond per event of
+ * tree walking (sqlToQuery) and select building, for ~25 statements per event, beside ~2 ms of JS in all
+ * (bench/cpu/consumer.test.ts). The text depends only on a statement's shape, never on its values, so a hot
+ * statement of fixed shape is built once with placeholders and each use binds its values to that text.
+ *
+ * What each use keeps: it is an ordinary drizzle query as far as its callers see. `await`ing it runs it
+ * (as the builder would: rows for a select or a `returning`, the D1 result otherwise), `db.batch([...])`
+ * takes it beside builders, `toSQL()` gives its text and bound values, results are mapped to the same typed rows, and values are encoded by their
+ * columns (booleans, JSON) as the builder would encode them. It runs on the `db` it is given, so a
+ * coalescing binding (src/db/coalesce.ts) or a counting one in tests sees it like any statement.
+ *
+ * The rule for `build`: it receives stand-ins for the values (placeholders typed as the values) and may
+ * only put them where drizzle takes a value (`eq(col, v.id)`, `.values({ ... })`, `.set({ ... })`, `sql`
+ * templates); it must not branch on them, since it runs once, nor spread them (it names each one). A value is required for every name it uses
+ * (null, not undefined, for "none"); a missing one throws at bind time, never runs with a wrong value.
+ */
+export function compiled<V extends object, Q>(build: (db: Db, values: V) => Q): (db: Db, values: V) => Q {
+  let shape: Shape | null = null;
+  return (db, values) => {
+    shape ??= shapeOf(build(db, standIns<V>()));
+    const s = shape;
+    const session = (db as unknown as { session: Session }).session;
+    const bound = () => ({ sql: s.sql, params: fillPlaceholders(s.params, values as Record<string, unknown>) });
+    const prepare = () => {
+      const query = session.prepareOneTimeQuery(
+        bound(),
+        s.fields,
+        s.executeMethod,
+        s.arrayMode,
+        s.customResultMapper,
+        s.queryMetadata,
+      );
+      query.joinsNotNullableMap = s.joinsNotNullableMap;
+      return query;
+    };
+    // (like drizzle's own query promise, each then() runs the statement: await it once)
+    const then = (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => prepare().execute().then(ok, fail);
+    const statement = {
+      _prepare: prepare,
+      then,
+      catch: (fail: (e: unknown) => unknown) => then(undefined, fail),
+      finally: (done: () => void) => then().finally(done),
+      // the SQL and bound values, as the builder's toSQL() gives them (the lifecycle outbox keeps statements so)
+      toSQL: bound,
+    };
+    return statement as unknown as Q;
+  };
+}
+
+/** What drizzle's one-time prepare needs besides the bound values (its prepared query's own fields). */
+interface Shape {
+  sql: string;
+  params: unknown[];
+  fields: unknown;
+  executeMethod: string;
+  arrayMode: boolean;
+  customResultMapper: unknown;
+  queryMetadata: unknown;
+  joinsNotNullableMap: unknown;
+}
+
+interface PreparedQuery {
+  query: { sql: string; params: unknown[] };
+  fields: unknown;
+  executeMethod: string;
+  customResultMapper: unknown;
+  queryMetadata: unknown;
+  joinsNotNullableMap: unknown;
+  isResponseInArrayMode(): boolean;
+  execute(): Promise<unknown>;
+}
+
+interface Session {
+  prepareOneTimeQuery(
+    query: { sql: string; params: unknown[] },
+    fields: unknown,
+    executeMethod: string,
+    arrayMode: boolean,
+    customResultMapper: unknown,
+    queryMetadata: unknown,
+  ): PreparedQuery;
+}
+
+function shapeOf(builder: unknown): Shape {
+  const prepared = (builder as { _prepare?: (oneTime: boolean) => PreparedQuery })._prepare?.(true);
+  if (!prepared?.query) throw new Error("compiled: build must return a drizzle query builder");
+  return {
+    sql: prepared.query.sql,
+    params: prepared.query.params,
+    fields: prepared.fields,
+    executeMethod: prepared.executeMethod,
+    arrayMode: prepared.isResponseInArrayMode(),
+    customResultMapper: prepared.customResultMapper,
+    queryMetadata: prepared.queryMetadata,
+    joinsNotNullableMap: prepared.joinsNotNullableMap,
+  };
+}
+
+/** An object whose every property is the placeholder of that name. */
+function standIns<V>(): V {
+  return new Proxy(
+    {},
+    {
+      get: (_, name) => (typeof name === "string" ? sql.placeholder(name) : undefined),
+      ownKeys: () => {
+        throw new Error("compiled: stand-ins have no keys to spread or list; name each value");
+      },
+    },
+  ) as V;
+}
