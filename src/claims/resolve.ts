@@ -1,7 +1,8 @@
-import { and, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
+import { compiled } from "../db/compiled";
 import { byKeys } from "../order";
 import {
   claimDiagnoses,
@@ -98,25 +99,9 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
   // The patient, the claims the keys name and the bill's lifecycle in one round trip (issue 17: a
   // projection's reads are batched where nothing in between depends on them).
   const [patientRows, matchedRows, billRows] = await db.batch([
-    ref.patient ? upsertPatient(db, ref.patient.system, ref.patient.externalId) : nothing(db),
-    keys.length
-      ? db
-          .select({
-            claimId: claims.id,
-            lifecycleId: claims.lifecycleId,
-            createdAt: claims.createdAt,
-            patientId: claims.patientId,
-            // (aliased: D1 returns one value per column name, so a second patient_id would shift the row)
-            lifecyclePatientId: sql<string | null>`${claimLifecycles.patientId}`.as("lifecycle_patient_id"),
-            system: claimIdentifiers.system,
-            value: claimIdentifiers.value,
-          })
-          .from(claimIdentifiers)
-          .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
-          .leftJoin(claimLifecycles, eq(claimLifecycles.id, claims.lifecycleId))
-          .where(or(...keys.map((k) => and(eq(claimIdentifiers.system, k.system), eq(claimIdentifiers.value, k.value)))))
-      : nothing(db),
-    ref.billId ? db.select().from(claimLifecycles).where(eq(claimLifecycles.billId, ref.billId)) : nothing(db),
+    ref.patient ? upsertPatient(db, { id: newId("pat"), system: ref.patient.system, externalId: ref.patient.externalId }) : nothing(db, {}),
+    keys.length === 1 ? claimsOfKey(db, keys[0]!) : keys.length ? claimsOfKeys(db, keys) : nothing(db, {}),
+    ref.billId ? lifecycleOfBill(db, { billId: ref.billId }) : nothing(db, {}),
   ] as const);
   const patientId = (patientRows as { id: string }[])[0]?.id ?? null;
   const matched = matchedRows as { claimId: string; lifecycleId: string; createdAt: string; patientId: string | null; lifecyclePatientId: string | null; system: string; value: string }[];
@@ -237,6 +222,14 @@ async function finish(
   return { claimId, lifecycleId, patientId: row?.patientId ?? patientId, factsChanged: factsChanged || set.length > 0 };
 }
 
+const insertPlaceholder = compiled((db, v: { id: string; lifecycleId: string; patientId: string | null; now: string }) =>
+  db.insert(claims).values({ id: v.id, lifecycleId: v.lifecycleId, placeholder: true, patientId: v.patientId, createdAt: v.now, updatedAt: v.now }),
+);
+const insertLifecycle = compiled((db, v: { id: string; billId: string | null; patientId: string | null; now: string }) =>
+  db.insert(claimLifecycles).values({ id: v.id, billId: v.billId, patientId: v.patientId, createdAt: v.now }),
+);
+const insertKey = compiled((db, v: { system: string; value: string; claimId: string }) => db.insert(claimIdentifiers).values({ system: v.system, value: v.value, claimId: v.claimId }));
+
 async function createPlaceholder(
   db: Db,
   keys: ClaimKey[],
@@ -248,28 +241,52 @@ async function createPlaceholder(
   const now = nowIso();
   const newLifecycle = lifecycleId ? null : newId("lc");
   const lc = lifecycleId ?? newLifecycle!;
-  const insertClaim = db
-    .insert(claims)
-    .values({ id: claimId, lifecycleId: lc, placeholder: true, patientId, createdAt: now, updatedAt: now });
   await db.batch([
-    insertClaim,
-    ...(newLifecycle ? [db.insert(claimLifecycles).values({ id: newLifecycle, billId, patientId, createdAt: now })] : []),
-    ...(keys.length ? [db.insert(claimIdentifiers).values(keys.map((k) => ({ ...k, claimId })))] : []),
+    insertPlaceholder(db, { id: claimId, lifecycleId: lc, patientId, now }),
+    ...(newLifecycle ? [insertLifecycle(db, { id: newLifecycle, billId, patientId, now })] : []),
+    ...(keys.length === 1 ? [insertKey(db, { ...keys[0]!, claimId })] : keys.length ? [db.insert(claimIdentifiers).values(keys.map((k) => ({ ...k, claimId })))] : []),
   ]);
   return { claimId, lifecycleId: lc, patientId };
 }
 
+// Claim resolution runs for every projected event, so its statements of fixed shape are built once per
+// isolate (src/db/compiled.ts).
+
 /** The patient's id, created on first sight: one statement (a no-op update on conflict returns the stored row). */
-function upsertPatient(db: Db, system: string, externalId: string) {
-  return db
+const upsertPatient = compiled((db, v: { id: string; system: string; externalId: string }) =>
+  db
     .insert(patients)
-    .values({ id: newId("pat"), system, externalId })
+    .values({ id: v.id, system: v.system, externalId: v.externalId })
     .onConflictDoUpdate({ target: [patients.system, patients.externalId], set: { system: sql`excluded.system` } })
-    .returning({ id: patients.id });
-}
+    .returning({ id: patients.id }),
+);
 
 /** A statement that reads nothing, holding a place in a batch. */
-const nothing = (db: Db) => db.select({ id: claims.id }).from(claims).where(sql`0`);
+const nothing = compiled((db, _: Record<string, never>) => db.select({ id: claims.id }).from(claims).where(sql`0`));
+
+const lifecycleOfBill = compiled((db, v: { billId: string }) => db.select().from(claimLifecycles).where(eq(claimLifecycles.billId, v.billId)));
+
+/** The claims keys name, with their lifecycles' patients. */
+const claimsOfKeys = (db: Db, keys: ClaimKey[]) => claimsMatching(db, or(...keys.map((k) => and(eq(claimIdentifiers.system, k.system), eq(claimIdentifiers.value, k.value))))!);
+const claimsOfKey = compiled((db, k: ClaimKey) => claimsMatching(db, and(eq(claimIdentifiers.system, k.system), eq(claimIdentifiers.value, k.value))!));
+
+function claimsMatching(db: Db, where: SQL) {
+  return db
+    .select({
+      claimId: claims.id,
+      lifecycleId: claims.lifecycleId,
+      createdAt: claims.createdAt,
+      patientId: claims.patientId,
+      // (aliased: D1 returns one value per column name, so a second patient_id would shift the row)
+      lifecyclePatientId: sql<string | null>`${claimLifecycles.patientId}`.as("lifecycle_patient_id"),
+      system: claimIdentifiers.system,
+      value: claimIdentifiers.value,
+    })
+    .from(claimIdentifiers)
+    .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
+    .leftJoin(claimLifecycles, eq(claimLifecycles.id, claims.lifecycleId))
+    .where(where);
+}
 
 /** Moves everything of claim `drop` onto claim `keep` in one atomic batch; the newer status and lines win. */
 async function mergeClaims(db: Db, keep: string, drop: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { chunk, nowIso } from "../db/client";
+import { compiled } from "../db/compiled";
 import { claimDiagnoses, claimLines, claims, claimStatusHistory, domainEvents } from "../db/schema";
 import { supersedes, type ClaimStatus } from "../domain/claim-status";
 
@@ -26,39 +27,50 @@ export interface StatusChange {
 export async function applyStatus(db: Db, change: StatusChange, alongside: BatchItem<"sqlite">[] = []): Promise<{ from: string; applied: boolean }> {
   const { claimId, eventId, to, at, source } = change;
   const message = change.message ?? null;
+  const v = { claimId, eventId, to, at, source, message, now: nowIso() };
   const [rows] = (await db.batch([
-    db.select({ status: claims.status, statusAt: claims.statusAt }).from(claims).where(eq(claims.id, claimId)),
-    db
-      .insert(claimStatusHistory)
-      .select(
-        db
-          .select({
-            // every column in the table's order (drizzle's insert-select); NULL numbers the row
-            id: sql<number>`NULL`.as("id"),
-            claimId: claims.id,
-            eventId: sql<string>`${eventId}`.as("event_id"),
-            fromStatus: claims.status,
-            toStatus: sql<string>`${to}`.as("to_status"),
-            source: sql<string>`${source}`.as("source"),
-            message: sql<string | null>`${message}`.as("message"),
-            at: sql<string>`${at}`.as("at"),
-            applied: sql<boolean>`(${claims.statusAt} IS NULL OR ${at} >= ${claims.statusAt})`.as("applied"),
-          })
-          .from(claims)
-          .where(eq(claims.id, claimId)),
-      )
-      .onConflictDoNothing(),
-    db
-      .update(claims)
-      .set({ status: to, statusAt: at, updatedAt: nowIso() })
-      // not older than the status in force (the same rule as supersedes()), and not the same change again
-      .where(and(eq(claims.id, claimId), sql`(${claims.statusAt} IS NULL OR ${claims.statusAt} <= ${at})`, sql`NOT (${claims.statusAt} IS ${at} AND ${claims.status} = ${to})`)),
+    readStatus(db, v),
+    recordStatusChange(db, v),
+    changeStatus(db, v),
     ...alongside,
   ] as unknown as [never, ...never[]])) as unknown as [{ status: string; statusAt: string | null }[]];
   const claim = rows[0];
   if (!claim) throw new Error(`claim ${claimId} not found`);
   return { from: claim.status, applied: supersedes(at, claim.statusAt) };
 }
+
+// (built once per isolate: every remit and status update runs these, src/db/compiled.ts)
+type StatusValues = { claimId: string; eventId: string; to: ClaimStatus; at: string; source: string; message: string | null; now: string };
+const readStatus = compiled((db, v: StatusValues) => db.select({ status: claims.status, statusAt: claims.statusAt }).from(claims).where(eq(claims.id, v.claimId)));
+const recordStatusChange = compiled((db, v: StatusValues) =>
+  db
+    .insert(claimStatusHistory)
+    .select(
+      db
+        .select({
+          // every column in the table's order (drizzle's insert-select); NULL numbers the row
+          id: sql<number>`NULL`.as("id"),
+          claimId: claims.id,
+          eventId: sql<string>`${v.eventId}`.as("event_id"),
+          fromStatus: claims.status,
+          toStatus: sql<string>`${v.to}`.as("to_status"),
+          source: sql<string>`${v.source}`.as("source"),
+          message: sql<string | null>`${v.message}`.as("message"),
+          at: sql<string>`${v.at}`.as("at"),
+          applied: sql<boolean>`(${claims.statusAt} IS NULL OR ${v.at} >= ${claims.statusAt})`.as("applied"),
+        })
+        .from(claims)
+        .where(eq(claims.id, v.claimId)),
+    )
+    .onConflictDoNothing(),
+);
+const changeStatus = compiled((db, v: StatusValues) =>
+  db
+    .update(claims)
+    .set({ status: v.to, statusAt: v.at, updatedAt: v.now })
+    // not older than the status in force (the same rule as supersedes()), and not the same change again
+    .where(and(eq(claims.id, v.claimId), sql`(${claims.statusAt} IS NULL OR ${claims.statusAt} <= ${v.at})`, sql`NOT (${claims.statusAt} IS ${v.at} AND ${claims.status} = ${v.to})`)),
+);
 
 export interface LineInput {
   sequence: number;
@@ -140,20 +152,16 @@ export interface ProducedEvent {
 
 /** The insert of one produced event, for callers that write it in their own atomic batch. */
 export function domainEventInsert(db: Db, sourceEventId: string, e: ProducedEvent, at = nowIso()) {
-  return db
-    .insert(domainEvents)
-    .values({
-      id: newId("dev"),
-      type: e.type,
-      sourceEventId,
-      claimId: e.claimId,
-      lifecycleId: e.lifecycleId,
-      payload: JSON.stringify(e.payload),
-      occurredAt: at,
-    })
-    .onConflictDoNothing()
-    .returning({ id: domainEvents.id });
+  return insertDomainEvent(db, { id: newId("dev"), type: e.type, sourceEventId, claimId: e.claimId, lifecycleId: e.lifecycleId, payload: JSON.stringify(e.payload), occurredAt: at });
 }
+
+const insertDomainEvent = compiled((db, v: { id: string; type: string; sourceEventId: string; claimId: string | null; lifecycleId: string | null; payload: string; occurredAt: string }) =>
+  db
+    .insert(domainEvents)
+    .values({ id: v.id, type: v.type, sourceEventId: v.sourceEventId, claimId: v.claimId, lifecycleId: v.lifecycleId, payload: v.payload, occurredAt: v.occurredAt })
+    .onConflictDoNothing()
+    .returning({ id: domainEvents.id }),
+);
 
 /** Records produced events once per (raw event, type); returns the ids of the ones newly recorded. */
 export async function recordDomainEvents(db: Db, sourceEventId: string, produced: ProducedEvent[], at = nowIso()): Promise<string[]> {

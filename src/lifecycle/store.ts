@@ -3,6 +3,7 @@ import { CLAIM_ID_SYSTEM, ID_SYSTEM } from "../claims/resolve";
 import { domainEventInsert } from "../claims/write";
 import { newId } from "../crypto/ids";
 import { nowIso, type Db } from "../db/client";
+import { compiled } from "../db/compiled";
 import {
   claimIdentifiers,
   claimLifecycles,
@@ -70,44 +71,72 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
  * payments never meets D1's 100 parameters.
  */
 export function lifecycleReads(db: Db, lifecycleId: string) {
-  const ofLifecycle = eq(patientPaymentDetails.lifecycleId, lifecycleId);
+  const v = { lifecycleId };
   return [
-    db.select().from(claimLifecycles).where(eq(claimLifecycles.id, lifecycleId)),
-    db
-      .select({
-        id: claims.id,
-        claimCreated: claims.claimCreated,
-        replaces: claims.replaces,
-        frequency: claims.frequencyCode,
-        paid: claims.patientPaidCents,
-        createdAt: claims.createdAt,
-        patientId: claims.patientId,
-      })
-      .from(claims)
-      .where(eq(claims.lifecycleId, lifecycleId)),
-    db
-      .select({ claimId: claimIdentifiers.claimId, system: claimIdentifiers.system, value: claimIdentifiers.value })
-      .from(claimIdentifiers)
-      .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
-      .where(eq(claims.lifecycleId, lifecycleId)),
-    db.select().from(claimResponses).where(eq(claimResponses.lifecycleId, lifecycleId)),
-    db.select().from(patientPaymentDetails).where(ofLifecycle),
-    db.select().from(creditAllocations).where(and(eq(creditAllocations.lifecycleId, lifecycleId), isNull(creditAllocations.reversedAt))),
-    db.select({ credit: patientCredits }).from(patientCredits).innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId)).where(ofLifecycle),
-    db
-      .select({ allocation: creditAllocations })
-      .from(creditAllocations)
-      .innerJoin(patientCredits, eq(patientCredits.id, creditAllocations.creditId))
-      .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId))
-      .where(ofLifecycle),
-    // the patients of the lifecycle's claims: a payment's patient is its claim's
-    db
-      .selectDistinct({ id: patients.id, system: patients.system, externalId: patients.externalId })
-      .from(patients)
-      .innerJoin(claims, eq(claims.patientId, patients.id))
-      .where(eq(claims.lifecycleId, lifecycleId)),
+    readLifecycleRow(db, v),
+    readLifecycleClaims(db, v),
+    readLifecycleIdentifiers(db, v),
+    readLifecycleRemits(db, v),
+    readLifecyclePayments(db, v),
+    readAllocationsIn(db, v),
+    readLifecycleCredits(db, v),
+    readAllocationsOut(db, v),
+    readLifecyclePatients(db, v),
   ] as const;
 }
+
+// (built once per isolate: these run for every lifecycle a projection or an object loads, src/db/compiled.ts)
+type OfLifecycle = { lifecycleId: string };
+const readLifecycleRow = compiled((db, v: OfLifecycle) => db.select().from(claimLifecycles).where(eq(claimLifecycles.id, v.lifecycleId)));
+const readLifecycleClaims = compiled((db, v: OfLifecycle) =>
+  db
+    .select({
+      id: claims.id,
+      claimCreated: claims.claimCreated,
+      replaces: claims.replaces,
+      frequency: claims.frequencyCode,
+      paid: claims.patientPaidCents,
+      createdAt: claims.createdAt,
+      patientId: claims.patientId,
+    })
+    .from(claims)
+    .where(eq(claims.lifecycleId, v.lifecycleId)),
+);
+const readLifecycleIdentifiers = compiled((db, v: OfLifecycle) =>
+  db
+    .select({ claimId: claimIdentifiers.claimId, system: claimIdentifiers.system, value: claimIdentifiers.value })
+    .from(claimIdentifiers)
+    .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
+    .where(eq(claims.lifecycleId, v.lifecycleId)),
+);
+const readLifecycleRemits = compiled((db, v: OfLifecycle) => db.select().from(claimResponses).where(eq(claimResponses.lifecycleId, v.lifecycleId)));
+const readLifecyclePayments = compiled((db, v: OfLifecycle) => db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.lifecycleId, v.lifecycleId)));
+const readAllocationsIn = compiled((db, v: OfLifecycle) =>
+  db.select().from(creditAllocations).where(and(eq(creditAllocations.lifecycleId, v.lifecycleId), isNull(creditAllocations.reversedAt))),
+);
+const readLifecycleCredits = compiled((db, v: OfLifecycle) =>
+  db
+    .select({ credit: patientCredits })
+    .from(patientCredits)
+    .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId))
+    .where(eq(patientPaymentDetails.lifecycleId, v.lifecycleId)),
+);
+const readAllocationsOut = compiled((db, v: OfLifecycle) =>
+  db
+    .select({ allocation: creditAllocations })
+    .from(creditAllocations)
+    .innerJoin(patientCredits, eq(patientCredits.id, creditAllocations.creditId))
+    .innerJoin(patientPaymentDetails, eq(patientPaymentDetails.id, patientCredits.sourcePaymentId))
+    .where(eq(patientPaymentDetails.lifecycleId, v.lifecycleId)),
+);
+// the patients of the lifecycle's claims: a payment's patient is its claim's
+const readLifecyclePatients = compiled((db, v: OfLifecycle) =>
+  db
+    .selectDistinct({ id: patients.id, system: patients.system, externalId: patients.externalId })
+    .from(patients)
+    .innerJoin(claims, eq(claims.patientId, patients.id))
+    .where(eq(claims.lifecycleId, v.lifecycleId)),
+);
 
 // (a homomorphic map over a tuple type parameter maps its elements only)
 type ResultsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };

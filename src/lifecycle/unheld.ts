@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { chunk, type Db } from "../db/client";
+import { compiled } from "../db/compiled";
 import { claimLifecycles } from "../db/schema";
 import { errorText, log } from "../log";
 import { compute, lifecycleReads, lifecycleState, type LifecycleRows, type LifecycleState } from "./store";
@@ -29,7 +30,7 @@ import { compute, lifecycleReads, lifecycleState, type LifecycleRows, type Lifec
 export interface UnheldReload {
   lifecycleId: string;
   version: number;
-  figures: Pick<typeof claimLifecycles.$inferInsert, "responsibilityCents" | "responsibilityProvisional" | "appliedCents" | "currentClaimId"> | null;
+  figures: Required<Pick<typeof claimLifecycles.$inferInsert, "responsibilityCents" | "responsibilityProvisional" | "appliedCents" | "currentClaimId">> | null;
 }
 
 /** Lifecycles reloaded per D1 batch (each is a bump and nine reads). */
@@ -59,14 +60,7 @@ export async function reconcileUnheld(db: Db, lifecycleIds: string[]): Promise<s
 /** One round trip: for each lifecycle, bumps its facts version (only while no object holds it) and reads its facts. */
 export async function reloadUnheld(db: Db, lifecycleIds: string[]): Promise<(UnheldReload | null)[]> {
   if (lifecycleIds.length === 0) return [];
-  const per = lifecycleIds.map((id) => [
-    db
-      .update(claimLifecycles)
-      .set({ factsVersion: sql`${claimLifecycles.factsVersion} + 1` })
-      .where(and(eq(claimLifecycles.id, id), isNull(claimLifecycles.objectSince)))
-      .returning({ version: claimLifecycles.factsVersion }),
-    ...lifecycleReads(db, id),
-  ]);
+  const per = lifecycleIds.map((id) => [bumpFactsVersion(db, { lifecycleId: id }), ...lifecycleReads(db, id)]);
   const width = per[0]!.length;
   const results = (await db.batch(per.flat() as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown[];
   return lifecycleIds.map((id, i) => {
@@ -86,22 +80,33 @@ export async function reloadUnheld(db: Db, lifecycleIds: string[]): Promise<(Unh
   });
 }
 
+const bumpFactsVersion = compiled((db, v: { lifecycleId: string }) =>
+  db
+    .update(claimLifecycles)
+    .set({ factsVersion: sql`${claimLifecycles.factsVersion} + 1` })
+    .where(and(eq(claimLifecycles.id, v.lifecycleId), isNull(claimLifecycles.objectSince)))
+    .returning({ version: claimLifecycles.factsVersion }),
+);
+
 /** Writes the reloads' figures, each only if both guards still hold, in one round trip; returns the lifecycles done. */
 export async function writeUnheld(db: Db, reloads: UnheldReload[]): Promise<Set<string>> {
   const done = new Set(reloads.filter((r) => !r.figures).map((r) => r.lifecycleId));
   const changing = reloads.filter((r) => r.figures);
   if (changing.length === 0) return done;
-  const writes = changing.map((r) =>
-    db
-      .update(claimLifecycles)
-      .set(r.figures!)
-      .where(and(eq(claimLifecycles.id, r.lifecycleId), eq(claimLifecycles.factsVersion, r.version), isNull(claimLifecycles.objectSince)))
-      .returning({ id: claimLifecycles.id }),
-  );
+  const writes = changing.map((r) => writeFigures(db, { ...r.figures!, lifecycleId: r.lifecycleId, version: r.version }));
   const written = (await db.batch(writes as [(typeof writes)[number], ...(typeof writes)[number][]])) as { id: string }[][];
   for (const [row] of written) if (row) done.add(row.id);
   return done;
 }
+
+type Figures = NonNullable<UnheldReload["figures"]>;
+const writeFigures = compiled((db, v: Figures & { lifecycleId: string; version: number }) =>
+  db
+    .update(claimLifecycles)
+    .set({ responsibilityCents: v.responsibilityCents, responsibilityProvisional: v.responsibilityProvisional, appliedCents: v.appliedCents, currentClaimId: v.currentClaimId })
+    .where(and(eq(claimLifecycles.id, v.lifecycleId), eq(claimLifecycles.factsVersion, v.version), isNull(claimLifecycles.objectSince)))
+    .returning({ id: claimLifecycles.id }),
+);
 
 /** Anything only an object makes: then the object reconciles, whatever the marker says. */
 function hasMoney(state: LifecycleState): boolean {

@@ -1,6 +1,7 @@
-import { sql } from "drizzle-orm";
+import { getTableColumns, sql } from "drizzle-orm";
 import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { applyStatus } from "../../claims/write";
+import { compiled } from "../../db/compiled";
 import { claimResponses } from "../../db/schema";
 import { toInstant } from "../../domain/claim-status";
 import { remitFacts } from "../../domain/remit";
@@ -17,6 +18,28 @@ export const REMIT_EVENT = { approved: "CLAIMS_REMIT_APPROVED", denied: "CLAIMS_
  * projection stores the remit with the facts the money rules read (src/domain/remit.ts), and names the
  * lifecycle whose figures and ledger follow (the consumer reconciles it, once per batch).
  */
+type RemitRow = typeof claimResponses.$inferInsert & { id: string };
+
+/**
+ * Versions of one ClaimResponse id: the newer by meta.lastUpdated, then created, wins; on a tie the
+ * withdrawn one, then the greater resource text, so any arrival order keeps the same row. A withdrawal
+ * (cancelled / entered-in-error) sticks to the id whatever arrives after it (its own statement, above).
+ * Built once per isolate (src/db/compiled.ts): every column of the row is a value of each use.
+ */
+const upsertRemit = compiled((db, v: Required<RemitRow> & { withdrawnRank: number }) => {
+  // (named one by one: the stand-ins have no own keys to spread)
+  const columns = Object.keys(getTableColumns(claimResponses)).filter((k) => k !== "id") as (keyof Omit<RemitRow, "id">)[];
+  const set = Object.fromEntries(columns.map((k) => [k, v[k]])) as Omit<RemitRow, "id">;
+  return db
+    .insert(claimResponses)
+    .values({ id: v.id, ...set })
+    .onConflictDoUpdate({
+      target: claimResponses.id,
+      set,
+      setWhere: sql`(${v.versionAt}, ${v.withdrawnRank}, ${v.resource}) > (${claimResponses.versionAt}, ${claimResponses.withdrawn}, ${claimResponses.resource})`,
+    });
+});
+
 export const cairClaimResponse = defineAdapter({
   kind: "cair.claim_response",
   schema: claimResponseBundle,
@@ -69,18 +92,8 @@ export const cairClaimResponse = defineAdapter({
       resource,
       receivedAt: event.receivedAt,
     };
-    // Versions of one ClaimResponse id: the newer by meta.lastUpdated, then created, wins; on a tie the
-    // withdrawn one, then the greater resource text, so any arrival order keeps the same row. A withdrawal
-    // (cancelled / entered-in-error) sticks to the id whatever arrives after it.
     const remitWrites = [
-      db
-        .insert(claimResponses)
-        .values({ id: cr.id, ...update })
-        .onConflictDoUpdate({
-          target: claimResponses.id,
-          set: update,
-          setWhere: sql`(${facts.versionAt}, ${update.withdrawn ? 1 : 0}, ${resource}) > (${claimResponses.versionAt}, ${claimResponses.withdrawn}, ${claimResponses.resource})`,
-        }),
+      upsertRemit(db, { id: cr.id, ...update, withdrawnRank: update.withdrawn ? 1 : 0 }),
       ...(update.withdrawn ? [db.update(claimResponses).set({ withdrawn: true }).where(sql`${claimResponses.id} = ${cr.id}`)] : []),
     ];
     // the remit's row and the claim's status change in one round trip
