@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
+import type { BatchItem } from "drizzle-orm/batch";
 import { nowIso } from "../db/client";
 import { compiled } from "../db/compiled";
 import { byKeys } from "../order";
@@ -98,11 +99,11 @@ async function resolveOnce(db: Db, ref: ClaimRef, folds: LifecycleHooks): Promis
   const keys = dedupeKeys(ref.keys);
   // The patient, the claims the keys name and the bill's lifecycle in one round trip (issue 17: a
   // projection's reads are batched where nothing in between depends on them).
-  const [patientRows, matchedRows, billRows] = await db.batch([
-    ref.patient ? upsertPatient(db, { id: newId("pat"), system: ref.patient.system, externalId: ref.patient.externalId }) : nothing(db, {}),
-    keys.length === 1 ? claimsOfKey(db, keys[0]!) : keys.length ? claimsOfKeys(db, keys) : nothing(db, {}),
-    ref.billId ? lifecycleOfBill(db, { billId: ref.billId }) : nothing(db, {}),
-  ] as const);
+  const [patientRows, matchedRows, billRows] = await readsPresent(db, [
+    ref.patient ? upsertPatient(db, { id: newId("pat"), system: ref.patient.system, externalId: ref.patient.externalId }) : null,
+    keys.length === 1 ? claimsOfKey(db, keys[0]!) : keys.length ? claimsOfKeys(db, keys) : null,
+    ref.billId ? lifecycleOfBill(db, { billId: ref.billId }) : null,
+  ]);
   const patientId = (patientRows as { id: string }[])[0]?.id ?? null;
   const matched = matchedRows as { claimId: string; lifecycleId: string; createdAt: string; patientId: string | null; lifecyclePatientId: string | null; system: string; value: string }[];
   const billLifecycle = (billRows as (typeof claimLifecycles.$inferSelect)[])[0];
@@ -261,8 +262,13 @@ const upsertPatient = compiled((db, v: { id: string; system: string; externalId:
     .returning({ id: patients.id }),
 );
 
-/** A statement that reads nothing, holding a place in a batch. */
-const nothing = compiled((db, _: Record<string, never>) => db.select({ id: claims.id }).from(claims).where(sql`0`));
+/** Runs the statements given in one batch; each null one (nothing to run) reads as no rows. */
+async function readsPresent(db: Db, statements: (BatchItem<"sqlite"> | null)[]): Promise<unknown[][]> {
+  const present = statements.filter((s) => s !== null);
+  const results = present.length ? ((await db.batch(present as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown[][]) : [];
+  let at = 0;
+  return statements.map((s) => (s === null ? [] : results[at++]!));
+}
 
 const lifecycleOfBill = compiled((db, v: { billId: string }) => db.select().from(claimLifecycles).where(eq(claimLifecycles.billId, v.billId)));
 

@@ -72,11 +72,19 @@ export async function loadLifecycle(db: Db, lifecycleId: string): Promise<Lifecy
  */
 export function lifecycleReads(db: Db, lifecycleId: string) {
   const v = { lifecycleId };
+  return [readLifecycleRow(db, v), ...factReads(db, lifecycleId), ...moneyReads(db, lifecycleId)] as const;
+}
+
+/** The reads of a lifecycle's facts: its claims, their identifiers, its remits. */
+export function factReads(db: Db, lifecycleId: string) {
+  const v = { lifecycleId };
+  return [readLifecycleClaims(db, v), readLifecycleIdentifiers(db, v), readLifecycleRemits(db, v)] as const;
+}
+
+/** The reads of a lifecycle's money (what only its object makes) and its claims' patients. */
+function moneyReads(db: Db, lifecycleId: string) {
+  const v = { lifecycleId };
   return [
-    readLifecycleRow(db, v),
-    readLifecycleClaims(db, v),
-    readLifecycleIdentifiers(db, v),
-    readLifecycleRemits(db, v),
     readLifecyclePayments(db, v),
     readAllocationsIn(db, v),
     readLifecycleCredits(db, v),

@@ -36,9 +36,9 @@ describe("D1 round trips of the events consumer", () => {
     const calls = await consumeCounted([remit({ id: "rt-known-r", claimId: "rt-known", patient: "rt-pt", prCents: 1200 })]);
     expect(calls).toEqual([
       'update "events" set "attempts" = "events', // load the batch's events
-      'batch of 3: insert into "patients" ("id", "system", ', // claim resolution: patient, the keys' claims (with their patients), the bill
+      'batch of 2: insert into "patients" ("id", "system", ', // claim resolution: patient, the keys' claims (with their patients); no bill named, none read
       'batch of 4: select "status", "status_at" from "claim', // the remit's row, its status history and the status change
-      'batch of 10: update "claim_lifecycles" set "facts_ver', // the batch's lifecycles no object holds: their facts reloaded
+      'batch of 5: update "claim_lifecycles" set "facts_ver', // the batch's lifecycles no object holds: bumped, row and money flags, facts reloaded
       'batch of 1: update "claim_lifecycles" set "responsib', // … and their figures written
       'batch of 2: insert into "domain_events" ("id", "type', // what each event produced, and its processed status
       'batch of 3: update "domain_events" set "fanned_out_a', // fan-out: claim the events, the subscriptions, anything left
@@ -61,9 +61,9 @@ describe("D1 round trips of the events consumer", () => {
     // the projections run at once, and each step's batches go to D1 together (src/db/coalesce.ts)
     expect(calls).toEqual([
       'update "events" set "attempts" = "events',
-      'batch of 15: insert into "patients" ("id", "system", ',
+      'batch of 10: insert into "patients" ("id", "system", ',
       'batch of 20: select "status", "status_at" from "claim',
-      'batch of 50: update "claim_lifecycles" set "facts_ver',
+      'batch of 25: update "claim_lifecycles" set "facts_ver',
       'batch of 5: update "claim_lifecycles" set "responsib',
       'batch of 10: insert into "domain_events" ("id", "type',
       'batch of 3: update "domain_events" set "fanned_out_a',

@@ -121,6 +121,25 @@ describe("the guards", () => {
     const { id } = await lifecycleRow(c.billId);
     await env.DB.prepare("UPDATE claim_lifecycles SET object_since = NULL WHERE id = ?").bind(id).run();
     expect(await reload(id)).toBeNull();
+    // the payment row alone says so (figures that show no money, as a payment held wholly as credit would)
+    await env.DB.prepare("UPDATE claim_lifecycles SET applied_cents = 0 WHERE id = ?").bind(id).run();
+    await env.DB.prepare("UPDATE claims SET patient_paid_cents = 0 WHERE claim_lifecycle_id = ?").bind(id).run();
+    expect(await reload(id)).toBeNull();
+  });
+
+  it("a lifecycle another lifecycle's credit is allocated to is left to its object; once that allocation is reversed it is not", async () => {
+    const c = await claim();
+    await project("cair.claim_response", remit({ id: `unheld-a-${n}`, claimId: c.claimId, patient: c.patient, prCents: 4200 }));
+    const { id } = await lifecycleRow(c.billId);
+    const [claimRow] = (await env.DB.prepare("SELECT id FROM claims WHERE claim_lifecycle_id = ?").bind(id).all<{ id: string }>()).results;
+    // (the allocation row as another lifecycle's object writes it; its credit is that lifecycle's business)
+    const allocation = `alloc-unheld-${n}`;
+    await env.DB.prepare("INSERT INTO credit_allocations (id, credit_id, claim_id, claim_lifecycle_id, amount_cents, created_at) VALUES (?, 'credit-elsewhere', ?, ?, 500, ?)")
+      .bind(allocation, claimRow!.id, id, new Date().toISOString())
+      .run();
+    expect(await reload(id)).toBeNull();
+    await env.DB.prepare("UPDATE credit_allocations SET reversed_at = ? WHERE id = ?").bind(new Date().toISOString(), allocation).run();
+    expect(await reload(id)).toMatchObject({ lifecycleId: id });
   });
 
   it("a batch of lifecycles is reloaded and written together; only the held one is left to its object", async () => {
