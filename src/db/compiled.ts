@@ -1,4 +1,4 @@
-import { fillPlaceholders, sql } from "drizzle-orm";
+import { fillPlaceholders, getTableColumns, is, Param, Placeholder, sql, type Table } from "drizzle-orm";
 import type { Db } from "./client";
 
 /**
@@ -19,7 +19,7 @@ import type { Db } from "./client";
  * The rule for `build`: it receives stand-ins for the values (placeholders typed as the values) and may
  * only put them where drizzle takes a value (`eq(col, v.id)`, `.values({ ... })`, `.set({ ... })`, `sql`
  * templates); it must not branch on them, since it runs once, nor spread them (it names each one). A value is required for every name it uses
- * (null, not undefined, for "none"); a missing one throws at bind time, never runs with a wrong value.
+ * (null, not undefined, for "none"); a missing or undefined one throws when bound, before anything runs.
  */
 export function compiled<V extends object, Q>(build: (db: Db, values: V) => Q): (db: Db, values: V) => Q {
   let shape: Shape | null = null;
@@ -27,7 +27,11 @@ export function compiled<V extends object, Q>(build: (db: Db, values: V) => Q): 
     shape ??= shapeOf(build(db, standIns<V>()));
     const s = shape;
     const session = (db as unknown as { session: Session }).session;
-    const bound = () => ({ sql: s.sql, params: fillPlaceholders(s.params, values as Record<string, unknown>) });
+    const bound = () => {
+      // (undefined would mean "default" or "leave out" to a builder; here it is a mistake, named at once)
+      for (const name of s.names) if ((values as Record<string, unknown>)[name] === undefined) throw new Error(`No value for placeholder "${name}"`);
+      return { sql: s.sql, params: fillPlaceholders(s.params, values as Record<string, unknown>) };
+    };
     const prepare = () => {
       const query = session.prepareOneTimeQuery(
         bound(),
@@ -54,10 +58,22 @@ export function compiled<V extends object, Q>(build: (db: Db, values: V) => Q): 
   };
 }
 
+/**
+ * For a build that writes whole rows: every column of `table` (but `except`), each from its stand-in.
+ * (The stand-ins cannot be spread; this names them from the table.)
+ */
+export function everyColumn<T extends Table, K extends keyof T["$inferInsert"] = never>(table: T, values: object, except: K[] = []): Omit<T["$inferInsert"], K> {
+  const skip = new Set<string>(except as string[]);
+  const named = Object.keys(getTableColumns(table)).filter((k) => !skip.has(k));
+  return Object.fromEntries(named.map((k) => [k, (values as Record<string, unknown>)[k]])) as Omit<T["$inferInsert"], K>;
+}
+
 /** What drizzle's one-time prepare needs besides the bound values (its prepared query's own fields). */
 interface Shape {
   sql: string;
   params: unknown[];
+  /** The values each use must give. */
+  names: string[];
   fields: unknown;
   executeMethod: string;
   arrayMode: boolean;
@@ -91,9 +107,11 @@ interface Session {
 function shapeOf(builder: unknown): Shape {
   const prepared = (builder as { _prepare?: (oneTime: boolean) => PreparedQuery })._prepare?.(true);
   if (!prepared?.query) throw new Error("compiled: build must return a drizzle query builder");
+  const names = prepared.query.params.flatMap((p) => (is(p, Placeholder) ? [p.name] : is(p, Param) && is(p.value, Placeholder) ? [p.value.name] : []));
   return {
     sql: prepared.query.sql,
     params: prepared.query.params,
+    names: [...new Set(names)],
     fields: prepared.fields,
     executeMethod: prepared.executeMethod,
     arrayMode: prepared.isResponseInArrayMode(),

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { domainEventInsert } from "../claims/write";
 import { newId } from "../crypto/ids";
 import { nowIso, type Db } from "../db/client";
+import { compiled, everyColumn } from "../db/compiled";
 import { creditAllocations, events, patientCredits, patientPaymentDetails } from "../db/schema";
 import { centsToAmount } from "../domain/money";
 import { claimForBillIn, compute, ledgerChanges, reconciliationWrite, type LifecycleState, type PaymentRow, type Statement } from "./store";
@@ -150,7 +151,7 @@ export function applyPayment(db: Db, state: LifecycleState, input: PaymentInput,
     result: { outcome: "applied", payment: outcome, recorded: true },
     next,
     writes: [
-      db.insert(patientPaymentDetails).values(stored),
+      insertPayment(db, stored),
       reconciliationWrite(db, row, share.appliedCents, share.creditCents, "active", next.reconciliation, now),
       ...writes,
       domainEventInsert(db, row.id, {
@@ -161,11 +162,17 @@ export function applyPayment(db: Db, state: LifecycleState, input: PaymentInput,
       }, now),
       // the partner event that brought the payment is done when its payment is in D1, not before
       ...(input.eventId
-        ? [db.update(events).set({ status: "processed", eventType: "patient_payment.applied", processedAt: now, lastError: null }).where(eq(events.id, input.eventId))]
+        ? [markPaymentEventProcessed(db, { eventId: input.eventId, processedAt: now })]
         : []),
     ],
   };
 }
+
+// (built once per isolate: every payment queues them, src/db/compiled.ts)
+const insertPayment = compiled((db, v: PaymentRow) => db.insert(patientPaymentDetails).values(everyColumn(patientPaymentDetails, v)));
+const markPaymentEventProcessed = compiled((db, v: { eventId: string; processedAt: string }) =>
+  db.update(events).set({ status: "processed", eventType: "patient_payment.applied", processedAt: v.processedAt, lastError: null }).where(eq(events.id, v.eventId)),
+);
 
 export type DueResult = { outcome: "due"; dueCents: number } | { outcome: "no_claim_response" } | Moved;
 

@@ -3,7 +3,7 @@ import { CLAIM_ID_SYSTEM, ID_SYSTEM } from "../claims/resolve";
 import { domainEventInsert } from "../claims/write";
 import { newId } from "../crypto/ids";
 import { nowIso, type Db } from "../db/client";
-import { compiled } from "../db/compiled";
+import { compiled, everyColumn } from "../db/compiled";
 import {
   claimIdentifiers,
   claimLifecycles,
@@ -255,7 +255,7 @@ export function ledgerChanges(db: Db, state: LifecycleState, computed: Computed,
     const creditIndex = credits.findIndex((c) => c.sourcePaymentId === p.id);
     const credit = creditIndex >= 0 ? credits[creditIndex] : undefined;
     if (p.status === "applied" && (p.appliedCents !== applied || p.excessCents !== creditCents)) {
-      out.push(db.update(patientPaymentDetails).set({ appliedCents: applied, excessCents: creditCents }).where(eq(patientPaymentDetails.id, p.id)));
+      out.push(setPaymentShare(db, { id: p.id, appliedCents: applied, excessCents: creditCents }));
       out.push(reconciliationWrite(db, p, applied, creditCents, "active", ctx, now));
       payments.push({ ...p, appliedCents: applied, excessCents: creditCents });
     } else payments.push(p);
@@ -267,7 +267,7 @@ export function ledgerChanges(db: Db, state: LifecycleState, computed: Computed,
       const created: CreditRow = { id: newId("crd"), patientId: p.patientId, sourcePaymentId: p.id, amountCents: creditCents, remainingCents: remaining, status, createdAt: now, updatedAt: now };
       credits.push(created);
       out.push(
-        db.insert(patientCredits).values(created),
+        insertCredit(db, created),
         domainEventInsert(db, p.id, {
           type: "patient_credit.created",
           claimId: p.claimId,
@@ -277,23 +277,18 @@ export function ledgerChanges(db: Db, state: LifecycleState, computed: Computed,
       );
     } else if (credit && (credit.amountCents !== creditCents || credit.remainingCents !== remaining || credit.status !== status)) {
       credits[creditIndex] = { ...credit, amountCents: creditCents, remainingCents: remaining, status, updatedAt: now };
-      out.push(db.update(patientCredits).set({ amountCents: creditCents, remainingCents: remaining, status, updatedAt: now }).where(eq(patientCredits.id, credit.id)));
+      out.push(setCredit(db, { id: credit.id, amountCents: creditCents, remainingCents: remaining, status, updatedAt: now }));
     }
   }
 
   const applied = computed.ledger.appliedCents;
   if ([...state.patientPaid.values()].some((paid) => paid !== applied)) {
-    out.push(db.update(claims).set({ patientPaidCents: applied, updatedAt: now }).where(eq(claims.lifecycleId, state.lifecycleId)));
+    out.push(setPatientPaid(db, { lifecycleId: state.lifecycleId, patientPaidCents: applied, updatedAt: now }));
   }
   const r = computed.responsibility;
   const s = state.summary;
   if (s.responsibilityCents !== r.cents || s.provisional !== r.provisional || s.appliedCents !== applied || s.currentClaimId !== r.currentClaimId) {
-    out.push(
-      db
-        .update(claimLifecycles)
-        .set({ responsibilityCents: r.cents, responsibilityProvisional: r.provisional, appliedCents: applied, currentClaimId: r.currentClaimId })
-        .where(eq(claimLifecycles.id, state.lifecycleId)),
-    );
+    out.push(setFigures(db, { lifecycleId: state.lifecycleId, responsibilityCents: r.cents, responsibilityProvisional: r.provisional, appliedCents: applied, currentClaimId: r.currentClaimId }));
   }
   const next: LifecycleState = {
     ...state,
@@ -355,8 +350,30 @@ export function reconciliationResource(p: PaymentRow, appliedCents: number, cred
 
 export function reconciliationWrite(db: Db, p: PaymentRow, appliedCents: number, creditCents: number, status: "active" | "cancelled", ctx: ReconciliationContext, now: string) {
   const resource = JSON.stringify(reconciliationResource(p, appliedCents, creditCents, status, ctx, now));
-  return db
-    .insert(paymentReconciliations)
-    .values({ id: newId("prc"), paymentId: p.id, claimId: p.claimId, resource, updatedAt: now })
-    .onConflictDoUpdate({ target: paymentReconciliations.paymentId, set: { resource, claimId: p.claimId, updatedAt: now } });
+  return upsertReconciliation(db, { id: newId("prc"), paymentId: p.id, claimId: p.claimId, resource, updatedAt: now });
 }
+
+// The statements every payment, reversal and reconcile queues, built once per isolate (src/db/compiled.ts):
+// the object turns each into SQL text for its outbox, and drizzle would otherwise build that text anew.
+const upsertReconciliation = compiled((db, v: { id: string; paymentId: string; claimId: string; resource: string; updatedAt: string }) =>
+  db
+    .insert(paymentReconciliations)
+    .values({ id: v.id, paymentId: v.paymentId, claimId: v.claimId, resource: v.resource, updatedAt: v.updatedAt })
+    .onConflictDoUpdate({ target: paymentReconciliations.paymentId, set: { resource: v.resource, claimId: v.claimId, updatedAt: v.updatedAt } }),
+);
+const setPaymentShare = compiled((db, v: { id: string; appliedCents: number; excessCents: number }) =>
+  db.update(patientPaymentDetails).set({ appliedCents: v.appliedCents, excessCents: v.excessCents }).where(eq(patientPaymentDetails.id, v.id)),
+);
+const insertCredit = compiled((db, v: CreditRow) => db.insert(patientCredits).values(everyColumn(patientCredits, v)));
+const setCredit = compiled((db, v: Pick<CreditRow, "id" | "amountCents" | "remainingCents" | "status" | "updatedAt">) =>
+  db.update(patientCredits).set({ amountCents: v.amountCents, remainingCents: v.remainingCents, status: v.status, updatedAt: v.updatedAt }).where(eq(patientCredits.id, v.id)),
+);
+const setPatientPaid = compiled((db, v: { lifecycleId: string; patientPaidCents: number; updatedAt: string }) =>
+  db.update(claims).set({ patientPaidCents: v.patientPaidCents, updatedAt: v.updatedAt }).where(eq(claims.lifecycleId, v.lifecycleId)),
+);
+const setFigures = compiled((db, v: { lifecycleId: string; responsibilityCents: number | null; responsibilityProvisional: boolean; appliedCents: number; currentClaimId: string | null }) =>
+  db
+    .update(claimLifecycles)
+    .set({ responsibilityCents: v.responsibilityCents, responsibilityProvisional: v.responsibilityProvisional, appliedCents: v.appliedCents, currentClaimId: v.currentClaimId })
+    .where(eq(claimLifecycles.id, v.lifecycleId)),
+);

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { coalescingBatches } from "../../src/db/coalesce";
-import { compiled } from "../../src/db/compiled";
+import { compiled, everyColumn } from "../../src/db/compiled";
 import { claimLifecycles, claimResponses, claims, patientCredits, patientPaymentDetails, patients } from "../../src/db/schema";
 import { countingD1 } from "../helpers/d1-count";
 
@@ -120,6 +120,14 @@ describe("compiled statements", () => {
         expect(remitsMatching(db, { lifecycleId, kind, atLeast }).toSQL()).toEqual(built.toSQL());
       }),
     );
+  });
+
+  it("everyColumn names each column of a whole row: the insert is the builder's for the same row", () => {
+    const insertCredit = compiled((d, v: typeof patientCredits.$inferSelect) => d.insert(patientCredits).values(everyColumn(patientCredits, v)));
+    const row = { id: "crd-1", patientId: null, sourcePaymentId: "pay-1", amountCents: 250, remainingCents: 250, status: "unallocated" as const, createdAt: "t1", updatedAt: "t2" };
+    expect(insertCredit(db, row).toSQL()).toEqual(db.insert(patientCredits).values(row).toSQL());
+    // a row missing a column is refused at bind time, not written with a hole
+    expect(() => insertCredit(db, { ...row, patientId: undefined as unknown as null }).toSQL()).toThrow(/No value for placeholder "patientId"/);
   });
 
   it("runs on the binding it is given: a coalescing binding merges concurrent compiled batches into one round trip", async () => {

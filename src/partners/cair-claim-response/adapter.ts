@@ -1,7 +1,7 @@
-import { getTableColumns, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { applyStatus } from "../../claims/write";
-import { compiled } from "../../db/compiled";
+import { compiled, everyColumn } from "../../db/compiled";
 import { claimResponses } from "../../db/schema";
 import { toInstant } from "../../domain/claim-status";
 import { remitFacts } from "../../domain/remit";
@@ -27,9 +27,7 @@ type RemitRow = typeof claimResponses.$inferInsert & { id: string };
  * Built once per isolate (src/db/compiled.ts): every column of the row is a value of each use.
  */
 const upsertRemit = compiled((db, v: Required<RemitRow> & { withdrawnRank: number }) => {
-  // (named one by one: the stand-ins have no own keys to spread)
-  const columns = Object.keys(getTableColumns(claimResponses)).filter((k) => k !== "id") as (keyof Omit<RemitRow, "id">)[];
-  const set = Object.fromEntries(columns.map((k) => [k, v[k]])) as Omit<RemitRow, "id">;
+  const set = everyColumn(claimResponses, v, ["id"]);
   return db
     .insert(claimResponses)
     .values({ id: v.id, ...set })
