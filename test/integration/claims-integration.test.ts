@@ -32,6 +32,8 @@ async function deliver(source: keyof typeof KINDS, payload: unknown, headers: Re
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   const id = res.body.eventId as string;
   await eventually(async () => (await count("events", "id = ? AND status = 'processed'", id)) === 1);
+  // …and fanned out (the consumer fans out right after recording), so what a test reads next is settled
+  await eventually(async () => (await count("domain_events", "source_event_id = ? AND fanned_out_at IS NULL", id)) === 0);
   return id;
 }
 
