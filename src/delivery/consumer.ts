@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { recordDomainEvents } from "../claims/write";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
+import { compiled } from "../db/compiled";
 import { database, nowIso } from "../db/client";
 import { readLimited, RESPONSE_BODY_LIMIT } from "./response-body";
 import { deliveries, deliveryAttempts, domainEvents, subscriptions } from "../db/schema";
@@ -249,28 +250,20 @@ async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number, lo
   const delaySeconds = ok || last ? null : (retryAfter ?? retryDelay(schedule, attempt));
 
   const writes: BatchItem<"sqlite">[] = [
-    // attempt rows are numbered over the whole history (a replay starts a new retry budget, not a new count)
-    db.insert(deliveryAttempts).values({
-      deliveryId,
-      attempt: sql`(SELECT count(*) + 1 FROM ${deliveryAttempts} WHERE ${deliveryAttempts.deliveryId} = ${deliveryId})`,
-      statusCode: status,
-      latencyMs,
-      responseBody,
-      error,
-      at,
-    }),
-    db
-      .update(deliveries)
-      .set({
-        attempts: attempt,
-        lastStatusCode: status,
-        lastError: ok ? null : (error ?? `HTTP ${status}`),
-        updatedAt: at,
-        ...(ok ? { status: "delivered" as const, deliveredAt: at, nextAttemptAt: null } : {}),
-        ...(last ? { status: "dead" as const, deadAt: at, nextAttemptAt: null } : {}),
-        ...(delaySeconds !== null ? { nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString() } : {}),
-      })
-      .where(eq(deliveries.id, deliveryId)),
+    recordAttempt(db, { deliveryId, statusCode: status, latencyMs, responseBody, error, at }),
+    ok
+      ? markDelivered(db, { deliveryId, attempts: attempt, statusCode: status, at })
+      : db
+          .update(deliveries)
+          .set({
+            attempts: attempt,
+            lastStatusCode: status,
+            lastError: error ?? `HTTP ${status}`,
+            updatedAt: at,
+            ...(last ? { status: "dead" as const, deadAt: at, nextAttemptAt: null } : {}),
+            ...(delaySeconds !== null ? { nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString() } : {}),
+          })
+          .where(eq(deliveries.id, deliveryId)),
   ];
   // a failed attempt is worth a line; a delivered one is recorded by its attempt row (debug adds the line)
   (ok ? log.debug : log.info)("delivery.attempt", { deliveryId, subscriptionId: sub.id, attempt, status, latencyMs, ok });
@@ -362,3 +355,23 @@ export async function consumeDeliveryDeadLetters(batch: MessageBatch<DeliveryMes
     }
   }
 }
+
+// Every delivery records its attempt, and most are delivered: both built once per isolate (src/db/compiled.ts).
+const recordAttempt = compiled((db, v: { deliveryId: string; statusCode: number | null; latencyMs: number; responseBody: string | null; error: string | null; at: string }) =>
+  db.insert(deliveryAttempts).values({
+    deliveryId: v.deliveryId,
+    // attempt rows are numbered over the whole history (a replay starts a new retry budget, not a new count)
+    attempt: sql`(SELECT count(*) + 1 FROM ${deliveryAttempts} WHERE ${deliveryAttempts.deliveryId} = ${v.deliveryId})`,
+    statusCode: v.statusCode,
+    latencyMs: v.latencyMs,
+    responseBody: v.responseBody,
+    error: v.error,
+    at: v.at,
+  }),
+);
+const markDelivered = compiled((db, v: { deliveryId: string; attempts: number; statusCode: number | null; at: string }) =>
+  db
+    .update(deliveries)
+    .set({ attempts: v.attempts, lastStatusCode: v.statusCode, lastError: null, updatedAt: v.at, status: "delivered", deliveredAt: v.at, nextAttemptAt: null })
+    .where(eq(deliveries.id, v.deliveryId)),
+);
