@@ -1,4 +1,4 @@
-import { fillPlaceholders, getTableColumns, is, Param, Placeholder, sql, type Table } from "drizzle-orm";
+import { getTableColumns, is, Param, Placeholder, sql, type Table } from "drizzle-orm";
 import type { Db } from "./client";
 
 /**
@@ -27,11 +27,7 @@ export function compiled<V extends object, Q>(build: (db: Db, values: V) => Q): 
     shape ??= shapeOf(build(db, standIns<V>()));
     const s = shape;
     const session = (db as unknown as { session: Session }).session;
-    const bound = () => {
-      // (undefined would mean "default" or "leave out" to a builder; here it is a mistake, named at once)
-      for (const name of s.names) if ((values as Record<string, unknown>)[name] === undefined) throw new Error(`No value for placeholder "${name}"`);
-      return { sql: s.sql, params: fillPlaceholders(s.params, values as Record<string, unknown>) };
-    };
+    const bound = () => ({ sql: s.sql, params: fill(s, values as Record<string, unknown>) });
     const prepare = () => {
       const query = session.prepareOneTimeQuery(
         bound(),
@@ -72,8 +68,8 @@ export function everyColumn<T extends Table, K extends keyof T["$inferInsert"] =
 interface Shape {
   sql: string;
   params: unknown[];
-  /** The values each use must give. */
-  names: string[];
+  /** Per bound parameter: the value it takes and how its column encodes it, or null for a constant. */
+  slots: ({ name: string; encode: ((value: unknown) => unknown) | null } | null)[];
   fields: unknown;
   executeMethod: string;
   arrayMode: boolean;
@@ -107,11 +103,15 @@ interface Session {
 function shapeOf(builder: unknown): Shape {
   const prepared = (builder as { _prepare?: (oneTime: boolean) => PreparedQuery })._prepare?.(true);
   if (!prepared?.query) throw new Error("compiled: build must return a drizzle query builder");
-  const names = prepared.query.params.flatMap((p) => (is(p, Placeholder) ? [p.name] : is(p, Param) && is(p.value, Placeholder) ? [p.value.name] : []));
+  // drizzle's fillPlaceholders, worked out once: telling placeholders from constants (its is() walks
+  // prototype chains) was most of what binding a compiled statement cost
+  const slots = prepared.query.params.map((p) =>
+    is(p, Placeholder) ? { name: p.name, encode: null } : is(p, Param) && is(p.value, Placeholder) ? { name: p.value.name, encode: (v: unknown) => p.encoder.mapToDriverValue(v) } : null,
+  );
   return {
     sql: prepared.query.sql,
     params: prepared.query.params,
-    names: [...new Set(names)],
+    slots,
     fields: prepared.fields,
     executeMethod: prepared.executeMethod,
     arrayMode: prepared.isResponseInArrayMode(),
@@ -119,6 +119,17 @@ function shapeOf(builder: unknown): Shape {
     queryMetadata: prepared.queryMetadata,
     joinsNotNullableMap: prepared.joinsNotNullableMap,
   };
+}
+
+/** The statement's parameters with this use's values (undefined would mean "default" or "leave out" to a builder; here it is a mistake, named at once). */
+function fill(s: Shape, values: Record<string, unknown>): unknown[] {
+  return s.params.map((constant, i) => {
+    const slot = s.slots[i];
+    if (!slot) return constant;
+    const value = values[slot.name];
+    if (value === undefined) throw new Error(`No value for placeholder "${slot.name}"`);
+    return slot.encode ? slot.encode(value) : value;
+  });
 }
 
 /** An object whose every property is the placeholder of that name. */

@@ -117,7 +117,28 @@ const readLifecycleIdentifiers = compiled((db, v: OfLifecycle) =>
     .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
     .where(eq(claims.lifecycleId, v.lifecycleId)),
 );
-const readLifecycleRemits = compiled((db, v: OfLifecycle) => db.select().from(claimResponses).where(eq(claimResponses.lifecycleId, v.lifecycleId)));
+// the remits' facts the money rules read, not their resources (2 KB each, and a busy bill has thousands)
+const readLifecycleRemits = compiled((db, v: OfLifecycle) =>
+  db
+    .select({
+      id: claimResponses.id,
+      claimId: claimResponses.claimId,
+      withdrawn: claimResponses.withdrawn,
+      kind: claimResponses.kind,
+      provisional: claimResponses.provisional,
+      reversal: claimResponses.reversal,
+      payerKey: claimResponses.payerKey,
+      identity: claimResponses.identity,
+      cobRank: claimResponses.cobRank,
+      cobPayers: claimResponses.cobPayers,
+      amounts: claimResponses.amounts,
+      versionAt: claimResponses.versionAt,
+      patientResponsibilityCents: claimResponses.patientResponsibilityCents,
+      paidByPatientCents: claimResponses.paidByPatientCents,
+    })
+    .from(claimResponses)
+    .where(eq(claimResponses.lifecycleId, v.lifecycleId)),
+);
 const readLifecyclePayments = compiled((db, v: OfLifecycle) => db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.lifecycleId, v.lifecycleId)));
 const readAllocationsIn = compiled((db, v: OfLifecycle) =>
   db.select().from(creditAllocations).where(and(eq(creditAllocations.lifecycleId, v.lifecycleId), isNull(creditAllocations.reversedAt))),
