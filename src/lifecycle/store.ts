@@ -168,7 +168,7 @@ const readLifecyclePatients = compiled((db, v: OfLifecycle) =>
 );
 
 // (a homomorphic map over a tuple type parameter maps its elements only)
-type ResultsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
+export type ResultsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
 export type LifecycleRows = ResultsOf<ReturnType<typeof lifecycleReads>>;
 
 /** The state the reads' rows describe. */

@@ -4,7 +4,7 @@ import { chunk, type Db } from "../db/client";
 import { compiled } from "../db/compiled";
 import { claimLifecycles } from "../db/schema";
 import { errorText, log } from "../log";
-import { compute, factReads, lifecycleState, type LifecycleState } from "./store";
+import { compute, factReads, lifecycleState, type LifecycleState, type ResultsOf } from "./store";
 
 // Why this exists: a remit (or a claim version, a merge) changes what a lifecycle's patient owes, and the
 // lifecycle's ClaimLifecycle object is the authority for its money, so every such change had the object
@@ -83,7 +83,6 @@ export async function reloadUnheld(db: Db, lifecycleIds: string[]): Promise<(Unh
 }
 
 type FactRows = ResultsOf<ReturnType<typeof factReads>>;
-type ResultsOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
 type LifecycleWithMoney = { lifecycle: typeof claimLifecycles.$inferSelect; hasPayments: number; hasAllocationsIn: number };
 
 // (built once per isolate, src/db/compiled.ts)
