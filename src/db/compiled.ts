@@ -12,19 +12,22 @@ import type { Db } from "./client";
  *
  * What each use keeps: it is an ordinary drizzle query as far as its callers see. `await`ing it runs it
  * (as the builder would: rows for a select or a `returning`, the D1 result otherwise), `db.batch([...])`
- * takes it beside builders, `toSQL()` gives its text and bound values, results are mapped to the same typed rows, and values are encoded by their
- * columns (booleans, JSON) as the builder would encode them. It runs on the `db` it is given, so a
- * coalescing binding (src/db/coalesce.ts) or a counting one in tests sees it like any statement.
+ * takes it beside builders, `toSQL()` gives its text and bound values, results are mapped to the same
+ * typed rows, and values are encoded by their columns (booleans, JSON) as the builder would encode them.
+ * It runs on the `db` it is given, so a coalescing binding (src/db/coalesce.ts) or a counting one in
+ * tests sees it like any statement.
  *
  * The rule for `build`: it receives stand-ins for the values (placeholders typed as the values) and may
  * only put them where drizzle takes a value (`eq(col, v.id)`, `.values({ ... })`, `.set({ ... })`, `sql`
- * templates); it must not branch on them, since it runs once, nor spread them (it names each one). A value is required for every name it uses
- * (null, not undefined, for "none"); a missing or undefined one throws when bound, before anything runs.
+ * templates). It must not branch on them (it runs for the shape only), spread them (it names each one),
+ * or compute a value itself (an id, a time, a column's $defaultFn): it is built twice, and refused if the
+ * two builds differ. Every value it uses is required (null, not undefined, for "none"); a missing or
+ * undefined one throws when bound, before anything runs.
  */
 export function compiled<V extends object, Q>(build: (db: Db, values: V) => Q): (db: Db, values: V) => Q {
   let shape: Shape | null = null;
   return (db, values) => {
-    shape ??= shapeOf(build(db, standIns<V>()));
+    shape ??= checkedShape(db, build);
     const s = shape;
     const session = (db as unknown as { session: Session }).session;
     const bound = () => ({ sql: s.sql, params: fill(s, values as Record<string, unknown>) });
@@ -98,6 +101,20 @@ interface Session {
     customResultMapper: unknown,
     queryMetadata: unknown,
   ): PreparedQuery;
+}
+
+/**
+ * The statement's shape, built twice: a constant that differs between the builds was computed by the build
+ * (a column's $defaultFn or $onUpdate, a clock, an id) and would be frozen into every use, so it is refused.
+ */
+function checkedShape<V extends object>(db: Db, build: (db: Db, values: V) => unknown): Shape {
+  const shape = shapeOf(build(db, standIns<V>()));
+  const again = shapeOf(build(db, standIns<V>()));
+  const constants = (x: Shape) => JSON.stringify([x.sql, x.params.filter((_, i) => !x.slots[i])]);
+  if (constants(shape) !== constants(again)) {
+    throw new Error(`compiled: building "${shape.sql.slice(0, 60)}…" twice gave different constants; pass computed values (ids, times, defaults made by functions) as values`);
+  }
+  return shape;
 }
 
 function shapeOf(builder: unknown): Shape {

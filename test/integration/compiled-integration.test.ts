@@ -150,4 +150,9 @@ describe("compiled statements", () => {
     const spreading = compiled((d, v: { id: string }) => d.select().from(claimLifecycles).where(eq(claimLifecycles.id, { ...v }.id)));
     expect(() => spreading(db, { id })).toThrow(/stand-ins have no keys/);
   });
+
+  it("a build that computes a value itself (an id, a time) is refused, not frozen into every use", () => {
+    const computing = compiled((d, v: { billId: string }) => d.insert(claimLifecycles).values({ id: `lc-${Math.random()}`, billId: v.billId, createdAt: "t" }));
+    expect(() => computing(db, { billId: "B" })).toThrow(/twice gave different constants/);
+  });
 });
