@@ -75,7 +75,8 @@ function readFootprint(state) {
  * `args` are more wrangler dev flags (e.g. --test-scheduled, --inspector-port).
  */
 export async function startWorker(port = 8799, { extraVars = {}, state: stateDir, keepState = false, config, args = [] } = {}) {
-  const state = stateDir ?? `${root}.wrangler/bench-state-${port}`;
+  // BENCH_STATE_ROOT puts the local state (D1, Durable Objects, queues) elsewhere, e.g. on tmpfs
+  const state = stateDir ?? `${process.env.BENCH_STATE_ROOT ?? `${root}.wrangler`}/bench-state-${port}`;
   if (!keepState) rmSync(state, { recursive: true, force: true });
   await run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
   const vars = { ADMIN_TOKEN: ADMIN, SECRETS_KEY, ENVIRONMENT: "development", SOURCE_CACHE_TTL_SECONDS: "30", ...extraVars };
