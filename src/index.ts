@@ -3,7 +3,7 @@ import { database } from "./db/client";
 import { consumeDeliveries, consumeDeliveryDeadLetters, DELIVERIES_DLQ, DELIVERIES_QUEUE } from "./delivery/consumer";
 import { fanOut, sweepPendingDeliveries } from "./delivery/fan-out";
 import type { DeliveryMessage, Env, EventMessage } from "./env";
-import { archiveProcessedBodies, enforceRetention } from "./ingest/archive";
+import { archiveDomainEventPayloads, archiveProcessedBodies, enforceRetention } from "./ingest/archive";
 import { sweepPendingEvents } from "./ingest/outbox-sweep";
 import { configureLogLevel, errorText, log } from "./log";
 import { consumeEvents, consumeEventsDeadLetters, EVENTS_DLQ, EVENTS_QUEUE } from "./queue/events-consumer";
@@ -53,7 +53,7 @@ export default {
         // domain events a crash left un-fanned-out, then deliveries whose enqueue failed
         sweep("deliveries", async () => (await fanOut(env, db, 60)) + (await sweepPendingDeliveries(env, db))),
         // processed bodies out of D1 into R2, and archived bodies past their source's retention deleted
-        sweep("archive", async () => (await archiveProcessedBodies(env, db)) + (await enforceRetention(env, db))),
+        sweep("archive", async () => (await archiveProcessedBodies(env, db)) + (await archiveDomainEventPayloads(env, db)) + (await enforceRetention(env, db))),
       ]),
     );
   },

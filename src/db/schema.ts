@@ -301,11 +301,19 @@ export const domainEvents = sqliteTable(
     occurredAt: text("occurred_at").notNull(),
     /** Set once deliveries were created for every matching subscription (the fan-out outbox). */
     fannedOutAt: text("fanned_out_at"),
+    /**
+     * Once fanned out with no delivery pending, the payload moves to R2 (binding BODIES) under this key and
+     * `payload` is emptied (src/ingest/archive.ts): it is the partner's body again, PHI, and D1 need not
+     * keep a copy of what the archive already moved out.
+     */
+    payloadKey: text("payload_key"),
   },
   (t) => [
     uniqueIndex("domain_events_source_type").on(t.sourceEventId, t.type),
     index("domain_events_occurred").on(t.occurredAt),
     index("domain_events_fan_out").on(t.fannedOutAt),
+    // the archive sweep's work list: fanned-out events whose payload is still in D1
+    index("domain_events_unarchived").on(t.occurredAt).where(sql`fanned_out_at IS NOT NULL AND payload_key IS NULL`),
   ],
 );
 

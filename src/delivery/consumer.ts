@@ -4,6 +4,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { compiled } from "../db/compiled";
 import { database, nowIso } from "../db/client";
+import { readDomainEventPayload } from "../ingest/archive";
 import { readLimited, RESPONSE_BODY_LIMIT } from "./response-body";
 import { deliveries, deliveryAttempts, domainEvents, subscriptions } from "../db/schema";
 import type { DeliveryMessage, Env } from "../env";
@@ -36,11 +37,11 @@ class SigningFailed extends Error {}
  * fetch the full body from (GET /api/deliveries/:id/payload with its fetch token) instead of the data,
  * so PHI leaves the gateway only on a request it can authenticate and audit.
  */
-export function deliveryBody(env: Env, payload: "full" | "thin", deliveryId: string, event: typeof domainEvents.$inferSelect): string {
+export function deliveryBody(env: Env, payload: "full" | "thin", deliveryId: string, event: typeof domainEvents.$inferSelect, fullData: string | null): string {
   const data =
     payload === "thin"
       ? JSON.stringify({ eventId: event.id, claimId: event.claimId, lifecycleId: event.lifecycleId, fetch: `${(env.PUBLIC_URL ?? "").replace(/\/$/, "")}/api/deliveries/${deliveryId}/payload` })
-      : event.payload;
+      : fullData;
   return `{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.occurredAt)},"data":${data}}`;
 }
 
@@ -206,7 +207,17 @@ async function sendAttempt(env: Env, db: Db, deliveryId: string, now: number, lo
 
   const event = found.event;
   if (!event) throw new Error(`domain event ${delivery.domainEventId} missing`);
-  const body = new TextEncoder().encode(deliveryBody(env, sub.payload, delivery.id, event));
+  // a full body needs the payload (in R2 once archived: a replay); a thin one only names the event
+  const stored = sub.payload === "full" ? await readDomainEventPayload(env, event) : null;
+  if (stored?.kind === "missing") {
+    await db
+      .update(deliveries)
+      .set({ status: "dead", deadAt: nowIso(), nextAttemptAt: null, lastError: "PAYLOAD_GONE: the event's payload is no longer stored", updatedAt: nowIso() })
+      .where(eq(deliveries.id, deliveryId));
+    log.warn("delivery.payload_gone", { deliveryId, domainEventId: event.id });
+    return { outcome: { kind: "done" } };
+  }
+  const body = new TextEncoder().encode(deliveryBody(env, sub.payload, delivery.id, event, stored?.text ?? null));
   // Everything that reads storage comes before the slot is reserved: after it, only signing and the send,
   // so D1's latency under load does not push one send late and the next one closer to it than 1/rate.
   const keys = signingKeysAt(cached);

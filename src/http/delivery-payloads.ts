@@ -5,6 +5,7 @@ import { sha256Hex } from "../crypto/hmac";
 import { database } from "../db/client";
 import { deliveries, domainEvents, subscriptions } from "../db/schema";
 import { deliveryBody } from "../delivery/consumer";
+import { readDomainEventPayload } from "../ingest/archive";
 import { ApiError } from "../errors";
 import { bearerToken } from "../operators/identity";
 import { auditTrail } from "./admin/audit";
@@ -50,6 +51,7 @@ serve(deliveryPayloads, payloadRoute, async (c) => {
     throw new ApiError(404, "PAYLOAD_EXPIRED", `The body of this delivery was kept for ${retentionDays} days and is gone.`);
   }
   const [event] = await db.select().from(domainEvents).where(eq(domainEvents.id, row.delivery.domainEventId));
-  if (!event) throw new ApiError(404, "PAYLOAD_EXPIRED", "The body of this delivery is gone.");
-  return new Response(deliveryBody(c.env, "full", row.delivery.id, event), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
+  const stored = event ? await readDomainEventPayload(c.env, event) : null;
+  if (!event || stored?.kind !== "payload") throw new ApiError(404, "PAYLOAD_EXPIRED", "The body of this delivery is gone.");
+  return new Response(deliveryBody(c.env, "full", row.delivery.id, event, stored.text), { headers: { "content-type": "application/json", "cache-control": "no-store" } });
 });

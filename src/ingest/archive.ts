@@ -1,7 +1,7 @@
-import { and, eq, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
-import { events, sources } from "../db/schema";
+import { domainEvents, events, sources } from "../db/schema";
 import type { Env } from "../env";
 import { log } from "../log";
 
@@ -92,4 +92,55 @@ export async function readEventBody(env: Env, e: { body: string; bodyKey: string
   if (!e.bodyKey) return { kind: "body", text: e.body };
   const object = await env.BODIES.get(e.bodyKey);
   return object ? { kind: "body", text: await object.text() } : { kind: "missing" };
+}
+
+/** `domain-events/<yyyy-mm-dd occurred>/<domain event id>.json`. */
+export const payloadKey = (e: { id: string; occurredAt: string }) => `domain-events/${e.occurredAt.slice(0, 10)}/${e.id}.json`;
+
+/**
+ * A domain event's payload is the subscriber-facing `data`, for partner events their body again: once the
+ * archive has moved a processed body out of D1, D1 still held this copy of it. So a domain event that is
+ * fanned out and has no delivery pending has its payload moved to R2 too, under the same rules as bodies
+ * (the put first, then D1 forgets the payload only in the statement that records the key, for a row still
+ * unarchived). A replay or a thin subscriber's fetch reads it from R2 (readDomainEventPayload); a delivery
+ * still pending keeps it in D1, so a first send never waits on R2. Returns how many moved.
+ */
+export async function archiveDomainEventPayloads(env: Env, db: Db, batches = 20): Promise<number> {
+  let moved = 0;
+  for (let i = 0; i < batches; i++) {
+    const due = await db
+      .select({ id: domainEvents.id, occurredAt: domainEvents.occurredAt, payload: domainEvents.payload })
+      .from(domainEvents)
+      .where(and(isNotNull(domainEvents.fannedOutAt), isNull(domainEvents.payloadKey), noDeliveryPending))
+      .orderBy(domainEvents.occurredAt)
+      .limit(ARCHIVE_BATCH);
+    if (due.length === 0) break;
+    await Promise.all(due.map((e) => env.BODIES.put(payloadKey(e), e.payload, { httpMetadata: { contentType: "application/json" }, customMetadata: { domainEventId: e.id } })));
+    await db.batch(
+      due.map((e) =>
+        db
+          .update(domainEvents)
+          .set({ payload: "", payloadKey: payloadKey(e) })
+          // (a delivery made pending since, by a replay, still finds the payload: it is in R2 now)
+          .where(and(eq(domainEvents.id, e.id), isNull(domainEvents.payloadKey))),
+      ) as [never, ...never[]],
+    );
+    moved += due.length;
+    log.info("archive.payloads_moved", { domainEvents: due.length });
+    if (due.length < ARCHIVE_BATCH) break;
+  }
+  return moved;
+}
+
+// (written out: drizzle leaves a single-table select's columns unqualified, and inside the subquery "id"
+// would be the delivery's own)
+const noDeliveryPending = sql`NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.domain_event_id = domain_events.id AND d.status = 'pending')`;
+
+export type StoredPayload = { kind: "payload"; text: string } | { kind: "missing" };
+
+/** A domain event's payload wherever it lives: D1 until archived, then R2. */
+export async function readDomainEventPayload(env: Env, e: { payload: string; payloadKey: string | null }): Promise<StoredPayload> {
+  if (!e.payloadKey) return { kind: "payload", text: e.payload };
+  const object = await env.BODIES.get(e.payloadKey);
+  return object ? { kind: "payload", text: await object.text() } : { kind: "missing" };
 }

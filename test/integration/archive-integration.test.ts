@@ -1,10 +1,10 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
-import { archiveProcessedBodies, bodyKey, enforceRetention } from "../../src/ingest/archive";
+import { archiveDomainEventPayloads, archiveProcessedBodies, bodyKey, enforceRetention, payloadKey } from "../../src/ingest/archive";
 import worker from "../../src/index";
-import { admin, createSource, postWebhook } from "../helpers/api";
+import { admin, call, createSource, postWebhook } from "../helpers/api";
 import { eventually, rows } from "../helpers/db";
 import { remitBundle } from "../helpers/fixtures";
 
@@ -98,5 +98,77 @@ describe("retentionDays", () => {
     expect(bad.status).toBe(422);
     expect(bad.body.error.details[0].path).toBe("retentionDays");
     expect((await admin("PATCH", "/admin/sources/arch-short", { retentionDays: 1.5 })).status).toBe(422);
+  });
+});
+
+describe("archiving domain event payloads to R2", () => {
+  const received = async (key: string): Promise<{ body: string }[]> => (await fetch(`https://receiver.test/__log/${key}`)).json();
+  let seq = 0;
+  /** A fanned-out domain event with one delivery to `key`'s receiver, pending (not yet sent). */
+  const pendingDelivery = async (subscriptionId: string, payload: string) => {
+    const tag = `${subscriptionId}-${++seq}`;
+    const now = new Date().toISOString();
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO domain_events (id, type, source_event_id, payload, occurred_at, fanned_out_at) VALUES (?, 'claim.remit.received', ?, ?, ?, ?)").bind(`dev_${tag}`, `src_${tag}`, payload, now, now),
+      env.DB.prepare("INSERT INTO deliveries (id, subscription_id, domain_event_id, event_type, status, created_at, updated_at) VALUES (?, ?, ?, 'claim.remit.received', 'pending', ?, ?)").bind(`dlv_${tag}`, subscriptionId, `dev_${tag}`, now, now),
+    ]);
+    return { deliveryId: `dlv_${tag}`, domainEventId: `dev_${tag}` };
+  };
+  const consume = async (ids: string[]) => {
+    const batch = createMessageBatch("claimgate-deliveries", ids.map((id) => ({ id: `m-${id}`, timestamp: new Date(), attempts: 1, body: { deliveryId: id } })));
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    return getQueueResult(batch, ctx);
+  };
+  const dataOf = (body: string) => JSON.parse(body).data;
+
+  it("moves a payload once no delivery of it is pending; a replay sends the same data from R2", async () => {
+    const sub = (await admin("POST", "/admin/subscriptions", { url: "https://receiver.test/dev-archive/ok", events: ["*"] })).body;
+    const payload = JSON.stringify({ resourceType: "Bundle", note: "the partner's body" });
+    const sent = await pendingDelivery(sub.id, payload);
+    const waiting = await pendingDelivery(sub.id, JSON.stringify({ still: "pending" }));
+    await consume([sent.deliveryId]);
+    expect((await rows<any>("SELECT status FROM deliveries WHERE id = ?", sent.deliveryId))[0].status).toBe("delivered");
+
+    expect(await archiveDomainEventPayloads(env, db())).toBeGreaterThanOrEqual(1);
+    const [moved] = await rows<any>("SELECT payload, payload_key, occurred_at FROM domain_events WHERE id = ?", sent.domainEventId);
+    expect(moved.payload).toBe("");
+    expect(moved.payload_key).toBe(payloadKey({ id: sent.domainEventId, occurredAt: moved.occurred_at }));
+    expect(await (await env.BODIES.get(moved.payload_key))!.text()).toBe(payload);
+    // a domain event with a delivery still pending keeps its payload in D1 (a first send never waits on R2)
+    expect((await rows<any>("SELECT payload, payload_key FROM domain_events WHERE id = ?", waiting.domainEventId))[0]).toEqual({ payload: JSON.stringify({ still: "pending" }), payload_key: null });
+
+    expect((await admin("POST", `/admin/deliveries/${sent.deliveryId}/replay`)).status).toBe(202);
+    // (the subscription takes every type, so other events of this file may reach the receiver too)
+    const copies = await eventually(async () => {
+      const got = (await received("dev-archive")).filter((c) => JSON.stringify(dataOf(c.body)) === payload);
+      return got.length >= 2 ? got : null;
+    });
+    expect(copies).toHaveLength(2);
+    // the replay's body, its data read from R2, is the first send's byte for byte
+    expect(copies[1]!.body).toBe(copies[0]!.body);
+  });
+
+  it("a thin subscriber's fetch reads an archived payload from R2", async () => {
+    const sub = (await admin("POST", "/admin/subscriptions", { url: "https://receiver.test/dev-thin/ok", events: ["*"], payload: "thin" })).body;
+    const payload = JSON.stringify({ thin: "fetched later" });
+    const d = await pendingDelivery(sub.id, payload);
+    await consume([d.deliveryId]);
+    await archiveDomainEventPayloads(env, db());
+    expect((await rows<any>("SELECT payload FROM domain_events WHERE id = ?", d.domainEventId))[0].payload).toBe("");
+    const fetched = await call("GET", `/api/deliveries/${d.deliveryId}/payload`, { headers: { authorization: `Bearer ${sub.fetchToken}` } });
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.data).toEqual(JSON.parse(payload));
+  });
+
+  it("a payload gone from R2 ends its delivery dead with PAYLOAD_GONE, nothing sent", async () => {
+    const sub = (await admin("POST", "/admin/subscriptions", { url: "https://receiver.test/dev-gone/ok", events: ["*"] })).body;
+    const d = await pendingDelivery(sub.id, JSON.stringify({ a: 1 }));
+    await env.DB.prepare("UPDATE domain_events SET payload = '', payload_key = 'domain-events/none/missing.json' WHERE id = ?").bind(d.domainEventId).run();
+    const result = await consume([d.deliveryId]);
+    expect(result.retryMessages).toEqual([]);
+    const [row] = await rows<any>("SELECT status, last_error FROM deliveries WHERE id = ?", d.deliveryId);
+    expect(row).toEqual({ status: "dead", last_error: "PAYLOAD_GONE: the event's payload is no longer stored" });
+    expect((await received("dev-gone")).filter((c) => JSON.stringify(dataOf(c.body)) === JSON.stringify({ a: 1 }))).toEqual([]);
   });
 });
