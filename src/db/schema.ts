@@ -307,13 +307,15 @@ export const domainEvents = sqliteTable(
      * keep a copy of what the archive already moved out.
      */
     payloadKey: text("payload_key"),
+    /** When the source's retentionDays removed the archived payload from R2 (with its event's body). */
+    payloadDeletedAt: text("payload_deleted_at"),
   },
   (t) => [
     uniqueIndex("domain_events_source_type").on(t.sourceEventId, t.type),
     index("domain_events_occurred").on(t.occurredAt),
     index("domain_events_fan_out").on(t.fannedOutAt),
     // the archive sweep's work list: fanned-out events whose payload is still in D1
-    index("domain_events_unarchived").on(t.occurredAt).where(sql`fanned_out_at IS NOT NULL AND payload_key IS NULL`),
+    index("domain_events_unarchived").on(t.occurredAt).where(sql`fanned_out_at IS NOT NULL AND payload_key IS NULL AND payload_deleted_at IS NULL`),
   ],
 );
 

@@ -58,7 +58,7 @@ async function archiveBatch(env: Env, db: Db, limit: number): Promise<number> {
   return due.length;
 }
 
-/** Deletes archived bodies older than their source's retentionDays; returns how many. */
+/** Deletes archived bodies (and their domain events' archived payloads) older than their source's retentionDays; returns how many. */
 export async function enforceRetention(env: Env, db: Db, now = Date.now()): Promise<number> {
   const kept = await db.select({ id: sources.id, days: sources.retentionDays }).from(sources).where(isNotNull(sources.retentionDays));
   let deleted = 0;
@@ -80,6 +80,35 @@ export async function enforceRetention(env: Env, db: Db, now = Date.now()): Prom
     }
     deleted += old.length;
     log.info("archive.retention_deleted", { sourceId: source.id, events: old.length, retentionDays: source.days });
+  }
+  return deleted + (await enforcePayloadRetention(env, db, kept, now));
+}
+
+/**
+ * The archived payloads of domain events the source's old events produced go with their bodies: they are
+ * the same partner data. (A payload still in D1, its delivery pending past the retention, waits for it.)
+ */
+async function enforcePayloadRetention(env: Env, db: Db, kept: { id: string; days: number | null }[], now: number): Promise<number> {
+  let deleted = 0;
+  for (const source of kept) {
+    const cutoff = new Date(now - source.days! * 86_400_000).toISOString();
+    const old = await db
+      .select({ id: domainEvents.id, key: domainEvents.payloadKey })
+      .from(domainEvents)
+      .innerJoin(events, eq(events.id, domainEvents.sourceEventId))
+      .where(and(eq(events.sourceId, source.id), isNotNull(domainEvents.payloadKey), lt(events.receivedAt, cutoff)))
+      .limit(RETENTION_BATCH);
+    if (old.length === 0) continue;
+    await env.BODIES.delete(old.map((e) => e.key!));
+    const at = nowIso();
+    for (let i = 0; i < old.length; i += 90) {
+      await db
+        .update(domainEvents)
+        .set({ payloadKey: null, payloadDeletedAt: at })
+        .where(inArray(domainEvents.id, old.slice(i, i + 90).map((e) => e.id)));
+    }
+    deleted += old.length;
+    log.info("archive.retention_payloads_deleted", { sourceId: source.id, domainEvents: old.length, retentionDays: source.days });
   }
   return deleted;
 }
@@ -111,7 +140,7 @@ export async function archiveDomainEventPayloads(env: Env, db: Db, batches = 20)
     const due = await db
       .select({ id: domainEvents.id, occurredAt: domainEvents.occurredAt, payload: domainEvents.payload })
       .from(domainEvents)
-      .where(and(isNotNull(domainEvents.fannedOutAt), isNull(domainEvents.payloadKey), noDeliveryPending))
+      .where(and(isNotNull(domainEvents.fannedOutAt), isNull(domainEvents.payloadKey), isNull(domainEvents.payloadDeletedAt), noDeliveryPending))
       .orderBy(domainEvents.occurredAt)
       .limit(ARCHIVE_BATCH);
     if (due.length === 0) break;
@@ -138,8 +167,9 @@ const noDeliveryPending = sql`NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.dom
 
 export type StoredPayload = { kind: "payload"; text: string } | { kind: "missing" };
 
-/** A domain event's payload wherever it lives: D1 until archived, then R2. */
-export async function readDomainEventPayload(env: Env, e: { payload: string; payloadKey: string | null }): Promise<StoredPayload> {
+/** A domain event's payload wherever it lives: D1 until archived, then R2, gone after its source's retention. */
+export async function readDomainEventPayload(env: Env, e: { payload: string; payloadKey: string | null; payloadDeletedAt: string | null }): Promise<StoredPayload> {
+  if (e.payloadDeletedAt) return { kind: "missing" };
   if (!e.payloadKey) return { kind: "payload", text: e.payload };
   const object = await env.BODIES.get(e.payloadKey);
   return object ? { kind: "payload", text: await object.text() } : { kind: "missing" };

@@ -161,6 +161,39 @@ describe("archiving domain event payloads to R2", () => {
     expect(fetched.body.data).toEqual(JSON.parse(payload));
   });
 
+  it("a source's retentionDays deletes the archived payloads of what its old events produced, with their bodies", async () => {
+    await createSource({ id: "arch-payloads", kind: "cair.claim_response", verification: { scheme: "api_secret" }, secrets: [SECRET], retentionDays: 7 });
+    const old = await processedEvent("arch-payloads", "arch-payload-old");
+    const recent = await processedEvent("arch-payloads", "arch-payload-recent");
+    // fanned out, and their deliveries to this file's subscriptions sent (a pending one keeps a payload in D1)
+    const unsettled = async () =>
+      (
+        await rows<any>(
+          "SELECT (SELECT count(*) FROM domain_events WHERE source_event_id IN (?1, ?2) AND fanned_out_at IS NULL) + (SELECT count(*) FROM deliveries d JOIN domain_events e ON e.id = d.domain_event_id WHERE e.source_event_id IN (?1, ?2) AND d.status = 'pending') AS n",
+          old.eventId,
+          recent.eventId,
+        )
+      )[0].n;
+    await eventually(async () => (await unsettled()) === 0);
+    await archiveProcessedBodies(env, db());
+    await archiveDomainEventPayloads(env, db());
+    await env.DB.prepare("UPDATE events SET received_at = ? WHERE id = ?").bind(new Date(Date.now() - 10 * 86_400_000).toISOString(), old.eventId).run();
+    const [before] = await rows<any>("SELECT payload_key FROM domain_events WHERE source_event_id = ?", old.eventId);
+    expect(before.payload_key).toMatch(/^domain-events\//);
+
+    expect(await enforceRetention(env, db())).toBeGreaterThanOrEqual(2); // its body and its domain event's payload
+    expect(await env.BODIES.get(before.payload_key)).toBeNull();
+    const [gone] = await rows<any>("SELECT payload, payload_key, payload_deleted_at FROM domain_events WHERE source_event_id = ?", old.eventId);
+    expect(gone).toMatchObject({ payload: "", payload_key: null });
+    expect(gone.payload_deleted_at).toMatch(/^\d{4}-/);
+    // the recent event's payload stays archived, readable
+    const [kept] = await rows<any>("SELECT payload_key FROM domain_events WHERE source_event_id = ?", recent.eventId);
+    expect(JSON.parse((await (await env.BODIES.get(kept.payload_key))!.text())!)).toEqual(JSON.parse(recent.body));
+    // a sweep after retention moves nothing back: a deleted payload is not archived again
+    await archiveDomainEventPayloads(env, db());
+    expect((await rows<any>("SELECT payload_key FROM domain_events WHERE source_event_id = ?", old.eventId))[0].payload_key).toBeNull();
+  });
+
   it("a payload gone from R2 ends its delivery dead with PAYLOAD_GONE, nothing sent", async () => {
     const sub = (await admin("POST", "/admin/subscriptions", { url: "https://receiver.test/dev-gone/ok", events: ["*"] })).body;
     const d = await pendingDelivery(sub.id, JSON.stringify({ a: 1 }));
