@@ -42,7 +42,8 @@ function capacityModel() {
     `${round1(GB10 / before / 1e6)} days against ${round1(GB10 / after / 1e6)} days. A source's \`retentionDays\` bounds R2, not D1: the event's`,
     "row, what it produced and the audit trail stay, and they are what grows D1. The largest of those (table",
     "sizes above) is each remit's ClaimResponse resource, which the payor claims API serves; it could follow the",
-    "bodies to R2 too (not done). Archived domain event payloads stay in R2 for replays (no retention yet).",
+    "bodies to R2 too (not done). Archived domain event payloads stay in R2 for replays, until their source's",
+    "`retentionDays` deletes them with the bodies.",
     "",
     "Beyond one database (on paper, not built):",
     "- What stays global, in one small D1: sources and their secrets, subscriptions and their keys, operators,",
@@ -113,7 +114,7 @@ if (ingest) {
   const tables = (x) => (x.largest ?? []).map((t) => `${t.name} ${kb(t.bytes / x.events)}`).join(", ");
   if (st) lines.push(`| D1 once events are processed (attached Worker) | ${st.compactBytesPerEvent ?? st.bytesPerEvent} bytes per stored event compacted (${st.events} events; largest per event: ${tables(st)}) | — | — | (reported) | — |`);
   const ar = ingest.storage?.archived;
-  if (ar && st?.compactBytesPerEvent) lines.push(`| D1 after the archive sweep (processed bodies in R2) | ${ar.compactBytesPerEvent} bytes per stored event compacted (${ar.archived} of ${ar.events} bodies archived; largest per event: ${tables(ar)}) | before: ${st.compactBytesPerEvent} | ${round1((ar.compactBytesPerEvent / st.compactBytesPerEvent) * 100)} % of before | bodies of processed events out of D1 | ${ar.archived === ar.processed && ar.processed > 0 ? "yes" : "**no**"} |`);
+  if (ar && st?.compactBytesPerEvent) lines.push(`| D1 after the archive sweep (processed bodies and delivered payloads in R2) | ${ar.compactBytesPerEvent} bytes per stored event compacted (${ar.archived} of ${ar.events} bodies archived; largest per event: ${tables(ar)}) | before: ${st.compactBytesPerEvent} | ${round1((ar.compactBytesPerEvent / st.compactBytesPerEvent) * 100)} % of before | bodies of processed events out of D1 | ${ar.archived === ar.processed && ar.processed > 0 ? "yes" : "**no**"} |`);
   const s = ingest.duplicatesStorm;
   lines.push(`| duplicates storm: ${s.requests} concurrent POSTs of ${s.distinct} events | ${s.stored} stored, ${s.enqueued} enqueued, ${s.consumerRuns} consumer runs; answers ${JSON.stringify(s.statuses)} | — | — | exactly ${s.distinct} | ${s.exact ? "yes" : "**no**"} |`);
 }
