@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { nowIso } from "../db/client";
+import { chunk, nowIso } from "../db/client";
 import { domainEvents, events, sources } from "../db/schema";
 import type { Env } from "../env";
 import { log } from "../log";
@@ -58,59 +58,41 @@ async function archiveBatch(env: Env, db: Db, limit: number): Promise<number> {
   return due.length;
 }
 
-/** Deletes archived bodies (and their domain events' archived payloads) older than their source's retentionDays; returns how many. */
+/**
+ * Deletes archived bodies older than their source's retentionDays, and the archived payloads of the domain
+ * events those events produced (the same partner data); returns how many objects. (A payload still in D1,
+ * its delivery pending past the retention, waits for it.)
+ */
 export async function enforceRetention(env: Env, db: Db, now = Date.now()): Promise<number> {
   const kept = await db.select({ id: sources.id, days: sources.retentionDays }).from(sources).where(isNotNull(sources.retentionDays));
   let deleted = 0;
   for (const source of kept) {
     const cutoff = new Date(now - source.days! * 86_400_000).toISOString();
-    const old = await db
+    const bodies = await db
       .select({ id: events.id, key: events.bodyKey })
       .from(events)
       .where(and(eq(events.sourceId, source.id), isNotNull(events.bodyKey), lt(events.receivedAt, cutoff)))
       .limit(RETENTION_BATCH);
-    if (old.length === 0) continue;
-    await env.BODIES.delete(old.map((e) => e.key!));
-    const at = nowIso();
-    for (let i = 0; i < old.length; i += 90) {
-      await db
-        .update(events)
-        .set({ bodyKey: null, bodyDeletedAt: at })
-        .where(inArray(events.id, old.slice(i, i + 90).map((e) => e.id)));
-    }
-    deleted += old.length;
-    log.info("archive.retention_deleted", { sourceId: source.id, events: old.length, retentionDays: source.days });
-  }
-  return deleted + (await enforcePayloadRetention(env, db, kept, now));
-}
-
-/**
- * The archived payloads of domain events the source's old events produced go with their bodies: they are
- * the same partner data. (A payload still in D1, its delivery pending past the retention, waits for it.)
- */
-async function enforcePayloadRetention(env: Env, db: Db, kept: { id: string; days: number | null }[], now: number): Promise<number> {
-  let deleted = 0;
-  for (const source of kept) {
-    const cutoff = new Date(now - source.days! * 86_400_000).toISOString();
-    const old = await db
+    deleted += await deleteArchived(env, bodies, (ids, at) => db.update(events).set({ bodyKey: null, bodyDeletedAt: at }).where(inArray(events.id, ids)));
+    const payloads = await db
       .select({ id: domainEvents.id, key: domainEvents.payloadKey })
       .from(domainEvents)
       .innerJoin(events, eq(events.id, domainEvents.sourceEventId))
       .where(and(eq(events.sourceId, source.id), isNotNull(domainEvents.payloadKey), lt(events.receivedAt, cutoff)))
       .limit(RETENTION_BATCH);
-    if (old.length === 0) continue;
-    await env.BODIES.delete(old.map((e) => e.key!));
-    const at = nowIso();
-    for (let i = 0; i < old.length; i += 90) {
-      await db
-        .update(domainEvents)
-        .set({ payloadKey: null, payloadDeletedAt: at })
-        .where(inArray(domainEvents.id, old.slice(i, i + 90).map((e) => e.id)));
-    }
-    deleted += old.length;
-    log.info("archive.retention_payloads_deleted", { sourceId: source.id, domainEvents: old.length, retentionDays: source.days });
+    deleted += await deleteArchived(env, payloads, (ids, at) => db.update(domainEvents).set({ payloadKey: null, payloadDeletedAt: at }).where(inArray(domainEvents.id, ids)));
+    if (bodies.length || payloads.length) log.info("archive.retention_deleted", { sourceId: source.id, events: bodies.length, domainEvents: payloads.length, retentionDays: source.days });
   }
   return deleted;
+}
+
+/** Deletes the rows' objects from R2, then records that on the rows (a few ids per statement); returns how many. */
+async function deleteArchived(env: Env, rows: { id: string; key: string | null }[], record: (ids: string[], at: string) => Promise<unknown>): Promise<number> {
+  if (rows.length === 0) return 0;
+  await env.BODIES.delete(rows.map((r) => r.key!));
+  const at = nowIso();
+  for (const ids of chunk(rows.map((r) => r.id), 90)) await record(ids, at);
+  return rows.length;
 }
 
 export type StoredBody = { kind: "body"; text: string } | { kind: "deleted"; at: string } | { kind: "missing" };
