@@ -4,7 +4,7 @@ import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { chunk, nowIso } from "../db/client";
 import { compiled } from "../db/compiled";
-import { claimDiagnoses, claimLines, claims, claimStatusHistory, domainEvents } from "../db/schema";
+import { claimDiagnoses, claimLines, claims, claimStatusHistory, domainEvents, events } from "../db/schema";
 import { supersedes, type ClaimStatus } from "../domain/claim-status";
 
 
@@ -161,6 +161,11 @@ const insertDomainEvent = compiled((db, v: { id: string; type: string; sourceEve
     .values({ id: v.id, type: v.type, sourceEventId: v.sourceEventId, claimId: v.claimId, lifecycleId: v.lifecycleId, payload: v.payload, occurredAt: v.occurredAt })
     .onConflictDoNothing()
     .returning({ id: domainEvents.id }),
+);
+
+/** A partner event done: processed, with the types it produced (null: none). One per event, compiled once. */
+export const markEventProcessed = compiled((db, v: { eventId: string; eventType: string | null; at: string }) =>
+  db.update(events).set({ status: "processed", eventType: v.eventType, processedAt: v.at, lastError: null }).where(eq(events.id, v.eventId)),
 );
 
 /** Records produced events once per (raw event, type); returns the ids of the ones newly recorded. */

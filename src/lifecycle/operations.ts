@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
-import { domainEventInsert } from "../claims/write";
+import { domainEventInsert, markEventProcessed } from "../claims/write";
 import { newId } from "../crypto/ids";
 import { nowIso, type Db } from "../db/client";
 import { compiled, everyColumn } from "../db/compiled";
-import { creditAllocations, events, patientCredits, patientPaymentDetails } from "../db/schema";
+import { creditAllocations, patientCredits, patientPaymentDetails } from "../db/schema";
 import { centsToAmount } from "../domain/money";
 import { claimForBillIn, compute, ledgerChanges, reconciliationWrite, type LifecycleState, type PaymentRow, type Statement } from "./store";
 
@@ -162,17 +162,14 @@ export function applyPayment(db: Db, state: LifecycleState, input: PaymentInput,
       }, now),
       // the partner event that brought the payment is done when its payment is in D1, not before
       ...(input.eventId
-        ? [markPaymentEventProcessed(db, { eventId: input.eventId, processedAt: now })]
+        ? [markEventProcessed(db, { eventId: input.eventId, eventType: "patient_payment.applied", at: now })]
         : []),
     ],
   };
 }
 
-// (built once per isolate: every payment queues them, src/db/compiled.ts)
+// (built once per isolate: every payment queues it, src/db/compiled.ts)
 const insertPayment = compiled((db, v: PaymentRow) => db.insert(patientPaymentDetails).values(everyColumn(patientPaymentDetails, v)));
-const markPaymentEventProcessed = compiled((db, v: { eventId: string; processedAt: string }) =>
-  db.update(events).set({ status: "processed", eventType: "patient_payment.applied", processedAt: v.processedAt, lastError: null }).where(eq(events.id, v.eventId)),
-);
 
 export type DueResult = { outcome: "due"; dueCents: number } | { outcome: "no_claim_response" } | Moved;
 

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { database, nowIso } from "../db/client";
 import { events } from "../db/schema";
+import { markEventProcessed } from "../claims/write";
 import { fanOutSafely } from "../delivery/fan-out";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
@@ -39,7 +40,7 @@ export async function receivePatientPayment(env: Env, source: ResolvedSource, he
   // A payment recorded now marks its event processed through the lifecycle's outbox, with the payment
   // row; a repeat's event is done here.
   if (!applied.recorded) {
-    await db.update(events).set({ status: "processed", eventType: "patient_payment.applied", processedAt: nowIso(), lastError: null }).where(eq(events.id, stored.eventId));
+    await markEventProcessed(db, { eventId: stored.eventId, eventType: "patient_payment.applied", at: nowIso() });
   }
   return applied.payment;
 }

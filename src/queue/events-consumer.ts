@@ -3,11 +3,10 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
 import { database, nowIso } from "../db/client";
 import { coalescingBatches } from "../db/coalesce";
-import { compiled } from "../db/compiled";
 import { events } from "../db/schema";
 import type { Env, EventMessage } from "../env";
 import { errorText, log } from "../log";
-import { domainEventInsert } from "../claims/write";
+import { domainEventInsert, markEventProcessed } from "../claims/write";
 import { fanOutCoalesced } from "../delivery/fan-out";
 import { lifecycleStub, reconcileThroughObject } from "../payments/service";
 import { reconcileUnheld } from "../lifecycle/unheld";
@@ -250,15 +249,10 @@ async function projectEvent(env: Env, db: Db, event: typeof events.$inferSelect,
     reconcile: result.reconcile ?? [],
     statements: [
       ...result.produced.map((p) => domainEventInsert(db, event.id, p, at)),
-      markProcessed(db, { eventId, eventType, at }),
+      markEventProcessed(db, { eventId, eventType, at }),
     ],
   };
 }
-
-// (built once per isolate: one per event, src/db/compiled.ts)
-const markProcessed = compiled((db, v: { eventId: string; eventType: string | null; at: string }) =>
-  db.update(events).set({ status: "processed", eventType: v.eventType, processedAt: v.at, lastError: null }).where(eq(events.id, v.eventId)),
-);
 
 /** Dead letters of the events queue: the event is marked failed (visible to operators), never dropped. */
 export async function consumeEventsDeadLetters(batch: MessageBatch<EventMessage>, env: Env): Promise<void> {
