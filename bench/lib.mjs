@@ -70,6 +70,18 @@ function readFootprint(state) {
 }
 
 /**
+ * wrangler dev's own local tooling, off for the benches unless BENCH_DEV_TOOLING=1: the local explorer and
+ * local observability (on by default since wrangler 4.x) attach a streaming tail to every Worker, so every
+ * invocation (each request, queue batch, Durable Object call) is reported to a collector Worker in the same
+ * workerd thread the gateway runs on. A perf profile of the end-to-end run put 11–13 % of that thread in
+ * TailStreamTarget::report; production reports tails outside the Worker's thread. Both the baseline and
+ * the subject run without it, so a ratio compares the gateway's own work (BENCHMARKS.md, "Method").
+ */
+function devToolingEnv() {
+  return process.env.BENCH_DEV_TOOLING === "1" ? {} : { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
+}
+
+/**
  * Starts wrangler dev on 127.0.0.1:port; returns { base, stop, state }. By default with fresh local state
  * of its own; `extraVars` are added as --var KEY:VALUE; `keepState` reuses the state folder as it is;
  * `args` are more wrangler dev flags (e.g. --test-scheduled, --inspector-port).
@@ -86,7 +98,7 @@ export async function startWorker(port = 8799, { extraVars = {}, state: stateDir
     "npx",
     ["wrangler", "dev", ...(config ? ["--config", config] : []), "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, ...args, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     // wrangler's output goes to a file, so the load generator's event loop does not also carry the logs
-    { cwd: root, stdio: ["ignore", logFd, logFd], detached: true },
+    { cwd: root, stdio: ["ignore", logFd, logFd], detached: true, env: { ...process.env, ...devToolingEnv() } },
   );
   closeSync(logFd);
   const base = `http://127.0.0.1:${port}`;
