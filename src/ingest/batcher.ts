@@ -21,6 +21,12 @@ export interface BatchLimits<T> {
   maxRounds?: number;
   /** Run by the leader once no item is left waiting, for work the batches deferred (see storeEvents). */
   whenIdle?: () => Promise<void>;
+  /**
+   * Under load, how long the leader waits for more items before running a batch less than half full
+   * (group commit's linger, as Postgres' commit_delay or Kafka's linger.ms). "Under load" means the run's
+   * previous batch held more than one item, so a run's first batch, and any lone caller, never waits.
+   */
+  lingerMs?: number;
 }
 
 type Outcome<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -40,6 +46,8 @@ export class Batcher<T, R> {
   private leading = false;
   /** Moving average of a batch's run time (ms), from which followers time their first look. */
   private batchMs = 0;
+  /** Items in the current run's previous batch (0 before a run's first): more than one means load. */
+  private lastBatchSize = 0;
 
   constructor(
     private readonly run: (items: T[]) => Promise<R[]>,
@@ -65,14 +73,23 @@ export class Batcher<T, R> {
   private async lead(): Promise<void> {
     try {
       for (let round = 0; round < (this.limits.maxRounds ?? 32) && this.waiting.length > 0; round++) {
+        // (no await unless it waits: items submitted in the same turn must not join the first batch)
+        if (this.lingers()) await scheduler.wait(this.limits.lingerMs!);
         await this.runBatch(this.take(this.waiting));
       }
     } finally {
       this.leading = false;
+      this.lastBatchSize = 0;
     }
     const rest = this.waiting.splice(0);
     while (rest.length > 0) await this.runBatch(this.take(rest));
     await this.limits.whenIdle?.();
+  }
+
+  /** Whether to wait `lingerMs` for more items: under load, with the next batch less than half full. */
+  private lingers(): boolean {
+    const { lingerMs = 0, maxItems } = this.limits;
+    return lingerMs > 0 && this.lastBatchSize >= 2 && this.waiting.length < maxItems / 2;
   }
 
   /** Removes and returns the next batch from the front of `from`. */
@@ -97,6 +114,7 @@ export class Batcher<T, R> {
     } catch (error) {
       outcomes = batch.map(() => ({ ok: false, error }));
     }
+    this.lastBatchSize = batch.length;
     const took = Date.now() - started;
     this.batchMs = this.batchMs === 0 ? took : 0.8 * this.batchMs + 0.2 * took;
     batch.forEach((slot, i) => {
