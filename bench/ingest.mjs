@@ -147,7 +147,9 @@ const result = {
     storedAfterRound: detached.ratios.map((_, r) => WARM_UP + Math.ceil(N / ROUNDS) * (r + 1)),
     minRound: Math.min(...detached.ratios),
     lastOverFirst: round(detached.ratios[detached.ratios.length - 1] / detached.ratios[0]),
-    p50: round(detached.subject.p50 / detached.baseline.p50), target: 0.6, meetsTarget: ratio >= 0.6 },
+    // issue 17's target: every round ≥ 0.6 of its baseline, and the last round ≥ 0.9 × the first
+    p50: round(detached.subject.p50 / detached.baseline.p50), target: 0.6,
+    meetsTarget: Math.min(...detached.ratios) >= 0.6 && detached.ratios[detached.ratios.length - 1] >= 0.9 * detached.ratios[0] },
   withConsumer: {
     baseline: { before: attached.before, after: attached.after },
     ingest: attached.ingest,
