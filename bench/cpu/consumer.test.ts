@@ -1,5 +1,5 @@
 // The events consumer's cost per event inside workerd, split into the time D1 calls are outstanding and
-// the rest (our JavaScript and the runtime's), for message batches of 25 remits of new claims (the
+// the rest (our JavaScript and the runtime's), for message batches of 50 remits of new claims (the
 // delivery bench's end-to-end load), beside a hello-world request through the same Worker in the same run.
 // Also counts the SQL texts drizzle builds per event (src/db/compiled.ts builds the hot ones once).
 // Prints one CONSUMER_RESULT line (bench/cpu.mjs keeps it in bench/results/cpu.json).
@@ -12,7 +12,7 @@ import { remitBundle } from "../../test/helpers/fixtures";
 
 const EVENTS = Number(import.meta.env?.BENCH_CONSUMER_EVENTS ?? 500);
 const WARM_UP = 100;
-const BATCH = 25; // wrangler.toml's max_batch_size for the events queue
+const BATCH = 50; // wrangler.toml's max_batch_size for the events queue
 
 /** The real binding, with the time any of its calls is outstanding summed (overlapping calls once). */
 function timedD1(d1: D1Database) {
