@@ -18,8 +18,17 @@ export async function listCredits(db: Db, patientId: string) {
   const ids = (await db.select({ id: patients.id }).from(patients).where(or(eq(patients.id, patientId), eq(patients.externalId, patientId)))).map((p) => p.id);
   if (ids.length === 0) return [];
   const credits = await db.select().from(patientCredits).where(inArray(patientCredits.patientId, ids)).orderBy(asc(patientCredits.createdAt));
+  // the allocations are joined to the patient's credits in SQL, not bound by credit id: a patient who
+  // overpaid many times has more credits than one statement may bind (D1 takes 100 parameters)
   const allocations = credits.length
-    ? await db.select().from(creditAllocations).where(inArray(creditAllocations.creditId, credits.map((c) => c.id))).orderBy(asc(creditAllocations.createdAt))
+    ? (
+        await db
+          .select({ a: creditAllocations })
+          .from(creditAllocations)
+          .innerJoin(patientCredits, eq(patientCredits.id, creditAllocations.creditId))
+          .where(inArray(patientCredits.patientId, ids))
+          .orderBy(asc(creditAllocations.createdAt))
+      ).map((r) => r.a)
     : [];
   return credits.map((c) => ({
     id: c.id,

@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { admin, call, createSource, postWebhook } from "../helpers/api";
 import { count, eventually, rows } from "../helpers/db";
@@ -208,6 +209,25 @@ describe("credits and reversal", () => {
     const after = await admin("GET", "/api/patients/pc/credits");
     expect(after.body.data[0]).toMatchObject({ remaining: 15, status: "partially_allocated", allocations: [expect.objectContaining({ amount: 15 })] });
     expect((await admin("POST", "/api/credits/crd_nope/allocate", { billId: "BILL-CB" })).status).toBe(404);
+  });
+
+  it("lists a patient's credits when there are more than one statement may bind (D1's 100 parameters)", async () => {
+    // a patient who overpaid 150 times (found by bench/payments at 4,000 payments: the list was a 500)
+    const patientId = "pat_many_credits";
+    const at = (i: number) => `2026-01-01T00:00:${String(i % 60).padStart(2, "0")}.${String(i).padStart(3, "0")}Z`;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO patients (id, system, external_id, created_at) VALUES (?, 'test', 'many-credits', ?)").bind(patientId, at(0)),
+      ...Array.from({ length: 150 }, (_, i) =>
+        env.DB.prepare("INSERT INTO patient_credits (id, patient_id, source_payment_id, amount_cents, remaining_cents, status, created_at, updated_at) VALUES (?, ?, ?, 100, ?, ?, ?, ?)").bind(
+          `crd_many_${String(i).padStart(3, "0")}`, patientId, `pay_many_${i}`, i === 7 ? 40 : 100, i === 7 ? "partially_allocated" : "unallocated", at(i), at(i)),
+      ),
+      env.DB.prepare("INSERT INTO credit_allocations (id, credit_id, claim_id, claim_lifecycle_id, amount_cents, created_at) VALUES ('cal_many', 'crd_many_007', 'clm_x', 'lc_x', 60, ?)").bind(at(200)),
+    ]);
+    const list = await admin("GET", "/api/patients/many-credits/credits");
+    expect(list.status, JSON.stringify(list.body)).toBe(200);
+    expect(list.body.data).toHaveLength(150);
+    expect(list.body.data.find((c: any) => c.id === "crd_many_007")).toMatchObject({ remaining: 0.4, allocations: [expect.objectContaining({ id: "cal_many", amount: 0.6 })] });
+    expect(list.body.data.filter((c: any) => c.allocations.length > 0)).toHaveLength(1);
   });
 
   it("reverses a payment: credit voided first, claim paid amount restored, idempotent", async () => {
