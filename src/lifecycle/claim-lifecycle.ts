@@ -5,7 +5,8 @@ import type { Env } from "../env";
 import { errorText, log } from "../log";
 import * as ops from "./operations";
 import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount, type Flushed } from "./outbox";
-import { deserializeState, loadLifecycle, serializeState, type LifecycleState } from "./store";
+import { initStateStore, loadState, saveState, type StoredRows } from "./state-store";
+import { loadLifecycle, type LifecycleState } from "./store";
 
 export type { MoneySummary, PaymentInput, PaymentOutcome, PaymentResult, ReserveInput, ReserveResult, ReversalOutcome, ReversalResult, DueResult, Moved } from "./operations";
 
@@ -37,12 +38,14 @@ export interface OutboxStatus {
 export class ClaimLifecycle extends DurableObject<Env> {
   private chain: Promise<unknown> = Promise.resolve();
   private state: LifecycleState | null = null;
+  /** The rows of `state` as its SQLite holds them (src/lifecycle/state-store.ts); null: write them all next. */
+  private storedRows: StoredRows | null = null;
   private flushing: Promise<Flushed> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS lifecycle_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
+    initStateStore(sql);
     initOutbox(sql);
   }
 
@@ -185,9 +188,10 @@ export class ClaimLifecycle extends DurableObject<Env> {
     if (!step.next) return;
     const next = step.next;
     const sql = this.ctx.storage.sql;
-    this.ctx.storage.transactionSync(() => {
-      sql.exec("INSERT INTO lifecycle_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state", serializeState(next));
+    this.storedRows = this.ctx.storage.transactionSync(() => {
+      const stored = saveState(sql, this.storedRows, next);
       append(sql, step.writes ?? [], nowIso());
+      return stored;
     });
     this.state = next;
     if (step.writes?.length && flush === "alarm") void this.wakeToFlush();
@@ -216,12 +220,13 @@ export class ClaimLifecycle extends DurableObject<Env> {
 
   private stored(): LifecycleState | null {
     if (this.state) return this.state;
-    const [row] = this.ctx.storage.sql.exec<{ state: string }>("SELECT state FROM lifecycle_state WHERE id = 1").toArray();
-    if (!row) return null;
+    const loaded = loadState(this.ctx.storage.sql);
+    if (!loaded) return null;
     // Woken with entries still queued (a runtime that died before its alarm ran): arm the alarm again.
     // Whatever touches the lifecycle next, such as the sweep re-projecting a payment event still pending, does this.
     if (pendingCount(this.ctx.storage.sql) > 0) void this.wakeToFlush();
-    return (this.state = deserializeState(row.state));
+    this.storedRows = loaded.stored;
+    return (this.state = loaded.state);
   }
 
   private lifecycleIdForLogs(): string {

@@ -121,10 +121,10 @@ describe("the object answers, D1 follows", () => {
     // D1 has not seen the payment; a second object of the same lifecycle reading D1 would think 10.00 is due
     expect(await d1("SELECT id FROM patient_payment_details WHERE claim_lifecycle_id = ?", lc)).toEqual([]);
     const due = await runInDurableObject(stubOf(lc), async (object, state) => {
-      const [row] = state.storage.sql.exec<{ state: string }>("SELECT state FROM lifecycle_state").toArray();
-      expect(JSON.parse(row!.state).payments).toHaveLength(1);
+      // (its payments are rows of their own: src/lifecycle/state-store.ts)
+      expect(state.storage.sql.exec("SELECT row FROM lifecycle_rows WHERE kind = 'payments'").toArray()).toHaveLength(1);
       // forget the in-memory copy, as an evicted object would
-      (object as unknown as { state: unknown }).state = null;
+      Object.assign(object as unknown as Record<string, unknown>, { state: null, storedRows: null });
       return object.due(lc);
     });
     expect(due).toEqual({ outcome: "due", dueCents: 600 });

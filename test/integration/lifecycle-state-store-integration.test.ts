@@ -1,0 +1,134 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { ClaimLifecycle, PaymentInput } from "../../src/lifecycle/claim-lifecycle";
+import { loadState, saveState } from "../../src/lifecycle/state-store";
+import { serializeState, type LifecycleState } from "../../src/lifecycle/store";
+import { project, remit, scrub } from "../helpers/lifecycle";
+
+// Issue 17: the lifecycle object keeps its payments, credits and allocations one row each in its SQLite
+// (src/lifecycle/state-store.ts), so an operation writes what it changed and no stored value grows with the
+// lifecycle (a Durable Object's SQLite refuses values over 2 MB; the local runtime does not enforce that, so
+// the sizes are asserted here).
+
+const stubOf = (lifecycleId: string) => env.CLAIM_LIFECYCLE.get(env.CLAIM_LIFECYCLE.idFromName(lifecycleId));
+const d1 = async <T = any>(sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).all<T>()).results;
+
+async function lifecycleOwing(billId: string, prCents: number): Promise<string> {
+  const patient = `pt-${billId}`;
+  await project("cair.claim_scrubber", scrub({ claimId: `c-${billId}`, billId, patient, created: "2024-10-01" }));
+  await project("cair.claim_response", remit({ id: `r-${billId}`, claimId: `c-${billId}`, patient, prCents }));
+  const [row] = await d1<{ id: string }>("SELECT id FROM claim_lifecycles WHERE bill_id = ?", billId);
+  return row!.id;
+}
+
+const input = (lifecycleId: string, billId: string, cents: number, traceId: string): PaymentInput => ({
+  lifecycleId,
+  billId,
+  traceKey: `trace:${traceId}`,
+  traceId,
+  amountCents: cents,
+  paymentDate: "2025-01-02",
+  paymentMethod: null,
+  source: "cair",
+  eventId: null,
+});
+
+/** Forgets the object's in-memory copy, as an evicted object would, so the next call reads its SQLite. */
+const evict = (object: ClaimLifecycle) => Object.assign(object as unknown as Record<string, unknown>, { state: null, storedRows: null });
+
+/** The largest value the object's SQLite holds for its state, and how many rows. */
+function stateSizes(sql: SqlStorage) {
+  const core = sql.exec<{ n: number }>("SELECT max(length(state)) AS n FROM lifecycle_state").one().n;
+  const { rows, largest } = sql.exec<{ rows: number; largest: number | null }>("SELECT count(*) AS rows, max(length(row)) AS largest FROM lifecycle_rows").one();
+  return { core: Number(core), rows: Number(rows), largest: Number(largest ?? 0) };
+}
+
+describe("the lifecycle object's state, row by row", () => {
+  it("a lifecycle of 250 payments stores no value that grows with it, and an evicted object answers the same from its SQLite", async () => {
+    const lc = await lifecycleOwing("SS-1", 100_000);
+    const stub = stubOf(lc);
+    const sizes: ReturnType<typeof stateSizes>[] = [];
+    for (let i = 0; i < 250; i++) {
+      const r = await stub.applyPayment(input(lc, "SS-1", 500 + i, `ss-1-${i}`));
+      expect(r.outcome).toBe("applied");
+      if (i === 9 || i === 249) sizes.push(await runInDurableObject(stub, (_o, state) => stateSizes(state.storage.sql)));
+    }
+    const [ten, all] = sizes;
+    // every payment is its own row (and those over the responsibility a credit row too)
+    expect(all!.rows).toBeGreaterThan(250);
+    // the small value (facts and figures) does not grow with payments (only its figures' digits may), and no
+    // row is more than one payment
+    expect(all!.core - ten!.core).toBeLessThan(20);
+    expect(all!.core).toBeLessThan(8_000);
+    expect(all!.largest).toBeLessThan(2_000);
+
+    const before = await stub.summary(lc);
+    const after = await runInDurableObject(stub, (object) => {
+      evict(object);
+      return object.summary(lc);
+    });
+    expect(after).toEqual(before);
+    expect(before).toMatchObject({ paymentCount: 250, appliedCents: 100_000 });
+    // and it goes on from there: the next payment is all credit, and a repeat is the first answer again
+    const next = await runInDurableObject(stub, (object) => {
+      evict(object);
+      return object.applyPayment(input(lc, "SS-1", 700, "ss-1-next"));
+    });
+    expect(next).toMatchObject({ outcome: "applied", payment: { appliedCents: 0, excessCents: 700 } });
+    const again = await runInDurableObject(stub, (object) => {
+      evict(object);
+      return object.applyPayment(input(lc, "SS-1", 500, "ss-1-0"));
+    });
+    expect(again).toMatchObject({ outcome: "applied", recorded: false, payment: { amountCents: 500 } });
+  });
+
+  it("stores what changed by content: rows changed in place, removed, reordered or added all read back as saved", async () => {
+    const lc = await lifecycleOwing("SS-2", 3_000);
+    const stub = stubOf(lc);
+    for (let i = 0; i < 5; i++) await stub.applyPayment(input(lc, "SS-2", 1_000, `ss-2-${i}`));
+    await runInDurableObject(stub, (object, state) => {
+      const sql = state.storage.sql;
+      evict(object);
+      const loaded = loadState(sql)!;
+      expect(loaded.state.payments).toHaveLength(5);
+      expect(loaded.state.credits).toHaveLength(2);
+      const next: LifecycleState = structuredClone(loaded.state);
+      next.payments[1]!.status = "reversed"; // changed in place
+      next.payments.splice(3, 1); // removed from the middle
+      next.credits.reverse(); // reordered
+      next.allocationsIn.push({ id: "cal_x", creditId: "crd_x", claimId: "clm_x", lifecycleId: lc, amountCents: 5, createdAt: "2025-01-01T00:00:00Z", reversedAt: null });
+      next.patientPaid = new Map([["pat_x", 7]]);
+      const stored = state.storage.transactionSync(() => saveState(sql, loaded.stored, next));
+      const reread = loadState(sql)!;
+      expect(serializeState(reread.state)).toBe(serializeState(next));
+      expect(reread.stored).toEqual(stored);
+      // a save with nothing changed writes nothing but the small value
+      const rowsBefore = sql.exec("SELECT kind, pos, row FROM lifecycle_rows ORDER BY kind, pos").toArray();
+      state.storage.transactionSync(() => saveState(sql, stored, reread.state));
+      expect(sql.exec("SELECT kind, pos, row FROM lifecycle_rows ORDER BY kind, pos").toArray()).toEqual(rowsBefore);
+    });
+  });
+
+  it("an object that kept its state in the earlier single value reads it, and the next operation rewrites it row by row", async () => {
+    const lc = await lifecycleOwing("SS-3", 2_000);
+    const stub = stubOf(lc);
+    await stub.applyPayment(input(lc, "SS-3", 1_500, "ss-3-a"));
+    await runInDurableObject(stub, (object, state) => {
+      const sql = state.storage.sql;
+      // as an object deployed before this change stored it: everything in lifecycle_state, no rows
+      const whole = loadState(sql)!.state;
+      sql.exec("DELETE FROM lifecycle_rows");
+      sql.exec("UPDATE lifecycle_state SET state = ? WHERE id = 1", serializeState(whole));
+      evict(object);
+    });
+    expect(await stub.summary(lc)).toMatchObject({ appliedCents: 1_500, paymentCount: 1 });
+    expect(await stub.applyPayment(input(lc, "SS-3", 1_000, "ss-3-b"))).toMatchObject({ outcome: "applied", payment: { appliedCents: 500, excessCents: 500 } });
+    const reread = await runInDurableObject(stub, (object, state) => {
+      expect(JSON.parse(state.storage.sql.exec<{ state: string }>("SELECT state FROM lifecycle_state").one().state).payments).toBeUndefined();
+      evict(object);
+      return object.summary(lc);
+    });
+    expect(reread).toMatchObject({ appliedCents: 2_000, creditCents: 500, paymentCount: 2 });
+  });
+});
