@@ -12,15 +12,18 @@ import { deserializeState, serializeState, type LifecycleState } from "./store";
  * it), so a lifecycle of about 2,000 payments would have stopped taking payments altogether. Now an
  * operation writes the small row, the rows it added and the rows whose content changed.
  *
- * What is written is decided by content, not by object identity: each stored row's JSON text is kept in
- * memory, and a row is written when its text differs from the text stored at its position. An operation
- * that changed a row in place, reordered or removed rows is therefore stored as it is, like any other.
+ * What is written: rows are compared by position with what SQLite holds. A row that is the very object
+ * saved there last is unchanged (saved rows are frozen, so none can change in place unnoticed: an
+ * assignment to one throws); any other row is written when its JSON text differs from the stored text. So
+ * reordered, removed or rebuilt rows are stored as they are, and an operation pays the JSON of the rows it
+ * made, not of the whole lifecycle (stringifying every row per operation was a tenth of a payment's
+ * JavaScript in the object, bench/payments profile).
  */
 const ROW_KINDS = ["payments", "credits", "allocationsOut", "allocationsReversed", "allocationsIn"] as const;
 type RowKind = (typeof ROW_KINDS)[number];
 
-/** The JSON text of each stored row, by kind and position: what the last save or load left in SQLite. */
-export type StoredRows = Record<RowKind, string[]>;
+/** What the last save or load left in SQLite, by kind and position: each row's JSON text and its object. */
+export type StoredRows = Record<RowKind, { texts: string[]; rows: readonly unknown[] }>;
 
 export function initStateStore(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS lifecycle_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
@@ -38,18 +41,20 @@ export function saveState(sql: SqlStorage, stored: StoredRows | null, next: Life
   sql.exec("INSERT INTO lifecycle_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state", serializeState(core as unknown as LifecycleState));
   if (!stored) sql.exec("DELETE FROM lifecycle_rows");
   const after = {} as StoredRows;
-  for (const kind of ROW_KINDS) after[kind] = saveRows(sql, kind, stored?.[kind] ?? [], next[kind]);
+  for (const kind of ROW_KINDS) after[kind] = saveRows(sql, kind, stored?.[kind] ?? { texts: [], rows: [] }, next[kind]);
   return after;
 }
 
-function saveRows(sql: SqlStorage, kind: RowKind, before: string[], rows: readonly unknown[]): string[] {
-  const texts = rows.map((row) => JSON.stringify(row));
-  texts.forEach((text, pos) => {
-    if (pos >= before.length) sql.exec("INSERT INTO lifecycle_rows (kind, pos, row) VALUES (?, ?, ?)", kind, pos, text);
-    else if (before[pos] !== text) sql.exec("UPDATE lifecycle_rows SET row = ? WHERE kind = ? AND pos = ?", text, kind, pos);
+function saveRows(sql: SqlStorage, kind: RowKind, before: StoredRows[RowKind], rows: readonly unknown[]): StoredRows[RowKind] {
+  const texts = rows.map((row, pos) => {
+    if (pos < before.rows.length && row === before.rows[pos]) return before.texts[pos]!;
+    const text = JSON.stringify(Object.freeze(row));
+    if (pos >= before.texts.length) sql.exec("INSERT INTO lifecycle_rows (kind, pos, row) VALUES (?, ?, ?)", kind, pos, text);
+    else if (before.texts[pos] !== text) sql.exec("UPDATE lifecycle_rows SET row = ? WHERE kind = ? AND pos = ?", text, kind, pos);
+    return text;
   });
-  if (before.length > texts.length) sql.exec("DELETE FROM lifecycle_rows WHERE kind = ? AND pos >= ?", kind, texts.length);
-  return texts;
+  if (before.texts.length > texts.length) sql.exec("DELETE FROM lifecycle_rows WHERE kind = ? AND pos >= ?", kind, texts.length);
+  return { texts, rows: [...rows] };
 }
 
 /** The stored state and its rows as stored; null when the object holds no lifecycle yet. */
@@ -59,9 +64,13 @@ export function loadState(sql: SqlStorage): { state: LifecycleState; stored: Sto
   const state = deserializeState(row.state);
   // the earlier form kept everything in the one value: it is read as it is and rewritten row by row next time
   if (Array.isArray((state as Partial<LifecycleState>).payments)) return { state, stored: null };
-  const stored = Object.fromEntries(ROW_KINDS.map((kind) => [kind, [] as string[]])) as unknown as StoredRows;
-  for (const r of sql.exec<{ kind: RowKind; row: string }>("SELECT kind, row FROM lifecycle_rows ORDER BY kind, pos")) stored[r.kind]?.push(r.row);
+  const texts = Object.fromEntries(ROW_KINDS.map((kind) => [kind, [] as string[]])) as Record<RowKind, string[]>;
+  for (const r of sql.exec<{ kind: RowKind; row: string }>("SELECT kind, row FROM lifecycle_rows ORDER BY kind, pos")) texts[r.kind]?.push(r.row);
+  const stored = {} as StoredRows;
   const rows = state as unknown as Record<RowKind, unknown[]>;
-  for (const kind of ROW_KINDS) rows[kind] = stored[kind].map((text) => JSON.parse(text));
+  for (const kind of ROW_KINDS) {
+    rows[kind] = texts[kind].map((text) => Object.freeze(JSON.parse(text)));
+    stored[kind] = { texts: texts[kind], rows: [...rows[kind]] };
+  }
   return { state, stored };
 }

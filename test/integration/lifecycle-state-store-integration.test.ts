@@ -83,7 +83,7 @@ describe("the lifecycle object's state, row by row", () => {
     expect(again).toMatchObject({ outcome: "applied", recorded: false, payment: { amountCents: 500 } });
   });
 
-  it("stores what changed by content: rows changed in place, removed, reordered or added all read back as saved", async () => {
+  it("stores what changed: rows changed, removed, reordered or added all read back as saved, and saved rows are frozen", async () => {
     const lc = await lifecycleOwing("SS-2", 3_000);
     const stub = stubOf(lc);
     for (let i = 0; i < 5; i++) await stub.applyPayment(input(lc, "SS-2", 1_000, `ss-2-${i}`));
@@ -103,6 +103,10 @@ describe("the lifecycle object's state, row by row", () => {
       const reread = loadState(sql)!;
       expect(serializeState(reread.state)).toBe(serializeState(next));
       expect(reread.stored).toEqual(stored);
+      // a saved row cannot be changed in place behind the store's back (it would not be written)
+      expect(() => {
+        (reread.state.payments[0] as { amountCents: number }).amountCents = 1;
+      }).toThrow(TypeError);
       // a save with nothing changed writes nothing but the small value
       const rowsBefore = sql.exec("SELECT kind, pos, row FROM lifecycle_rows ORDER BY kind, pos").toArray();
       state.storage.transactionSync(() => saveState(sql, stored, reread.state));
