@@ -5,7 +5,7 @@ import { nowIso, type Db } from "../db/client";
 import { compiled, everyColumn } from "../db/compiled";
 import { creditAllocations, patientCredits, patientPaymentDetails } from "../db/schema";
 import { centsToAmount } from "../domain/money";
-import { claimForBillIn, compute, ledgerChanges, reconciliationWrite, type LifecycleState, type PaymentRow, type Statement } from "./store";
+import { claimForBillIn, compute, ledgerChanges, reconciliationWrite, responsibilityOf, type LifecycleState, type PaymentRow, type Statement } from "./store";
 
 // The operations on one lifecycle's money, as steps from the state the ClaimLifecycle object holds: each
 // computes the ledger the facts imply (src/domain/lifecycle-money.ts) and returns its outcome, the state
@@ -106,7 +106,7 @@ export function applyPayment(db: Db, state: LifecycleState, input: PaymentInput,
   if (seen) return { result: answerFor(seen, input) };
   const claim = claimForBillIn(state, input.billId);
   if (!claim) return { result: { outcome: "claim_not_found" } };
-  if (compute(state).responsibility.cents === null) return { result: { outcome: "no_claim_response" } };
+  if (responsibilityOf(state).cents === null) return { result: { outcome: "no_claim_response" } };
 
   const row: PaymentRow = {
     id: newId("pay"),

@@ -232,8 +232,11 @@ export interface Computed {
 }
 
 /** The ledger the state implies (src/domain/lifecycle-money.ts). */
+/** What the lifecycle's remits make the patient responsible for (no ledger). */
+export const responsibilityOf = (state: LifecycleState): Responsibility => lifecycleResponsibility(state.versions, state.remits);
+
 export function compute(state: LifecycleState): Computed {
-  const responsibility = lifecycleResponsibility(state.versions, state.remits);
+  const responsibility = responsibilityOf(state);
   const outByPayment = new Map<string, number>();
   for (const a of state.allocationsOut) {
     const credit = state.credits.find((c) => c.id === a.creditId);
