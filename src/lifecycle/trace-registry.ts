@@ -22,6 +22,8 @@ const IMPORT_PAGE = 500;
 
 export class TraceRegistry extends DurableObject<Env> {
   private importing: Promise<boolean> | null = null;
+  /** Once the import is done it stays done: remembered, so a claim reads no meta row. */
+  private imported = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,7 +60,7 @@ export class TraceRegistry extends DurableObject<Env> {
 
   /** True once every payment D1 held before the registry is imported (one import at a time). */
   private async ready(shard: number): Promise<boolean> {
-    if (this.meta("legacy_import") === "done") return true;
+    if (this.imported || (this.imported = this.meta("legacy_import") === "done")) return true;
     this.importing ??= this.importLegacy(shard).finally(() => (this.importing = null));
     return this.importing;
   }
