@@ -54,7 +54,9 @@ export class ClaimLifecycle extends DurableObject<Env> {
       const step = ops.applyPayment(this.db, await this.current(input.lifecycleId), input);
       this.commit(step);
       if (step.result.outcome === "applied" && step.writes) {
-        log.info("payment.applied", { paymentId: step.result.payment.paymentId, lifecycleId: input.lifecycleId, amountCents: input.amountCents, appliedCents: step.result.payment.appliedCents });
+        // recorded by its payment row and its domain event; the line is detail (LOG_LEVEL=debug), as for
+        // accepted events: one JSON line per payment was 8 % of the payments path's JavaScript (profile)
+        log.debug("payment.applied", { paymentId: step.result.payment.paymentId, lifecycleId: input.lifecycleId, amountCents: input.amountCents, appliedCents: step.result.payment.appliedCents });
       }
       return step.result;
     });
