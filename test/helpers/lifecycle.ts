@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../../src/index";
+import type { PaymentInput } from "../../src/lifecycle/claim-lifecycle";
 import { call } from "./api";
 import { rows } from "./db";
 import { CLAIM_ID_SYSTEM, remitFor, scrubPayload } from "./fixtures";
@@ -107,6 +108,19 @@ export const remit = (r: RemitSpec) =>
       cr.payment = { ...cr.payment, amount: { value: dollars(benefit), currency: "USD" } };
     },
   });
+
+/** What a lifecycle object's applyPayment takes, for a test calling the object directly (paid 2025-01-02 by cair). */
+export const paymentInput = (lifecycleId: string, billId: string, cents: number, traceId: string): PaymentInput => ({
+  lifecycleId,
+  billId,
+  traceKey: `trace:${traceId}`,
+  traceId,
+  amountCents: cents,
+  paymentDate: "2025-01-02",
+  paymentMethod: null,
+  source: "cair",
+  eventId: null,
+});
 
 export const pay = (body: { billId: string; paymentAmount: number; paymentTraceId: string; paymentDate?: string }) =>
   call("POST", "/api/webhooks/patient-payment", { json: body, headers: { "X-API-KEY": PAYMENT_SECRET } });

@@ -2,10 +2,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult, runDurableO
 import worker from "../../src/index";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PaymentInput } from "../../src/lifecycle/claim-lifecycle";
 import { ADMIN_TOKEN, call, createSource } from "../helpers/api";
 import { count } from "../helpers/db";
-import { PAYMENT_SECRET, project, remit, scrub } from "../helpers/lifecycle";
+import { PAYMENT_SECRET, paymentInput as input, project, remit, scrub } from "../helpers/lifecycle";
 import { traceRegistryFor } from "../../src/lifecycle/trace-registry";
 
 // Issue 17, item 2: the lifecycle's Durable Object is the authority for its money. It answers from its own
@@ -42,17 +41,6 @@ async function lifecycleOwing(billId: string, prCents: number | null): Promise<s
 const pay = (billId: string, dollars: number, traceId: string) =>
   call("POST", "/api/webhooks/patient-payment", { json: { billId, paymentAmount: dollars, paymentTraceId: traceId, paymentDate: "2025-01-01" }, headers: { "X-API-KEY": PAYMENT_SECRET } });
 
-const input = (lifecycleId: string, billId: string, cents: number, traceId: string): PaymentInput => ({
-  lifecycleId,
-  billId,
-  traceKey: `trace:${traceId}`,
-  traceId,
-  amountCents: cents,
-  paymentDate: "2025-01-02",
-  paymentMethod: null,
-  source: "cair",
-  eventId: null,
-});
 
 describe("the object answers, D1 follows", () => {
   it("the answer is immediate and right; D1 has nothing of it until the alarm flushes the outbox, then all of it", async () => {

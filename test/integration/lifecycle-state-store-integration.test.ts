@@ -1,10 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ClaimLifecycle, PaymentInput } from "../../src/lifecycle/claim-lifecycle";
+import type { ClaimLifecycle } from "../../src/lifecycle/claim-lifecycle";
 import { loadState, saveState } from "../../src/lifecycle/state-store";
 import { serializeState, type LifecycleState } from "../../src/lifecycle/store";
-import { project, remit, scrub } from "../helpers/lifecycle";
+import { paymentInput as input, project, remit, scrub } from "../helpers/lifecycle";
 
 // Issue 17: the lifecycle object keeps its payments, credits and allocations one row each in its SQLite
 // (src/lifecycle/state-store.ts), so an operation writes what it changed and no stored value grows with the
@@ -22,17 +22,6 @@ async function lifecycleOwing(billId: string, prCents: number): Promise<string> 
   return row!.id;
 }
 
-const input = (lifecycleId: string, billId: string, cents: number, traceId: string): PaymentInput => ({
-  lifecycleId,
-  billId,
-  traceKey: `trace:${traceId}`,
-  traceId,
-  amountCents: cents,
-  paymentDate: "2025-01-02",
-  paymentMethod: null,
-  source: "cair",
-  eventId: null,
-});
 
 /** Forgets the object's in-memory copy, as an evicted object would, so the next call reads its SQLite. */
 const evict = (object: ClaimLifecycle) => Object.assign(object as unknown as Record<string, unknown>, { state: null, storedRows: null });
