@@ -1,5 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ClaimLifecycle } from "../../src/lifecycle/claim-lifecycle";
 import { loadState, saveState } from "../../src/lifecycle/state-store";
@@ -124,4 +125,44 @@ describe("the lifecycle object's state, row by row", () => {
     });
     expect(reread).toMatchObject({ appliedCents: 2_000, creditCents: 500, paymentCount: 2 });
   });
+
+  it("what the object's SQLite holds is always what it answers from: any sequence of payments, repeats and reversals (fast-check)", async () => {
+    let run = 0;
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("pay" as const), cents: fc.integer({ min: 1, max: 4_000 }), day: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ kind: fc.constant("repeat" as const), nth: fc.nat() }),
+      fc.record({ kind: fc.constant("reverse" as const), nth: fc.nat() }),
+      fc.record({ kind: fc.constant("evict" as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 6_000 }), fc.array(op, { minLength: 1, maxLength: 10 }), async (owedCents, ops) => {
+        const bill = `SS-P${++run}`;
+        const lc = await lifecycleOwing(bill, owedCents);
+        const stub = stubOf(lc);
+        const paid: { traceId: string; cents: number }[] = [];
+        for (const o of ops) {
+          if (o.kind === "pay") {
+            const traceId = `${bill}-${paid.length}`;
+            const r = await stub.applyPayment({ ...input(lc, bill, o.cents, traceId), paymentDate: `2025-01-0${o.day}` });
+            expect(r.outcome).toBe("applied");
+            paid.push({ traceId, cents: o.cents });
+          } else if (o.kind === "repeat" && paid.length) {
+            const p = paid[o.nth % paid.length]!;
+            expect(await stub.applyPayment(input(lc, bill, p.cents, p.traceId))).toMatchObject({ outcome: "applied", recorded: false });
+          } else if (o.kind === "reverse" && paid.length) {
+            await stub.reversePayment({ lifecycleId: lc, traceKey: `trace:${paid[o.nth % paid.length]!.traceId}` });
+          } else if (o.kind === "evict") {
+            await runInDurableObject(stub, (object) => void evict(object));
+          }
+          // the invariant: read back from SQLite, the state is the one held in memory
+          await runInDurableObject(stub, (object, state) => {
+            const held = (object as unknown as { state: LifecycleState | null }).state;
+            if (held === null) return; // evicted: the next operation reads it back
+            expect(loadState(state.storage.sql)!.state).toEqual(held);
+          });
+        }
+      }),
+      { numRuns: 15, endOnFailure: true },
+    );
+  }, 120_000);
 });
