@@ -21,6 +21,8 @@ export interface ClaimgateEnv {
   SOURCE_CACHE_TTL_SECONDS?: string;
   /** Milliseconds a lifecycle object waits before flushing its outbox to D1 (default 100). */
   LIFECYCLE_FLUSH_DELAY_MS?: string;
+  /** At most one alarm flush per this many ms per lifecycle under load (default 1000). */
+  LIFECYCLE_FLUSH_INTERVAL_MS?: string;
   /** Seconds a subscription and its decrypted signing keys are cached per isolate (default 30; 0 off). */
   SUBSCRIPTION_CACHE_TTL_SECONDS?: string;
   /** Comma-separated seconds between delivery attempts. */

@@ -6,6 +6,7 @@ import { ADMIN_TOKEN, call, createSource } from "../helpers/api";
 import { count } from "../helpers/db";
 import { PAYMENT_SECRET, paymentInput as input, project, remit, scrub } from "../helpers/lifecycle";
 import { traceRegistryFor } from "../../src/lifecycle/trace-registry";
+import { nextFlushAt } from "../../src/lifecycle/claim-lifecycle";
 
 // Issue 17, item 2: the lifecycle's Durable Object is the authority for its money. It answers from its own
 // SQLite, and D1 follows through the object's outbox, flushed by its alarm in order and exactly once.
@@ -68,6 +69,38 @@ describe("the object answers, D1 follows", () => {
     expect(await stubOf(lc).outboxStatus()).toEqual({ pending: 0, oldestAt: null });
     // the domain events went out: the flush fanned them out (no subscription here, so they are only marked)
     expect(await d1("SELECT count(*) AS n FROM domain_events WHERE source_event_id = ? AND fanned_out_at IS NULL", payment.id)).toEqual([{ n: 0 }]);
+  });
+
+  it("a quiet lifecycle's outbox is flushed 100 ms after its operation; a busy one's at most once a second", async () => {
+    expect(nextFlushAt({ now: 10_000, lastFlushAt: 0, delayMs: 100, intervalMs: 1_000 })).toBe(10_100);
+    expect(nextFlushAt({ now: 10_000, lastFlushAt: 9_950, delayMs: 100, intervalMs: 1_000 })).toBe(10_950);
+    expect(nextFlushAt({ now: 10_000, lastFlushAt: 8_000, delayMs: 100, intervalMs: 1_000 })).toBe(10_100);
+
+    // and the object schedules its alarm so (the suite's own delay keeps alarms from firing: this object
+    // gets the defaults)
+    const lc = await lifecycleOwing("OB-FLUSH", 5000);
+    const stub = stubOf(lc);
+    const defaults = (o: unknown) => Object.assign(o as Record<string, unknown>, { env: { ...env, LIFECYCLE_FLUSH_DELAY_MS: "100", LIFECYCLE_FLUSH_INTERVAL_MS: "1000" } });
+    const alarmAfter = async (cents: number, traceId: string) =>
+      runInDurableObject(stub, async (object, state) => {
+        defaults(object);
+        const before = Date.now();
+        await object.applyPayment(input(lc, "OB-FLUSH", cents, traceId));
+        // the alarm is set just behind the answer
+        let alarm = await state.storage.getAlarm();
+        for (let i = 0; alarm === null && i < 100; i++) alarm = await scheduler.wait(1).then(() => state.storage.getAlarm());
+        return { before, alarm: alarm! };
+      });
+    const quiet = await alarmAfter(100, "ob-flush-1");
+    expect(quiet.alarm - quiet.before).toBeGreaterThanOrEqual(100);
+    expect(quiet.alarm - quiet.before).toBeLessThan(1_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const flushedAt = Date.now();
+    const busy = await alarmAfter(200, "ob-flush-2");
+    expect(busy.alarm).toBeGreaterThanOrEqual(flushedAt + 1_000 - 50);
+    expect(busy.alarm).toBeLessThan(flushedAt + 1_000 + 500);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await d1("SELECT count(*) AS n FROM patient_payment_details WHERE claim_lifecycle_id = ?", lc)).toEqual([{ n: 2 }]);
   });
 
   it("an entry sent again after a crash applies nothing twice, and the entries after it still land, in order", async () => {
