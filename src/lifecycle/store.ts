@@ -271,12 +271,16 @@ export function ledgerChanges(db: Db, state: LifecycleState, computed: Computed,
   for (const a of state.allocationsOut) outByCredit.set(a.creditId, (outByCredit.get(a.creditId) ?? 0) + a.amountCents);
   const payments: PaymentRow[] = [];
   const credits = [...state.credits];
+  // each payment's credit by position, found once (a search per payment made every operation quadratic in
+  // the lifecycle's payments)
+  const creditAt = new Map<string, number>();
+  credits.forEach((c, i) => creditAt.has(c.sourcePaymentId) || creditAt.set(c.sourcePaymentId, i));
 
   for (const p of state.payments) {
     const share = computed.ledger.payments.get(p.traceKey);
     const applied = p.status === "applied" ? (share?.appliedCents ?? 0) : 0;
     const creditCents = p.status === "applied" ? (share?.creditCents ?? p.amountCents) : 0;
-    const creditIndex = credits.findIndex((c) => c.sourcePaymentId === p.id);
+    const creditIndex = creditAt.get(p.id) ?? -1;
     const credit = creditIndex >= 0 ? credits[creditIndex] : undefined;
     if (p.status === "applied" && (p.appliedCents !== applied || p.excessCents !== creditCents)) {
       out.push(setPaymentShare(db, { id: p.id, appliedCents: applied, excessCents: creditCents }));
