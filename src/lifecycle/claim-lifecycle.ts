@@ -257,7 +257,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
  * (LIFECYCLE_FLUSH_INTERVAL_MS, 1 s) after the last flush, so a busy lifecycle flushes at most once a
  * second and its payments share one alarm, one D1 batch and one fan-out. Each flush costs about as much
  * whatever it carries: at 20 lifecycles under load, flushes every 100 ms carried ~1.4 payments each and
- * the payments bench ran 0.20 of baseline; at most one a second per lifecycle, 0.27 (2026-11-24).
+ * the payments bench ran 0.20 of baseline; at most one a second per lifecycle, 0.24–0.26 (2026-11-24).
  */
 export function nextFlushAt(t: { now: number; lastFlushAt: number; delayMs: number; intervalMs: number }): number {
   return Math.max(t.now + t.delayMs, t.lastFlushAt + t.intervalMs);

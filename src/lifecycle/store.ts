@@ -231,10 +231,10 @@ export interface Computed {
   ledger: Ledger;
 }
 
-/** The ledger the state implies (src/domain/lifecycle-money.ts). */
 /** What the lifecycle's remits make the patient responsible for (no ledger). */
 export const responsibilityOf = (state: LifecycleState): Responsibility => lifecycleResponsibility(state.versions, state.remits);
 
+/** The ledger the state implies (src/domain/lifecycle-money.ts). */
 export function compute(state: LifecycleState): Computed {
   const responsibility = responsibilityOf(state);
   const outByPayment = new Map<string, number>();
