@@ -69,3 +69,9 @@ declare global {
     interface Env extends ClaimgateEnv {}
   }
 }
+
+/** A numeric var (milliseconds, seconds …): a finite number ≥ 0, else the default (unset or not a number). */
+export function nonNegativeVar(value: string | undefined, fallback: number): number {
+  const n = Number(value ?? fallback);
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}

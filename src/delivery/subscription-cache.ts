@@ -3,6 +3,7 @@ import { openSecret } from "../crypto/secret-box";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
 import { subscriptions, subscriptionSecrets } from "../db/schema";
+import { nonNegativeVar } from "../env";
 import { isolateCache } from "../isolate-cache";
 
 // Per-isolate cache of what a delivery needs from its subscription: the row (URL, options, active) and
@@ -52,7 +53,4 @@ export function signingKeysAt(sub: DeliverySubscription, now = nowIso()): { hmac
 
 export const invalidateSubscription = (id?: string): void => cache.invalidate(id);
 
-export const subscriptionCacheTtl = (value: string | undefined) => {
-  const n = Number(value ?? "30");
-  return Number.isFinite(n) && n >= 0 ? n : 30;
-};
+export const subscriptionCacheTtl = (value: string | undefined) => nonNegativeVar(value, 30);

@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
 import { events } from "../db/schema";
-import type { Env } from "../env";
+import { nonNegativeVar, type Env } from "../env";
 import { errorText, log } from "../log";
 import { sendEvents } from "./ingest";
 
@@ -10,11 +10,6 @@ const BATCH = 90; // under D1's 100 bound parameters per statement
 
 /** Sends after which an event whose message keeps going missing is failed, visibly, instead of sent forever. */
 export const MAX_REDRIVES = 10;
-
-const seconds = (value: string | undefined, fallback: number) => {
-  const n = Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-};
 
 /**
  * The outbox sweep (cron), so that every pending event ends processed, failed or invalid:
@@ -29,8 +24,8 @@ const seconds = (value: string | undefined, fallback: number) => {
  */
 export async function sweepPendingEvents(env: Env, db: Db): Promise<number> {
   const now = Date.now();
-  const enqueueCutoff = new Date(now - seconds(env.SWEEP_ENQUEUE_AFTER_SECONDS, 60) * 1000).toISOString();
-  const redriveCutoff = new Date(now - seconds(env.SWEEP_REDRIVE_AFTER_SECONDS, 900) * 1000).toISOString();
+  const enqueueCutoff = new Date(now - nonNegativeVar(env.SWEEP_ENQUEUE_AFTER_SECONDS, 60) * 1000).toISOString();
+  const redriveCutoff = new Date(now - nonNegativeVar(env.SWEEP_REDRIVE_AFTER_SECONDS, 900) * 1000).toISOString();
 
   const gaveUp = await db
     .update(events)

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { database, nowIso } from "../db/client";
 import { fanOutCoalesced } from "../delivery/fan-out";
-import type { Env } from "../env";
+import { nonNegativeVar, type Env } from "../env";
 import { errorText, log } from "../log";
 import * as ops from "./operations";
 import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount, type Flushed } from "./outbox";
@@ -208,8 +208,8 @@ export class ClaimLifecycle extends DurableObject<Env> {
     const at = nextFlushAt({
       now: Date.now(),
       lastFlushAt: this.lastFlushAt,
-      delayMs: msVar(this.env.LIFECYCLE_FLUSH_DELAY_MS, FLUSH_DELAY_MS),
-      intervalMs: msVar(this.env.LIFECYCLE_FLUSH_INTERVAL_MS, FLUSH_INTERVAL_MS),
+      delayMs: nonNegativeVar(this.env.LIFECYCLE_FLUSH_DELAY_MS, FLUSH_DELAY_MS),
+      intervalMs: nonNegativeVar(this.env.LIFECYCLE_FLUSH_INTERVAL_MS, FLUSH_INTERVAL_MS),
     });
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
@@ -261,10 +261,4 @@ export class ClaimLifecycle extends DurableObject<Env> {
  */
 export function nextFlushAt(t: { now: number; lastFlushAt: number; delayMs: number; intervalMs: number }): number {
   return Math.max(t.now + t.delayMs, t.lastFlushAt + t.intervalMs);
-}
-
-/** A millisecond var: a finite number ≥ 0, else the default. */
-function msVar(value: string | undefined, fallback: number): number {
-  const n = Number(value ?? fallback);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
 }
