@@ -27,18 +27,47 @@ export interface OutboxEntry {
 /** How many entries one D1 batch carries at most. */
 const ENTRIES_PER_BATCH = 50;
 
+/**
+ * The most characters of an entry's statements one SQLite value holds; a longer entry continues in
+ * outbox_parts. Why: a Durable Object's SQLite refuses any value over 2 MB (Cloudflare's documented limit;
+ * the local runtime does not enforce it), and an operation's statements can pass that: a reconcile that
+ * moves the shares of ~2,000 payments writes each one's share and its PaymentReconciliation (~1 KB).
+ * 500,000 UTF-16 units are at most 1.5 MB of UTF-8 (3 bytes per unit at most; a pair of 2 is 4 bytes).
+ */
+export const OUTBOX_CHUNK_CHARS = 500_000;
+
 export function initOutbox(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, statements TEXT NOT NULL, created_at TEXT NOT NULL)");
+  // the rest of an entry longer than OUTBOX_CHUNK_CHARS, in order (part 1, 2, …; the outbox row is part 0)
+  sql.exec("CREATE TABLE IF NOT EXISTS outbox_parts (seq INTEGER NOT NULL, part INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (seq, part)) WITHOUT ROWID");
 }
 
-/** Queues one operation's statements (call inside the transaction that stores the state they write). */
-export function append(sql: SqlStorage, statements: Statement[], now: string): void {
+/**
+ * Queues one operation's statements (call inside the transaction that stores the state they write): one
+ * outbox row, continued in outbox_parts when its text is longer than `chunkChars`.
+ */
+export function append(sql: SqlStorage, statements: Statement[], now: string, chunkChars = OUTBOX_CHUNK_CHARS): void {
   if (statements.length === 0) return;
   const stored: StoredStatement[] = statements.map((s) => {
     const q = (s as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
     return { sql: q.sql, params: q.params };
   });
-  sql.exec("INSERT INTO outbox (statements, created_at) VALUES (?, ?)", JSON.stringify(stored), now);
+  const [first, ...rest] = chunks(JSON.stringify(stored), chunkChars);
+  const { seq } = sql.exec<{ seq: number }>("INSERT INTO outbox (statements, created_at) VALUES (?, ?) RETURNING seq", first, now).one();
+  rest.forEach((text, i) => sql.exec("INSERT INTO outbox_parts (seq, part, text) VALUES (?, ?, ?)", seq, i + 1, text));
+}
+
+/** `text` in pieces of at most `size` UTF-16 units, never splitting a surrogate pair (SQLite stores UTF-8). */
+export function chunks(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < text.length || out.length === 0; ) {
+    let end = Math.min(text.length, at + Math.max(2, size));
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    out.push(text.slice(at, end));
+    at = end;
+  }
+  return out;
 }
 
 export function pendingCount(sql: SqlStorage): number {
@@ -51,10 +80,23 @@ export function oldestPendingAt(sql: SqlStorage): string | null {
 }
 
 function pending(sql: SqlStorage, limit: number): OutboxEntry[] {
-  return sql
-    .exec<{ seq: number; statements: string }>("SELECT seq, statements FROM outbox ORDER BY seq LIMIT ?", limit)
-    .toArray()
-    .map((r) => ({ seq: Number(r.seq), statements: JSON.parse(r.statements) as StoredStatement[] }));
+  const rows = sql.exec<{ seq: number; statements: string }>("SELECT seq, statements FROM outbox ORDER BY seq LIMIT ?", limit).toArray();
+  if (rows.length === 0) return [];
+  const rest = new Map<number, string[]>();
+  for (const p of sql.exec<{ seq: number; text: string }>("SELECT seq, text FROM outbox_parts WHERE seq BETWEEN ? AND ? ORDER BY seq, part", rows[0]!.seq, rows[rows.length - 1]!.seq)) {
+    const seq = Number(p.seq);
+    rest.set(seq, [...(rest.get(seq) ?? []), p.text]);
+  }
+  return rows.map((r) => {
+    const seq = Number(r.seq);
+    return { seq, statements: JSON.parse(r.statements + (rest.get(seq)?.join("") ?? "")) as StoredStatement[] };
+  });
+}
+
+/** Forgets the entries up to `seq` (D1 holds them). */
+function forget(sql: SqlStorage, seq: number): void {
+  sql.exec("DELETE FROM outbox WHERE seq <= ?", seq);
+  sql.exec("DELETE FROM outbox_parts WHERE seq <= ?", seq);
 }
 
 const isMarkerCollision = (e: unknown) => /UNIQUE constraint failed: lifecycle_outbox_applied/.test(String((e as Error)?.message ?? e));
@@ -90,14 +132,14 @@ export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: 
       flushed.entries += entries.length;
       // (counted as sent: an insert a marker collision rolled back is not; one that found its row is, harmlessly)
       for (const entry of entries) flushed.domainEvents += entry.statements.filter(recordsDomainEvent).length;
-      sql.exec("DELETE FROM outbox WHERE seq <= ?", last);
+      forget(sql, last);
     } catch (e) {
       if (!isMarkerCollision(e)) throw e;
       // An earlier flush committed but was not recorded here: drop what D1 holds, send the rest.
       const row = await d1.prepare("SELECT max(seq) AS seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ?").bind(lifecycleId).first<{ seq: number | null }>();
       const done = Number(row?.seq ?? 0);
       if (done < first) throw e;
-      sql.exec("DELETE FROM outbox WHERE seq <= ?", done);
+      forget(sql, done);
     }
   }
 }

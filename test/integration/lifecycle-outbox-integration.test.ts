@@ -7,6 +7,9 @@ import { count } from "../helpers/db";
 import { PAYMENT_SECRET, paymentInput as input, project, remit, scrub } from "../helpers/lifecycle";
 import { traceRegistryFor } from "../../src/lifecycle/trace-registry";
 import { nextFlushAt } from "../../src/lifecycle/claim-lifecycle";
+import { append, flushOutbox } from "../../src/lifecycle/outbox";
+import { database, nowIso } from "../../src/db/client";
+import { domainEventInsert } from "../../src/claims/write";
 
 // Issue 17, item 2: the lifecycle's Durable Object is the authority for its money. It answers from its own
 // SQLite, and D1 follows through the object's outbox, flushed by its alarm in order and exactly once.
@@ -134,6 +137,33 @@ describe("the object answers, D1 follows", () => {
     expect(await d1("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).toEqual([{ paid: 5000 }]);
     // D1 keeps only the newest markers of a lifecycle
     expect((await d1<{ seq: number }>("SELECT seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ?", lc)).length).toBe(1);
+  });
+
+  it("an entry longer than one SQLite value is kept in parts, and D1 gets it whole, once", async () => {
+    const lc = await lifecycleOwing("OB-PARTS", 5000);
+    // payloads with characters outside the BMP, so that a cut could fall inside a surrogate pair
+    const note = "payé 💳 ".repeat(40);
+    const result = await runInDurableObject(stubOf(lc), async (_object, state) => {
+      const sql = state.storage.sql;
+      const db = database(env.DB);
+      const writes = [1, 2, 3].map((n) => domainEventInsert(db, `ob-parts-${n}`, { type: "patient_payment.applied", claimId: null, lifecycleId: lc, payload: { n, note } }));
+      append(sql, writes, nowIso(), 97); // 97 UTF-16 units per value here; 500,000 in the object
+      const kept = {
+        entries: sql.exec("SELECT count(*) AS n FROM outbox").one().n,
+        parts: sql.exec("SELECT count(*) AS n FROM outbox_parts").one().n,
+        longest: sql.exec("SELECT max(length(text)) AS n FROM outbox_parts").one().n,
+      };
+      const flushed = await flushOutbox(sql, env.DB, lc, nowIso);
+      const left = { entries: sql.exec("SELECT count(*) AS n FROM outbox").one().n, parts: sql.exec("SELECT count(*) AS n FROM outbox_parts").one().n };
+      return { kept, flushed, left };
+    });
+    expect(result.kept.entries).toBe(1);
+    expect(result.kept.parts).toBeGreaterThan(10);
+    expect(result.kept.longest).toBeLessThanOrEqual(97);
+    expect(result.flushed).toEqual({ entries: 1, domainEvents: 3 });
+    expect(result.left).toEqual({ entries: 0, parts: 0 });
+    const stored = await d1<{ source_event_id: string; payload: string }>("SELECT source_event_id, payload FROM domain_events WHERE source_event_id LIKE 'ob-parts-%' ORDER BY source_event_id");
+    expect(stored.map((r) => [r.source_event_id, JSON.parse(r.payload)])).toEqual([1, 2, 3].map((n) => [`ob-parts-${n}`, { n, note }]));
   });
 
   it("the object's state survives it: a new instance answers from its SQLite, not from D1", async () => {
