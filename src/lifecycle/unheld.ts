@@ -33,8 +33,8 @@ export interface UnheldReload {
   figures: Required<Pick<typeof claimLifecycles.$inferInsert, "responsibilityCents" | "responsibilityProvisional" | "appliedCents" | "currentClaimId">> | null;
 }
 
-/** Lifecycles reloaded per D1 batch (each is a bump and four reads): a message batch's (wrangler.toml's max_batch_size), in one. */
-const RELOADS_PER_BATCH = 50;
+/** Lifecycles reloaded per D1 batch (each is a bump and four reads): a message batch's (wrangler.toml's max_batch_size), in one (test/unit/queue-config-unit.test.ts). */
+export const RELOADS_PER_BATCH = 50;
 
 /**
  * Brings the figures of the lifecycles no object holds in line with their facts, a batch of lifecycles per

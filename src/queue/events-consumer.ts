@@ -21,9 +21,9 @@ export const EVENTS_DLQ = "claimgate-events-dlq";
  * How many events of one batch are projected at once: the whole batch (wrangler.toml's max_batch_size),
  * so every projection's steps line up and share their round trips (src/db/coalesce.ts). 6 at a time gave
  * 114.5 events/s end to end, 25 gave 135 (bench/delivery.mjs, same machine); later, batches of 50 instead
- * of 25 gave 318.8 events/s against 267.5 (2,000 events, same code otherwise).
+ * of 25 gave 318.8 events/s against 267.5 (2,000 events, same code otherwise). Kept equal by test/unit/queue-config-unit.test.ts.
  */
-const PROJECTION_CONCURRENCY = 50;
+export const PROJECTION_CONCURRENCY = 50;
 
 /** How many lifecycle objects reconcile at once (those the projection cannot bring in line itself). */
 const RECONCILE_CONCURRENCY = 6;
