@@ -22,8 +22,12 @@ import { deserializeState, serializeState, type LifecycleState } from "./store";
 const ROW_KINDS = ["payments", "credits", "allocationsOut", "allocationsReversed", "allocationsIn"] as const;
 type RowKind = (typeof ROW_KINDS)[number];
 
-/** What the last save or load left in SQLite, by kind and position: each row's JSON text and its object. */
-export type StoredRows = Record<RowKind, { texts: string[]; rows: readonly unknown[] }>;
+/**
+ * What the last save or load left in SQLite, by kind and position: each row's JSON text and its object;
+ * and the facts-and-figures row's text (`core`), which most payments leave as it was (once the patient's
+ * responsibility is met, a payment only adds credit), so it is written only when its text changed.
+ */
+export type StoredRows = Record<RowKind, { texts: string[]; rows: readonly unknown[] }> & { core?: string };
 
 export function initStateStore(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS lifecycle_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
@@ -36,11 +40,12 @@ export function initStateStore(sql: SqlStorage): void {
  * earlier single-value form), which writes every row. Returns what SQLite holds afterwards.
  */
 export function saveState(sql: SqlStorage, stored: StoredRows | null, next: LifecycleState): StoredRows {
-  const core: Record<string, unknown> = { ...next };
-  for (const kind of ROW_KINDS) delete core[kind];
-  sql.exec("INSERT INTO lifecycle_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state", serializeState(core as unknown as LifecycleState));
+  // (the row kinds left out by a rest pattern: deleting them from a copy made every save's object a slow dictionary)
+  const { payments: _payments, credits: _credits, allocationsOut: _out, allocationsReversed: _reversed, allocationsIn: _in, ...core } = next;
+  const coreText = serializeState(core as LifecycleState);
+  if (coreText !== stored?.core) sql.exec("INSERT INTO lifecycle_state (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state", coreText);
   if (!stored) sql.exec("DELETE FROM lifecycle_rows");
-  const after = {} as StoredRows;
+  const after = { core: coreText } as StoredRows;
   for (const kind of ROW_KINDS) after[kind] = saveRows(sql, kind, stored?.[kind] ?? { texts: [], rows: [] }, next[kind]);
   return after;
 }
@@ -66,7 +71,7 @@ export function loadState(sql: SqlStorage): { state: LifecycleState; stored: Sto
   if (Array.isArray((state as Partial<LifecycleState>).payments)) return { state, stored: null };
   const texts = Object.fromEntries(ROW_KINDS.map((kind) => [kind, [] as string[]])) as Record<RowKind, string[]>;
   for (const r of sql.exec<{ kind: RowKind; row: string }>("SELECT kind, row FROM lifecycle_rows ORDER BY kind, pos")) texts[r.kind]?.push(r.row);
-  const stored = {} as StoredRows;
+  const stored = { core: row.state } as StoredRows;
   const rows = state as unknown as Record<RowKind, unknown[]>;
   for (const kind of ROW_KINDS) {
     rows[kind] = texts[kind].map((text) => Object.freeze(JSON.parse(text)));
