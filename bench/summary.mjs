@@ -113,8 +113,14 @@ function roundsTrend() {
     `- Ingest rounds as stored events grew to ${ingest.storedEventsAtEnd}: median of the first five ${early}, of the last five ${late}`,
     `  (last round ${ingest.ratio.lastOverFirst} × the first; plot above); the decay from 0.62 to 0.22 reported in issue 17 did`,
     "  not reproduce. What grows with stored events on the ingest path is local D1 (the events table and",
-    "  its indexes; 220 MB at 50,000 events before archiving) and, detached, nothing else: a run that",
-    "  restarted wrangler on the same state after 30,000 events gave the same ratios as before the restart.",
+    "  its indexes; 220 MB at 50,000 events before archiving) and, detached, nothing else: with no",
+    "  consumer the local queue broker drops what it is sent (miniflare's broker.worker.js), so no backlog",
+    ...(ingest.ratio.afterRestart
+      ? [
+          `  grows. A new process on the same state (${ingest.ratio.afterRestart.storedAtRestart} stored) read ${ingest.ratio.afterRestart.rounds.join(", ")}: where the first`,
+          "  rounds of the run were, not where its late rounds were (notes below).",
+        ]
+      : ["  grows."]),
   ];
 }
 
@@ -163,6 +169,12 @@ if (ingest?.ratio?.storedAfterRound) {
     "",
     "![ingest ratio per round against events stored](bench/results/ingest-rounds.svg)",
     "",
+    ...(ingest.ratio.afterRestart
+      ? [
+          `Then a new \`wrangler dev\` on the same state (${ingest.ratio.afterRestart.storedAtRestart} events stored) ran ${ingest.ratio.afterRestart.rounds.length} rounds more: ${ingest.ratio.afterRestart.rounds.join(", ")} (not part of the target; see the notes on the rounds below).`,
+          "",
+        ]
+      : []),
     "| benchmark | result | baseline (same run) | ratio | target | met |",
     "|---|---|---|---|---|---|",
   );
@@ -179,6 +191,10 @@ if (cpu?.consumer) {
 if (payments) {
   const met = payments.ratio.throughput >= 0.5 && payments.payments.p99 <= 150;
   lines.push(`| payments: ${payments.config.payments} over ${payments.config.lifecycles} lifecycles (c=${payments.config.concurrency}, 5 % repeats) | ${payments.payments.rps} req/s, p50 ${payments.payments.p50} ms, p99 ${payments.payments.p99} ms | ${base(payments)} | ${payments.ratio.throughput} of baseline throughput | ≥ 0.5, p99 ≤ 150 ms | ${met ? "yes" : "**no**"} |`);
+  if (payments.stateInMemory) {
+    const mem = payments.stateInMemory;
+    lines.push(`| payments: the same bench again with the local state on tmpfs (\`${mem.root}\`) | ${mem.payments.rps} req/s, p50 ${mem.payments.p50} ms, p99 ${mem.payments.p99} ms; ledger ${mem.exactlyOnce ? "exact" : "**wrong**"}, D1 agreed ${mem.d1FollowMs} ms after | its own \`/health\` before and after | ${mem.ratio.throughput} of baseline throughput | (reported: the same code without the host's file syncs on the gateway's thread) | — |`);
+  }
   lines.push(`| payments: the ledger in D1 afterwards | ${payments.ledger.exactlyOnce ? "every lifecycle applied = min(owed, paid), credits the rest, each payment once" : "wrong: " + JSON.stringify(payments.ledger.problems.slice(0, 3))}${payments.ledger.d1FollowMs != null ? `; D1 agreed ${payments.ledger.d1FollowMs} ms after the last answer` : ""} | — | — | exactly once | ${payments.ledger.exactlyOnce ? "yes" : "**no**"} |`);
 }
 if (delivery) {
@@ -351,14 +367,38 @@ lines.push(
   "  (the rest of the batch in flight, then its own) instead of one, fewer timer wakes: medians 0.62–0.63",
   "  → 0.67–0.68 (8 rounds of 2,500, twice each). Full 20-round runs this stop: lowest rounds 0.54, 0.59",
   "  and (the row above) 0.59, last/first 0.96, 1.06 and 0.83: rounds of 2,500 requests spread by about",
-  "  ±0.07 here, and in 8-round runs the rounds after ~15,000 stored events dipped in every run (the local",
-  "  queue broker, which holds the detached consumer's whole backlog on the same thread, is a guess, not",
-  "  verified). The bench at 4,000",
+  "  ±0.07 here, and in 8-round runs the rounds after ~15,000 stored events dipped in every run (stop 28",
+  "  below found what it follows). The bench at 4,000",
   "  payments also found a bug: a patient's credit list bound",
   "  every credit id in one statement and answered 500 past ~100 credits (D1's 100 parameters); fixed.",
   "  End to end varies from run to run: in the full suite, the delivery bench right after the payments",
   "  bench read 297 delivered / 318 fanned out per second, then 330 / 328 twice on its own (the row above",
   "  is the last); the code on that path did not change this stop.",
+  "- Stop 28. What the late ingest rounds follow. Not a queue backlog: detached, the local broker has no",
+  "  consumer and drops what it is sent (miniflare's queue broker), so nothing accumulates. Not the",
+  "  Worker's heap: read through the inspector every 2 s during 8 rounds, it stayed between 16 and 57 MB.",
+  "  Not the events stored: 8 rounds of 2,500 on a new process, then 8 more on another new process over",
+  "  the same state (20,500 events stored) read 0.69 0.70 0.65 0.67 0.68 0.59 0.58 0.61 and 0.69 0.68 0.65",
+  "  0.64 0.68 0.60 0.58 0.60: the same dip at the same round, whatever was stored. It follows the age of",
+  "  the local process: the gateway's workerd used 332–360 CPU ticks per round of 2,500 ingest requests in",
+  "  the first three rounds and 372–400 in the five after (/proc, one run), while `/health` rounds stayed at",
+  "  208–249, so the same requests cost the local runtime ~10–15 % more as it ages; perf of the thread in",
+  "  round 1 and round 7 showed no one function growing. bench/ingest now ends with a few rounds on a new",
+  "  process over the full state (the line under the plot), to tell the two apart in every run: the",
+  "  earlier full run this stop read lowest round 0.54, last/first 0.74, and 0.65, 0.65, 0.67, 0.62 after",
+  "  the restart at 50,500 stored; the recorded one is above. So the rounds stay near 0.6 because the",
+  "  path's cost is near 0.6 on this machine, not because of what is stored; the target's margin (every",
+  "  round ≥ 0.6) is not met.",
+  "- Stop 28. Payments on disk and in memory. A DO call that writes one SQLite row took 0.66–0.77 ms",
+  "  inside workerd against 0.17–0.18 for a read-only one (300 calls each, twice), and the payments bench",
+  "  with the local state on tmpfs reads about 0.4 against 0.24 on disk (the row above): locally each",
+  "  commit syncs a SQLite file on the gateway's own thread, and a payment commits two objects (its trace",
+  "  id in the registry, its lifecycle). Production's SQLite-backed objects make a write durable by",
+  "  relaying it to other machines while the output gate holds the answer, the isolate running on, so the",
+  "  bench now reports both; the target is judged on disk. In memory it is still short of 0.5 and p99",
+  "  150 ms. Timed apart inside workerd (a lifecycle of 20 → 320 payments), a payment's operation is",
+  "  0.07–0.15 ms of ledger and state, 0.03 ms to store its rows, 0.04 ms to queue its outbox entry",
+  "  (~6 KB, 5.7 statements); the rest of the ~1.1 ms the call takes is the call and its commit.",
   "- Local Queues hand a consumer at most `max_batch_size` messages per batch timeout, so local delivery",
   "  and end-to-end rates understate production, where consumers scale out.",
   "",
@@ -379,7 +419,13 @@ const summary = {
     ratioMinRound: num(ingest?.ratio?.rounds?.length ? Math.min(...ingest.ratio.rounds) : null),
     storedEventsAtEnd: num(ingest?.storedEventsAtEnd),
   },
-  payments: { ratio: num(payments?.ratio?.throughput), p99Ms: num(payments?.payments?.p99) },
+  payments: {
+    ratio: num(payments?.ratio?.throughput),
+    p99Ms: num(payments?.payments?.p99),
+    // reported beside the target, not instead of it: the same bench with the local state on tmpfs
+    ratioStateInMemory: num(payments?.stateInMemory?.ratio?.throughput),
+    p99MsStateInMemory: num(payments?.stateInMemory?.payments?.p99),
+  },
   delivery: { perSecond: num(delivery?.delivery?.deliveriesPerSecond) },
   // ingest → projection → fan-out → signed delivery received, per event (bench/delivery.mjs, phase 1): one
   // step past the issue's end point (fanned out, delivery.fannedOutPerSecond), so the stricter of the two
