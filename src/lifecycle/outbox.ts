@@ -85,7 +85,9 @@ function pending(sql: SqlStorage, limit: number): OutboxEntry[] {
   const rest = new Map<number, string[]>();
   for (const p of sql.exec<{ seq: number; text: string }>("SELECT seq, text FROM outbox_parts WHERE seq BETWEEN ? AND ? ORDER BY seq, part", rows[0]!.seq, rows[rows.length - 1]!.seq)) {
     const seq = Number(p.seq);
-    rest.set(seq, [...(rest.get(seq) ?? []), p.text]);
+    const parts = rest.get(seq);
+    if (parts) parts.push(p.text);
+    else rest.set(seq, [p.text]);
   }
   return rows.map((r) => {
     const seq = Number(r.seq);
@@ -93,7 +95,7 @@ function pending(sql: SqlStorage, limit: number): OutboxEntry[] {
   });
 }
 
-/** Forgets the entries up to `seq` (D1 holds them). */
+/** Forgets the entries up to `seq` (D1 holds them): one synchronous step, so the object's storage commits both deletes together. */
 function forget(sql: SqlStorage, seq: number): void {
   sql.exec("DELETE FROM outbox WHERE seq <= ?", seq);
   sql.exec("DELETE FROM outbox_parts WHERE seq <= ?", seq);
