@@ -19,7 +19,7 @@ const N = Number(process.env.BENCH_INGEST ?? 50_000);
 // shared 2-core machine spread by ±0.06, so the median is taken over twenty.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const WARM_UP = 500;
-// Rounds of the same size on a restarted Worker, after the stored events of the ROUNDS
+// Then rounds of the same size on a new wrangler over the same state (all that ROUNDS stored): see measureDetached
 const RESTART_ROUNDS = Number(process.env.BENCH_RESTART_ROUNDS ?? 4);
 // With the consumer attached, the backlog has to drain at the local consumer's pace, so that load is smaller.
 const N_ATTACHED = Number(process.env.BENCH_INGEST_ATTACHED ?? 3000);
