@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import worker from "../src/index";
 
-export { ClaimLifecycle, SubscriptionThrottle, TraceRegistry } from "../src/index";
+export { ClaimLifecycle, SubscriptionThrottle } from "../src/index";
 
 const counts = new Map<string, number>();
 const label = (sql: unknown) => String(sql ?? "").replace(/\s+/g, " ").slice(0, 70);

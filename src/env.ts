@@ -10,7 +10,6 @@ export interface ClaimgateEnv {
   DELIVERIES_DLQ: Queue<DeliveryMessage>;
   CLAIM_LIFECYCLE: DurableObjectNamespace<ClaimLifecycle>;
   SUBSCRIPTION_THROTTLE: DurableObjectNamespace<import("./delivery/throttle").SubscriptionThrottle>;
-  TRACE_REGISTRY: DurableObjectNamespace<import("./lifecycle/trace-registry").TraceRegistry>;
   /** Bearer token for /admin/* (secret). */
   ADMIN_TOKEN?: string;
   /** base64 of 32 random bytes: AES-GCM key for secrets at rest (secret). */

@@ -10,7 +10,6 @@ import { consumeEvents, consumeEventsDeadLetters, EVENTS_DLQ, EVENTS_QUEUE } fro
 
 export { ClaimLifecycle } from "./lifecycle/claim-lifecycle";
 export { SubscriptionThrottle } from "./delivery/throttle";
-export { TraceRegistry } from "./lifecycle/trace-registry";
 
 const app = buildApp();
 

@@ -324,6 +324,20 @@ export const domainEvents = sqliteTable(
 // writes these D1 rows from it, one payment at a time.
 
 /** One patient payment as applied to a lifecycle (Cair's PatientPaymentDetails). */
+/**
+ * Who first used each payment trace id (a trace id names one payment across every lifecycle). Taken in the
+ * same D1 batch that stores the payment's partner event (src/ingest/ingest.ts), so "stored" and "taken"
+ * commit together at no extra round trip; the lifecycle objects write the payment rows later, through
+ * their outboxes, so patient_payment_details' unique index cannot be the one that says "taken" at once.
+ */
+export const paymentTraces = sqliteTable("payment_traces", {
+  /** `trace:<paymentTraceId>` */
+  traceKey: text("trace_key").primaryKey(),
+  billId: text("bill_id").notNull(),
+  amountCents: integer("amount_cents").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
 export const patientPaymentDetails = sqliteTable(
   "patient_payment_details",
   {

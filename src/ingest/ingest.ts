@@ -14,25 +14,47 @@ import { credentialHeaders, verifyRequest } from "../verify";
 import { Batcher } from "./batcher";
 import { parseJsonBodyText } from "./read-body";
 
-export interface IngestResult {
+export interface IngestResult<W = never> {
   eventId: string;
   duplicate: boolean;
   /** The validated payload (for callers, such as patient payments, that act on it synchronously). */
   payload: unknown;
+  /** What the writes made with the event answered (null when there were none). */
+  withEvent: W | null;
 }
+
+/**
+ * Writes that must commit with their events, in the same D1 batch (one transaction, no round trip of their
+ * own): a patient payment's trace id is taken as its event is stored (src/payments/trace-claims.ts). One
+ * set of statements serves every item of a batch that has such writes (D1 counts statements), and `read`
+ * gets back those statements' results and answers each input, in order.
+ */
+export interface WithEvents<I, W> {
+  statements: (d1: D1Database, inputs: I[]) => D1PreparedStatement[];
+  read: (results: D1Result[], inputs: I[]) => W[];
+}
+
+/** One event's part of such writes. */
+export interface WithEvent<W> {
+  writes: WithEvents<unknown, W>;
+  input: unknown;
+}
+
+/** An event's part of writes of a kind (for ingest's `withEvent` option). */
+export const withEvent = <I, W>(writes: WithEvents<I, W>, input: I): WithEvent<W> => ({ writes: writes as WithEvents<unknown, W>, input });
 
 /**
  * verify → parse → validate → store once → enqueue. Every failure before the insert leaves storage
  * untouched; a failed enqueue after it leaves the event pending for the outbox sweep.
  */
-export async function ingest(
+export async function ingest<W = never>(
   env: Env,
   source: ResolvedSource,
   headers: Headers,
   body: Uint8Array,
   waitUntil: (work: Promise<unknown>) => void,
-  options: { enqueue?: boolean; request?: { method: string; url: string } } = {},
-): Promise<IngestResult> {
+  options: { enqueue?: boolean; request?: { method: string; url: string }; withEvent?: (payload: unknown) => WithEvent<W> | null } = {},
+): Promise<IngestResult<W>> {
   const verdict = await authenticate(source, headers, body, options.request);
   const adapter = adapterFor(source.kind);
   if (!adapter) throw new ApiError(500, "KIND_NOT_SUPPORTED", `Source kind ${source.kind} has no adapter.`);
@@ -55,11 +77,12 @@ export async function ingest(
     // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
     options.enqueue !== false,
     waitUntil,
+    options.withEvent?.(parsed.data) ?? undefined,
   );
   // An accepted event is recorded by its row (and the invocation log); a duplicate is worth a line.
   if (stored.duplicate) log.info("ingest.duplicate", { sourceId: source.id, eventId: stored.eventId });
   else log.debug("ingest.accepted", { sourceId: source.id, kind: source.kind, eventId: stored.eventId });
-  return { ...stored, payload: parsed.data };
+  return { eventId: stored.eventId, duplicate: stored.duplicate, payload: parsed.data, withEvent: (stored.withEvent ?? null) as W | null };
 }
 
 /**
@@ -104,9 +127,9 @@ function eventRow(
 }
 
 /** Stores through the batcher; storage trouble is 503 with Retry-After (nothing half-stored). */
-function storeRow(env: Env, row: NewEvent["row"], enqueue: boolean, waitUntil: (work: Promise<unknown>) => void): Promise<Stored> {
+function storeRow(env: Env, row: NewEvent["row"], enqueue: boolean, waitUntil: (work: Promise<unknown>) => void, withEvent?: WithEvent<unknown>): Promise<Stored> {
   return storeBatcher(env)
-    .submit({ row, enqueue }, waitUntil)
+    .submit({ row, enqueue, ...(withEvent ? { withEvent } : {}) }, waitUntil)
     .catch((e) => {
       log.error("ingest.store_failed", { sourceId: row.sourceId, error: errorText(e) });
       throw storageUnavailable();
@@ -116,8 +139,9 @@ function storeRow(env: Env, row: NewEvent["row"], enqueue: boolean, waitUntil: (
 interface NewEvent {
   row: typeof events.$inferInsert & { id: string; body: string; headers: string };
   enqueue: boolean;
+  withEvent?: WithEvent<unknown>;
 }
-type Stored = Pick<IngestResult, "eventId" | "duplicate">;
+type Stored = Pick<IngestResult, "eventId" | "duplicate"> & { withEvent?: unknown };
 
 /**
  * Per bindings object (so per isolate; tests that pass their own bindings get their own): the batcher
@@ -156,15 +180,24 @@ function storeBatcher(env: Env): Batcher<NewEvent, Stored> {
 /**
  * Stores a batch of events in one atomic D1 batch of multi-row inserts; a row that meets a stored dedup
  * key (or an earlier row of the same batch) is not inserted and its id is not returned, and only those
- * duplicates cost a second read, of the id already stored under their key. Then the new events are
+ * duplicates cost a second read, of the id already stored under their key. The writes made with an event
+ * follow the inserts in the same batch, in the items' order. Then the new events are
  * enqueued in one sendBatch; their enqueued_at marks are left to the leader's idle time (writeMarks).
  */
 async function storeEvents(env: Env, store: EventStore, items: NewEvent[]): Promise<Stored[]> {
   const db = database(env.DB);
   const rows = items.map(({ row }) => row);
   const inserts = chunk(rows, ROWS_PER_INSERT).map((part) => env.DB.prepare(insertEventsSql(part.length)).bind(...part.flatMap(insertValues)));
-  const returned = await env.DB.batch<{ id: string }>(inserts);
-  const inserted = new Set(returned.flatMap((r) => r.results.map((row) => row.id)));
+  const withEvents = groupWithEvents(items);
+  const withStatements = withEvents.map((g) => g.writes.statements(env.DB, g.inputs));
+  const results = await env.DB.batch([...inserts, ...withStatements.flat()]);
+  const inserted = new Set(results.slice(0, inserts.length).flatMap((r) => (r.results as { id: string }[]).map((row) => row.id)));
+  const withEventAnswers: { withEvent?: unknown }[] = items.map(() => ({}));
+  let next = inserts.length;
+  withEvents.forEach((g, k) => {
+    const own = results.slice(next, (next += withStatements[k]!.length));
+    g.writes.read(own, g.inputs).forEach((answer, j) => (withEventAnswers[g.at[j]!] = { withEvent: answer }));
+  });
   const duplicates = rows.filter((row) => !inserted.has(row.id));
   const existing = new Map<string, string>();
   if (duplicates.length > 0) {
@@ -175,17 +208,31 @@ async function storeEvents(env: Env, store: EventStore, items: NewEvent[]): Prom
       if (found) existing.set(keyOf(found), found.id);
     }
   }
-  const stored = rows.map((row): Stored => {
-    if (inserted.has(row.id)) return { eventId: row.id, duplicate: false };
+  const stored = rows.map((row, i): Stored => {
+    if (inserted.has(row.id)) return { eventId: row.id, duplicate: false, ...withEventAnswers[i] };
     const eventId = existing.get(keyOf(row));
     if (!eventId) throw new Error(`event ${row.id}: insert ignored but no event stored under its dedup key`);
-    return { eventId, duplicate: true };
+    return { eventId, duplicate: true, ...withEventAnswers[i] };
   });
   const toEnqueue = stored.filter((s, i) => !s.duplicate && items[i]!.enqueue).map((s) => s.eventId);
   if (toEnqueue.length > 0 && (await sendOrLeaveToSweep(env, toEnqueue))) store.unmarked.push(...toEnqueue);
   // a leader kept busy by a long burst writes each statement's worth as soon as it has one
   if (store.unmarked.length >= MARKS_PER_UPDATE) await writeMarks(env, store);
   return stored;
+}
+
+/** The batch's writes made with events, one group per kind (in the items' order), with where each input came from. */
+function groupWithEvents(items: NewEvent[]): { writes: WithEvents<unknown, unknown>; inputs: unknown[]; at: number[] }[] {
+  const groups = new Map<WithEvents<unknown, unknown>, { writes: WithEvents<unknown, unknown>; inputs: unknown[]; at: number[] }>();
+  items.forEach((item, i) => {
+    if (!item.withEvent) return;
+    const { writes, input } = item.withEvent;
+    let group = groups.get(writes);
+    if (!group) groups.set(writes, (group = { writes, inputs: [], at: [] }));
+    group.inputs.push(input);
+    group.at.push(i);
+  });
+  return [...groups.values()];
 }
 
 // The events insert is written out rather than built by drizzle: one multi-row insert instead of one

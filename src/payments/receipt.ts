@@ -5,12 +5,13 @@ import { markEventProcessed } from "../claims/write";
 import { fanOutSafely } from "../delivery/fan-out";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
-import { authenticate, ingest, parseAndValidate } from "../ingest/ingest";
+import { authenticate, ingest, parseAndValidate, withEvent } from "../ingest/ingest";
 import { paymentRequest } from "../partners/cair-patient-payment/adapter";
 import { reversalBody, type PatientPaymentBody } from "../partners/cair-patient-payment/schema";
 import type { ResolvedSource } from "../sources/repository";
 import type { PaymentOutcome, ReversalOutcome } from "../lifecycle/operations";
-import { applyPatientPayment, reversePatientPayment, type AppliedPayment } from "./service";
+import { applyPatientPayment, reversePatientPayment, traceClaimOf, type AppliedPayment } from "./service";
+import { traceClaimsWithEvents } from "./trace-claims";
 
 type Later = (work: Promise<unknown>) => void;
 type RequestLine = { method: string; url: string };
@@ -24,10 +25,18 @@ type RequestLine = { method: string; url: string };
  */
 export async function receivePatientPayment(env: Env, source: ResolvedSource, headers: Headers, body: Uint8Array, later: Later, request: RequestLine): Promise<PaymentOutcome> {
   const db = database(env.DB);
-  const stored = await ingest(env, source, headers, body, later, { enqueue: false, request });
+  // its trace id is taken in the batch that stores the event: stored and taken commit together
+  const stored = await ingest(env, source, headers, body, later, {
+    enqueue: false,
+    request,
+    withEvent: (payload) => {
+      const claim = traceClaimOf(paymentRequest(payload as PatientPaymentBody, null));
+      return claim ? withEvent(traceClaimsWithEvents, claim) : null;
+    },
+  });
   let applied: AppliedPayment;
   try {
-    applied = await applyPatientPayment(env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId));
+    applied = await applyPatientPayment(env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId), stored.withEvent);
   } catch (e) {
     const refused = e instanceof ApiError && e.status < 500;
     await db

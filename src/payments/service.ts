@@ -8,9 +8,9 @@ import { paymentTraceKey } from "../domain/payment";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { isolateCache } from "../isolate-cache";
-import { answerFor, type PaymentOutcome, type PaymentResult, type ReversalOutcome } from "../lifecycle/operations";
-import { traceRegistryFor } from "../lifecycle/trace-registry";
+import { type PaymentOutcome, type PaymentResult, type ReversalOutcome } from "../lifecycle/operations";
 import { reconcileUnheld } from "../lifecycle/unheld";
+import { claimTrace, releaseTrace, traceHolder, type TraceClaim, type TraceClaimInput } from "./trace-claims";
 
 export interface PatientPaymentRequest {
   billId: string;
@@ -64,32 +64,32 @@ export interface AppliedPayment {
   recorded: boolean;
 }
 
+/** The trace id a payment takes (null without one: its key then names bill and amount, so only its own lifecycle could hold it). */
+export function traceClaimOf(req: Pick<PatientPaymentRequest, "traceId" | "billId" | "amountCents" | "paymentDate" | "paymentMethod">): TraceClaimInput | null {
+  return req.traceId ? { traceKey: paymentTraceKey(req), billId: req.billId, amountCents: req.amountCents } : null;
+}
+
 /**
  * Applies the payment in its lifecycle's Durable Object, which answers from the money it holds (no D1
- * on the way; D1 follows through the object's outbox). A trace id names one payment globally: the trace
- * registry takes it for this bill and amount first; seen before with the same bill and amount, the first
- * answer comes back; with another bill or amount it is 409 TRACE_ID_CONFLICT.
+ * on the way; D1 follows through the object's outbox). A trace id names one payment globally
+ * (src/payments/trace-claims.ts): seen before with the same bill and amount, the first answer comes back;
+ * with another bill or amount it is 409 TRACE_ID_CONFLICT. `taken` is the trace claim already made with
+ * the payment's event; without it (a payment re-applied from its stored event) it is made here.
  */
-export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentRequest): Promise<AppliedPayment> {
+export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentRequest, taken?: TraceClaim | null): Promise<AppliedPayment> {
   const traceKey = paymentTraceKey(req);
-  // A trace id's key does not name the bill, so another lifecycle may hold it (a key without a trace id
-  // contains bill and amount: only this lifecycle could). The registry answers; D1 is asked too only while
-  // the registry has not imported the payments D1 held before it existed.
-  const registry = traceRegistryFor(env, traceKey);
+  const claim = traceClaimOf(req);
   let registered = false;
   try {
-    if (req.traceId) {
-      const taken = await registry.stub.claim(registry.shard, traceKey, req.billId, req.amountCents);
-      if (taken.outcome === "conflict") throw traceConflict(req.traceId, taken);
-      registered = taken.outcome === "new";
-      const [stored] = taken.legacyChecked ? [] : await db.select().from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));
-      const answer = stored ? answerFor(stored, req) : null;
-      if (answer?.outcome === "trace_conflict") throw traceConflict(req.traceId, answer);
+    if (claim) {
+      const outcome = taken ?? (await claimTrace(env.DB, claim));
+      if (outcome.outcome === "conflict") throw traceConflict(req.traceId, outcome);
+      registered = outcome.outcome === "new";
     }
     return await applyInLifecycle(env, db, req, traceKey);
   } catch (e) {
     // a refused payment gives its trace id back, so the id may name this or another bill later
-    if (registered && e instanceof ApiError) await registry.stub.release(traceKey, req.billId, req.amountCents);
+    if (registered && claim && e instanceof ApiError) await releaseTrace(db, claim);
     throw e;
   }
 }
@@ -154,10 +154,9 @@ export async function reconcileThroughObject(env: Env, lifecycleId: string): Pro
 /** Undoes a payment by its trace id; lifecycles its credit was allocated to give that money back. */
 export async function reversePatientPayment(env: Env, db: Db, traceId: string): Promise<ReversalOutcome> {
   const traceKey = `trace:${traceId}`;
-  // The registry knows the payment's bill at once (D1 may not have the payment row yet); payments from
-  // before the registry are found in D1.
-  const registry = traceRegistryFor(env, traceKey);
-  const known = await registry.stub.lookup(registry.shard, traceKey);
+  // payment_traces knows the payment's bill at once (the payment row follows through the lifecycle's
+  // outbox); the payment row is the fallback (a bill no longer found).
+  const known = await traceHolder(db, traceKey);
   let lifecycleId: string | null = known ? await lifecycleForBill(db, known.billId).catch(() => null) : null;
   if (!lifecycleId) {
     const [payment] = await db.select({ lifecycleId: patientPaymentDetails.lifecycleId }).from(patientPaymentDetails).where(eq(patientPaymentDetails.traceKey, traceKey));

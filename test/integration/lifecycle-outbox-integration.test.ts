@@ -5,7 +5,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, call, createSource } from "../helpers/api";
 import { count } from "../helpers/db";
 import { PAYMENT_SECRET, paymentInput as input, project, remit, scrub } from "../helpers/lifecycle";
-import { traceRegistryFor } from "../../src/lifecycle/trace-registry";
 import { nextFlushAt } from "../../src/lifecycle/claim-lifecycle";
 import { append, flushOutbox } from "../../src/lifecycle/outbox";
 import { database, nowIso } from "../../src/db/client";
@@ -20,7 +19,7 @@ let legacyLifecycle = "";
 
 beforeAll(async () => {
   await createSource({ id: "patient-payments", kind: "cair.patient_payment", verification: { scheme: "api_secret", header: "X-API-KEY" }, secrets: [PAYMENT_SECRET] });
-  // a payment D1 held before the trace registry existed (written here before any registry shard is used)
+  // a payment D1 held before payment_traces existed (its trace id is not in it until the migration's import runs)
   legacyLifecycle = await lifecycleOwing("OB-LEGACY", 5000);
   const [claim] = await d1<{ id: string }>("SELECT id FROM claims WHERE claim_lifecycle_id = ?", legacyLifecycle);
   await env.DB.prepare(
@@ -246,19 +245,20 @@ describe("what D1 can no longer decide", () => {
     expect((await pay("OB-3A", 5, "ob-3c")).status).toBe(200);
   });
 
-  it("payments from before the registry are imported into it once: their trace ids stay taken", async () => {
+  it("payments D1 held before payment_traces existed keep their trace ids taken (its migration imports them)", async () => {
+    // the legacy payment was written after the migrations ran (beforeAll): run the migration's import again
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0015_payment_traces"))!;
+    const imports = migration.queries.filter((q) => q.includes("INSERT OR IGNORE INTO `payment_traces`"));
+    expect(imports).toHaveLength(1);
+    await env.DB.prepare(imports[0]!).run();
+    expect(await d1("SELECT bill_id, amount_cents FROM payment_traces WHERE trace_key = 'trace:legacy-1'")).toEqual([{ bill_id: "OB-LEGACY", amount_cents: 1200 }]);
+
     await lifecycleOwing("OB-8", 5000);
     const other = await pay("OB-8", 12, "legacy-1");
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe("TRACE_ID_CONFLICT");
-    const { shard, stub } = traceRegistryFor(env, "trace:legacy-1");
-    const imported = await runInDurableObject(stub, (_object, state) => ({
-      row: state.storage.sql.exec("SELECT bill_id, amount_cents FROM traces WHERE trace_key = 'trace:legacy-1'").toArray(),
-      done: state.storage.sql.exec("SELECT value FROM meta WHERE key = 'legacy_import'").toArray(),
-    }));
-    expect(imported).toEqual({ row: [{ bill_id: "OB-LEGACY", amount_cents: 1200 }], done: [{ value: "done" }] });
-    // the shard answers without D1 from now on
-    expect(await stub.claim(shard, "trace:legacy-1", "OB-LEGACY", 1200)).toEqual({ outcome: "same", legacyChecked: true });
+    // the refusal gave nothing back: the trace id is still the legacy payment's
+    expect(await d1("SELECT bill_id FROM payment_traces WHERE trace_key = 'trace:legacy-1'")).toEqual([{ bill_id: "OB-LEGACY" }]);
   });
 
   it("sealed before a merge: D1 gets the object's payments first, then it forwards; a reconcile lifts a seal whose merge never happened", async () => {
