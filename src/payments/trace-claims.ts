@@ -27,8 +27,9 @@ const COLUMNS = 4;
  * Taking the trace ids of one D1 batch's payments, with their events: multi-row inserts that take each key
  * nobody holds (a key comes back only where the insert took it; the first row of a key in the batch takes
  * it, as the first of that many requests one after another would), then one read of who holds each key.
- * Two or three statements whatever the batch holds: D1 counts every statement of a batch against an
- * invocation's query limit, and the leader of a busy ingest runs many batches in one invocation.
+ * Two or three statements whatever the batch holds, not two per payment: D1 applies its per-query limits
+ * to each statement of a batch, and the leader of a busy ingest runs many batches in one invocation, so
+ * the batches stay as small as the events' own inserts allow.
  */
 export const traceClaimsWithEvents: WithEvents<TraceClaimInput, TraceClaim> = {
   statements: (d1, claims) => {
