@@ -21,31 +21,34 @@ export type TraceClaim = { outcome: "new" } | { outcome: "same" } | { outcome: "
 
 type Holder = { trace_key: string; bill_id: string; amount_cents: number };
 
-const COLUMNS = 4;
-
 /**
- * Taking the trace ids of one D1 batch's payments, with their events: multi-row inserts that take each key
- * nobody holds (a key comes back only where the insert took it; the first row of a key in the batch takes
- * it, as the first of that many requests one after another would), then one read of who holds each key.
- * Two or three statements whatever the batch holds, not two per payment: D1 applies its per-query limits
- * to each statement of a batch, and the leader of a busy ingest runs many batches in one invocation, so
- * the batches stay as small as the events' own inserts allow.
+ * Taking the trace ids of one D1 batch's payments, with their events, in three steps:
+ * 1. a payment D1 already holds for one of the keys is copied in first (INSERT OR IGNORE from
+ *    patient_payment_details, by its unique index): payments written before payment_traces existed, or
+ *    by a lifecycle object still running the earlier code during a deployment and flushed since, keep
+ *    their trace ids taken, whatever the order of migration and deployment;
+ * 2. multi-row inserts take each key nobody holds (a key comes back only where the insert took it; the
+ *    first row of a key in the batch takes it, as the first of that many requests one after another would);
+ * 3. one read of who holds each key.
+ * A few statements whatever the batch holds, not two per payment: D1 applies its per-query limits to each
+ * statement of a batch, and the leader of a busy ingest runs many batches in one invocation, so the
+ * batches stay as small as the events' own inserts allow.
  */
 export const traceClaimsWithEvents: WithEvents<TraceClaimInput, TraceClaim> = {
   statements: (d1, claims) => {
     const at = nowIso();
-    const keys = [...new Set(claims.map((c) => c.traceKey))];
+    const keys = keysOf(claims);
     return [
-      ...chunk(claims, Math.floor(D1_MAX_BOUND_PARAMETERS / COLUMNS)).map((part) =>
-        d1.prepare(takeSql(part.length)).bind(...part.flatMap((c) => [c.traceKey, c.billId, c.amountCents, at])),
-      ),
+      ...chunk(keys, D1_MAX_BOUND_PARAMETERS).map((part) => d1.prepare(importSql(part.length)).bind(...part)),
+      ...chunk(claims, ROWS_PER_TAKE).map((part) => d1.prepare(takeSql(part.length)).bind(...part.flatMap((c) => [c.traceKey, c.billId, c.amountCents, at]))),
       ...chunk(keys, D1_MAX_BOUND_PARAMETERS).map((part) => d1.prepare(holdersSql(part.length)).bind(...part)),
     ];
   },
   read: (results, claims) => {
-    const inserts = Math.ceil(claims.length / Math.floor(D1_MAX_BOUND_PARAMETERS / COLUMNS));
-    const taken = new Set(results.slice(0, inserts).flatMap((r) => (r.results as { trace_key: string }[]).map((row) => row.trace_key)));
-    const holders = new Map(results.slice(inserts).flatMap((r) => (r.results as Holder[]).map((row) => [row.trace_key, row] as const)));
+    const imports = Math.ceil(keysOf(claims).length / D1_MAX_BOUND_PARAMETERS);
+    const takes = Math.ceil(claims.length / ROWS_PER_TAKE);
+    const taken = new Set(results.slice(imports, imports + takes).flatMap((r) => (r.results as { trace_key: string }[]).map((row) => row.trace_key)));
+    const holders = new Map(results.slice(imports + takes).flatMap((r) => (r.results as Holder[]).map((row) => [row.trace_key, row] as const)));
     return claims.map((claim) => {
       // only the first claim of a key it took is the one that took it; the rest compare with the holder
       if (taken.delete(claim.traceKey)) return { outcome: "new" };
@@ -58,9 +61,15 @@ export const traceClaimsWithEvents: WithEvents<TraceClaimInput, TraceClaim> = {
   },
 };
 
+const ROWS_PER_TAKE = Math.floor(D1_MAX_BOUND_PARAMETERS / 4);
+const keysOf = (claims: TraceClaimInput[]) => [...new Set(claims.map((c) => c.traceKey))];
+const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+const importSql = (keys: number) =>
+  `INSERT OR IGNORE INTO "payment_traces" ("trace_key", "bill_id", "amount_cents", "created_at") SELECT "trace_key", "bill_id", "amount_cents", "created_at" FROM "patient_payment_details" WHERE "trace_key" IN (${marks(keys)})`;
 const takeSql = (rows: number) =>
   `INSERT INTO "payment_traces" ("trace_key", "bill_id", "amount_cents", "created_at") VALUES ${Array.from({ length: rows }, () => "(?, ?, ?, ?)").join(", ")} ON CONFLICT DO NOTHING RETURNING "trace_key"`;
-const holdersSql = (keys: number) => `SELECT "trace_key", "bill_id", "amount_cents" FROM "payment_traces" WHERE "trace_key" IN (${Array.from({ length: keys }, () => "?").join(", ")})`;
+const holdersSql = (keys: number) => `SELECT "trace_key", "bill_id", "amount_cents" FROM "payment_traces" WHERE "trace_key" IN (${marks(keys)})`;
 
 /** Takes a trace id by itself (one D1 batch). */
 export async function claimTrace(d1: D1Database, claim: TraceClaimInput): Promise<TraceClaim> {

@@ -38,6 +38,19 @@ describe("taking trace ids", () => {
     expect(await count("payment_traces", "trace_key LIKE 'trace:tc-many-%'")).toBe(60);
   });
 
+  it("a payment D1 holds whose trace id payment_traces lacks (flushed by the earlier code during a deployment) keeps it taken", async () => {
+    await env.DB.prepare(
+      "INSERT INTO patient_payment_details (id, trace_key, trace_id, claim_id, claim_lifecycle_id, bill_id, amount_cents, applied_cents, excess_cents, payment_date, source, status, created_at) VALUES ('pay_tc_old', 'trace:tc-old', 'tc-old', 'clm_tc_old', 'lc_tc_old', 'OLD-BILL', 2500, 2500, 0, '2025-01-01', 'cair', 'applied', '2025-01-01T00:00:00Z')",
+    ).run();
+    expect(await count("payment_traces", "trace_key = 'trace:tc-old'")).toBe(0);
+    expect(await inOneBatch([claim("tc-old", "NEW-BILL", 2500), claim("tc-old", "OLD-BILL", 2500), claim("tc-new", "NEW-BILL", 1)])).toEqual([
+      { outcome: "conflict", billId: "OLD-BILL", amountCents: 2500 },
+      { outcome: "same" },
+      { outcome: "new" },
+    ]);
+    expect(await count("payment_traces", "trace_key = 'trace:tc-old' AND bill_id = 'OLD-BILL'")).toBe(1);
+  });
+
   it("a release gives back only the holder's own claim", async () => {
     expect(await claimTrace(env.DB, claim("tc-r", "R1", 700))).toEqual({ outcome: "new" });
     await releaseTrace(database(env.DB), claim("tc-r", "R2", 700));
