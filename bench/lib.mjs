@@ -202,6 +202,7 @@ export async function load({ count, concurrency, make, maxSeconds = 120 }) {
     seconds: round(seconds),
     rps: round(requests / seconds),
     p50: round(result.latency.p50),
+    p90: round(result.latency.p90),
     p99: round(result.latency.p99),
     statuses: Object.fromEntries(statuses),
   };
