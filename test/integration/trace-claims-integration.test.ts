@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { claimTrace, releaseTrace, traceClaimsWithEvents, type TraceClaimInput } from "../../src/payments/trace-claims";
 import { database } from "../../src/db/client";
@@ -49,6 +50,33 @@ describe("taking trace ids", () => {
       { outcome: "new" },
     ]);
     expect(await count("payment_traces", "trace_key = 'trace:tc-old' AND bill_id = 'OLD-BILL'")).toBe(1);
+  });
+
+  it("claims cut into batches anywhere answer as the same claims one at a time would (fast-check through D1)", async () => {
+    let run = 0;
+    const claimArb = fc.record({ key: fc.integer({ min: 0, max: 5 }), bill: fc.constantFrom("P", "Q"), cents: fc.constantFrom(100, 200) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(claimArb, { minLength: 1, maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 5 }), async (specs, cuts) => {
+        const prefix = `tc-prop-${++run}`;
+        const claims = specs.map((c) => claim(`${prefix}-${c.key}`, c.bill, c.cents));
+        // the model: one claim at a time against a map of holders
+        const held = new Map<string, TraceClaimInput>();
+        const expected = claims.map((c) => {
+          const holder = held.get(c.traceKey);
+          if (!holder) return held.set(c.traceKey, c), { outcome: "new" };
+          return holder.billId === c.billId && holder.amountCents === c.amountCents ? { outcome: "same" } : { outcome: "conflict", billId: holder.billId, amountCents: holder.amountCents };
+        });
+        const answers = [];
+        let at = 0;
+        for (const size of [...cuts, claims.length]) {
+          if (at >= claims.length) break;
+          answers.push(...(await inOneBatch(claims.slice(at, at + size))));
+          at += size;
+        }
+        expect(answers).toEqual(expected);
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
   });
 
   it("a release gives back only the holder's own claim", async () => {
