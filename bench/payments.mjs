@@ -122,8 +122,8 @@ async function measure(stateRoot) {
 
 // The figure: the local state on disk, as every other bench. Then the same run with the local state in
 // memory (tmpfs), reported beside it: local D1 and Durable Object storage commit to SQLite files on the
-// gateway's own workerd thread, and each payment commits two objects' storage (the trace registry's and
-// its lifecycle's) where `/health` commits none, so on this machine's disk the payments ratio carries the
+// gateway's own workerd thread, and each payment commits its lifecycle object's storage and its share of
+// D1's batches where `/health` commits none, so on this machine's disk the payments ratio carries the
 // host's file syncs. Cloudflare's SQLite-backed objects make a write durable by relaying it to other
 // machines while the output gate holds the answer, the code running on meanwhile ("Zero-latency SQLite
 // storage in every Durable Object", Cloudflare blog, 2024), so production does not charge those syncs to
