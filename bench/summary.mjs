@@ -404,7 +404,7 @@ lines.push(
   "- Stop 29. A payment's trace id is taken in D1 (`payment_traces`, src/payments/trace-claims.ts) in the",
   "  batch that stores its event: two or three multi-row statements per batch whatever it holds, instead of",
   "  a call to one of 16 TraceRegistry objects. A payment now commits one object, not two, and its event",
-  "  and its trace id commit together. Payments on disk 0.23–0.24 → 0.30–0.31 (four runs, the recorded one",
+  "  and its trace id commit together. Payments on disk 0.23–0.24 → 0.30–0.32 (seven runs, the recorded one",
   "  above); on tmpfs 0.40 → 0.42–0.45, so what it saved was mostly the registry's commit. Tried first and",
   "  not kept: group commit per object (the payments for one lifecycle, and the claims for one registry",
   "  shard, that arrive while a call to it is in flight go as the next call, together). In the bench 99 %",
