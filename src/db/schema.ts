@@ -323,7 +323,6 @@ export const domainEvents = sqliteTable(
 // The ClaimLifecycle Durable Object owns each lifecycle's payment ledger (its own SQLite storage) and
 // writes these D1 rows from it, one payment at a time.
 
-/** One patient payment as applied to a lifecycle (Cair's PatientPaymentDetails). */
 /**
  * Who first used each payment trace id (a trace id names one payment across every lifecycle). Taken in the
  * same D1 batch that stores the payment's partner event (src/ingest/ingest.ts), so "stored" and "taken"
@@ -338,6 +337,7 @@ export const paymentTraces = sqliteTable("payment_traces", {
   createdAt: text("created_at").notNull(),
 });
 
+/** One patient payment as applied to a lifecycle (Cair's PatientPaymentDetails). */
 export const patientPaymentDetails = sqliteTable(
   "patient_payment_details",
   {

@@ -26,8 +26,8 @@ export interface IngestResult<W = never> {
 /**
  * Writes that must commit with their events, in the same D1 batch (one transaction, no round trip of their
  * own): a patient payment's trace id is taken as its event is stored (src/payments/trace-claims.ts). One
- * set of statements serves every item of a batch that has such writes (D1 counts statements), and `read`
- * gets back those statements' results and answers each input, in order.
+ * set of statements serves every item of a batch that has such writes (a few statements per batch, not
+ * some per event), and `read` gets back those statements' results and answers each input, in order.
  */
 export interface WithEvents<I, W> {
   statements: (d1: D1Database, inputs: I[]) => D1PreparedStatement[];

@@ -77,8 +77,8 @@ export function traceClaimOf(req: Pick<PatientPaymentRequest, "traceId" | "billI
  * the payment's event; without it (a payment re-applied from its stored event) it is made here.
  */
 export async function applyPatientPayment(env: Env, db: Db, req: PatientPaymentRequest, taken?: TraceClaim | null): Promise<AppliedPayment> {
-  const traceKey = paymentTraceKey(req);
   const claim = traceClaimOf(req);
+  const traceKey = claim?.traceKey ?? paymentTraceKey(req);
   let registered = false;
   try {
     if (claim) {
