@@ -1,6 +1,6 @@
 // Shared bench plumbing: a wrangler dev of its own (separate local state, loopback only), a bounded
 // load loop measuring each request, and result files. Node 22 (npm run bench).
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { DatabaseSync } from "node:sqlite";
@@ -117,8 +117,55 @@ export async function startWorker(port = 8799, { extraVars = {}, state: stateDir
     } catch {}
   };
   process.on("exit", stop);
+  devProcesses.set(port, findDevProcesses(port));
   return { base, stop, state };
 }
+
+/**
+ * Where a request's CPU goes under `wrangler dev`: the Worker's own workerd (the gateway: handlers, queue
+ * consumers, Durable Objects, local D1), wrangler's dev proxy (a second workerd in front of it that every
+ * request passes through, absent in production), wrangler's Node process (it prints a line per request)
+ * and this load generator. Why: on the 2-core machine these share the cores, and `/health`'s throughput is
+ * bounded by the dev proxy (it spends about three times the Worker's CPU on each `/health`), so a ratio
+ * alone does not say whose time a figure is made of. Linux only (/proc); elsewhere the figure is left out.
+ */
+const devProcesses = new Map();
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function findDevProcesses(port) {
+  try {
+    const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="]).toString().split("\n").map((line) => {
+      const [, pid, ppid, args] = line.match(/^\s*(\d+)\s+(\d+)\s+(.*)$/) ?? [];
+      return { pid: Number(pid), ppid: Number(ppid), args: args ?? "" };
+    });
+    const proxy = rows.find((r) => /workerd/.test(r.args) && r.args.includes(`--socket-addr=entry=127.0.0.1:${port} `));
+    const worker = proxy && rows.find((r) => /workerd/.test(r.args) && r.ppid === proxy.ppid && r.pid !== proxy.pid);
+    return worker ? { worker: worker.pid, devProxy: proxy.pid, wrangler: proxy.ppid } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU milliseconds used so far by each dev process and by this process (the load generator). */
+function cpuSnapshot(processes) {
+  if (!processes) return null;
+  const out = {};
+  try {
+    for (const [name, pid] of Object.entries(processes)) {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[name] = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND; // utime + stime
+    }
+  } catch {
+    return null;
+  }
+  const own = process.cpuUsage();
+  out.loadGenerator = (own.user + own.system) / 1000;
+  return out;
+}
+
+const cpuPerRequest = (before, after, requests) =>
+  before && after && requests > 0 ? Object.fromEntries(Object.keys(before).map((k) => [k, Math.round((1000 * (after[k] - before[k])) / requests) / 1000])) : undefined;
 
 /**
  * wrangler.toml with the Worker's entry swapped for bench/counted-worker.ts (the same Worker, its D1 round
@@ -168,6 +215,8 @@ export async function load({ count, concurrency, make, maxSeconds = 120 }) {
     return { origin: u.origin, method: init.method ?? "GET", path: u.pathname + u.search, headers: init.headers ?? {}, body: init.body };
   };
   const prepared = Array.from({ length: count }, (_, i) => build(i));
+  const processes = devProcesses.get(Number(new URL(prepared[0].origin).port)) ?? null;
+  const cpuBefore = cpuSnapshot(processes);
   let next = 0;
   let firstSentAt = null;
   let lastAnsweredAt = null;
@@ -205,6 +254,7 @@ export async function load({ count, concurrency, make, maxSeconds = 120 }) {
     p90: round(result.latency.p90),
     p99: round(result.latency.p99),
     statuses: Object.fromEntries(statuses),
+    cpuMsPerRequest: cpuPerRequest(cpuBefore, cpuSnapshot(processes), requests),
   };
 }
 
@@ -236,7 +286,13 @@ function combine(runs) {
   const seconds = runs.reduce((n, r) => n + r.seconds, 0);
   const statuses = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-  return { runs: runs.length, requests, seconds: round(seconds), rps: round(requests / seconds), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), statuses };
+  // CPU per request over all the runs (each run's figure weighted by its requests)
+  let cpuMsPerRequest;
+  if (runs.every((r) => r.cpuMsPerRequest)) {
+    cpuMsPerRequest = {};
+    for (const k of Object.keys(runs[0].cpuMsPerRequest)) cpuMsPerRequest[k] = Math.round((1000 * runs.reduce((n, r) => n + r.cpuMsPerRequest[k] * r.requests, 0)) / requests) / 1000;
+  }
+  return { runs: runs.length, requests, seconds: round(seconds), rps: round(requests / seconds), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), statuses, cpuMsPerRequest };
 }
 
 export function median(xs) {

@@ -107,6 +107,35 @@ const ingestShortfall = [
 const ingestMet = ingest ? Math.min(...ingest.ratio.rounds) >= 0.6 && ingest.ratio.lastOverFirst >= 0.9 : false;
 
 /** What the ingest rounds did as stored events grew (first five rounds against the last five). */
+/** What the CPU-by-process row says, from the figures of this run. */
+function cpuReading() {
+  const health = payments?.baseline?.before?.cpuMsPerRequest ?? ingest?.baseline?.cpuMsPerRequest;
+  const ing = ingest?.ingest?.cpuMsPerRequest;
+  const pay = payments?.payments?.cpuMsPerRequest;
+  if (!health) return [];
+  return [
+    "- Whose CPU a ratio is made of (row \"CPU per request by process\", from /proc after each load). Every",
+    "  request passes through wrangler's dev proxy, a second workerd in front of the Worker's, and wrangler's",
+    `  Node process prints a line for it. A \`/health\` costs the Worker ${health.worker} ms and the dev proxy ${health.devProxy} ms, so the`,
+    "  baseline is bounded by the dev proxy's one thread, not by the gateway (hitting the Worker's own socket,",
+    "  which the bench does not do, `/health` ran about 5,300 req/s against about 1,300 through the proxy, 2026-11-24).",
+    ...(ing
+      ? [
+          `  An ingest request costs the Worker ${ing.worker} ms, the dev proxy ${ing.devProxy} ms and wrangler ${ing.wrangler} ms (the body passes through`,
+          "  both), and these processes and the load generator share the machine's two cores, so the ingest ratio",
+          `  follows the sum more than the Worker's part: cutting the Worker's ingest CPU by a tenth moves the ratio by`,
+          `  about ${round1((100 * 0.1 * ing.worker) / (ing.worker + ing.devProxy + ing.wrangler + ing.loadGenerator))} %.`,
+        ]
+      : []),
+    ...(pay
+      ? [
+          `  A payment costs the Worker ${pay.worker} ms of CPU, and its thread also waits on the file syncs of the`,
+          "  lifecycle object's commit (the stop 28 note below), so the payments ratio is bounded by the Worker's thread.",
+        ]
+      : []),
+  ];
+}
+
 function roundsTrend() {
   const r = ingest?.ratio?.rounds;
   if (!r || r.length < 10) return [];
@@ -209,6 +238,19 @@ if (delivery) {
 if (payments?.d1RoundTripsPerPayment != null) {
   lines.push(`| payments: D1 round trips per payment during the load (answers and the objects' flushes) | ${payments.d1RoundTripsPerPayment} | — | — | reported | — |`);
 }
+// Where each request's CPU went, by process (bench/lib.mjs: cpuMsPerRequest), for the loads that have it.
+const cpuRows = [
+  ["`GET /health` (payments bench, before)", payments?.baseline?.before?.cpuMsPerRequest],
+  ["ingest, detached rounds", ingest?.ingest?.cpuMsPerRequest],
+  ["`GET /health`, ingest's baselines", ingest?.baseline?.cpuMsPerRequest],
+  ["patient payment", payments?.payments?.cpuMsPerRequest],
+].filter(([, c]) => c);
+if (cpuRows.length) {
+  const total = (c) => round1(100 * (c.worker + c.devProxy + c.wrangler + c.loadGenerator)) / 100;
+  lines.push(
+    `| CPU per request by process (ms): the Worker's workerd / wrangler's dev proxy / wrangler's Node / load generator | ${cpuRows.map(([what, c]) => `${what}: ${c.worker} / ${c.devProxy} / ${c.wrangler} / ${c.loadGenerator} (all ${total(c)})`).join("; ")} | — | — | (reported: whose time a ratio is made of) | — |`,
+  );
+}
 if (roundTripCost) {
   const c = roundTripCost.msPerRoundTrip;
   lines.push(`| one D1 round trip (\`SELECT 1\`) added to an empty request, at saturation | ${c.one} ms (each of five in a row ${c.eachOfFiveSequential} ms; five in one batch ${c.fiveInOneBatch} ms) | empty request ${roundTripCost.emptyRequestMs} ms (${roundTripCost.requestsPerSecond.empty} req/s) | — | reported (the cost model) | — |`);
@@ -242,6 +284,7 @@ lines.push(
   "  lifecycle's reload stopped reading its remits' 2 KB resources (a batch's reload of this bill read",
   "  all 3,000) and the projection's statements were compiled (below).",
   ...roundsTrend(),
+  ...cpuReading(),
   "- Accepted events are not logged one line each by default (the stored row and the invocation log record",
   "  them; `LOG_LEVEL=debug` adds the line): under `wrangler dev` each console line also crosses the",
   "  DevTools inspector, which cost a quarter of ingest throughput here.",
