@@ -633,9 +633,10 @@ export const loginFailures = sqliteTable("login_failures", {
 });
 
 /**
- * The outbox entries of each lifecycle's Durable Object that D1 has applied (issue 17). An entry's D1 batch
- * inserts its (lifecycle, seq) here first, so an entry flushed again after a crash fails on this key as a
- * whole and applies nothing twice; each flush prunes the markers below its own, so a lifecycle keeps a few.
+ * How far D1 has applied the outbox of each lifecycle's Durable Object (issue 17). A batch of entries
+ * inserts the (lifecycle, seq) of its first entry and of its last here, so a batch sent again after a crash
+ * fails on its first key as a whole and applies nothing twice, and the highest seq says how far D1 got
+ * (src/lifecycle/outbox.ts); each flush prunes the markers below its own, so a lifecycle keeps a few.
  */
 export const lifecycleOutboxApplied = sqliteTable(
   "lifecycle_outbox_applied",

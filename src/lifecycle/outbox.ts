@@ -5,11 +5,17 @@ import type { Statement } from "./store";
  * the same transaction as the state they bring D1 to, and flushed to D1 later (by the object's alarm),
  * in order and exactly once.
  *
- * Why exactly once holds: an entry's D1 batch starts by inserting (lifecycle, seq) into
- * lifecycle_outbox_applied, and D1 runs a batch atomically. An entry is deleted here only after its batch
- * committed; if the object dies between the commit and the delete, the next flush sends the entry again,
- * its marker collides, the whole batch rolls back, and the flush asks D1 how far it got and drops what
- * D1 already holds. Each batch prunes the markers below its first seq, so D1 keeps a few per lifecycle.
+ * Why exactly once holds: a D1 batch of entries starts by inserting (lifecycle, seq) into
+ * lifecycle_outbox_applied for its first entry and its last, and D1 runs a batch atomically. Entries are
+ * deleted here only after their batch committed, and always sent from the oldest kept; so if the object
+ * dies between the commit and the delete, the next flush starts at the same first entry, its marker
+ * collides, the whole batch rolls back, and the flush asks D1 how far it got (the highest marker: the
+ * committed batch's last entry) and drops what D1 already holds. Each batch prunes the markers below its
+ * first seq, so D1 keeps a few per lifecycle.
+ * Why first and last, not a marker per entry: the last is what "how far" reads, and the entries between
+ * need none (a marker row per payment was a D1 statement and two row writes each, an insert and its
+ * prune). An entry's seq never repeats (AUTOINCREMENT), so a new batch's markers are above every kept one.
+ * Markers written one per entry, as before, read the same way.
  * Why in order: entries are flushed by ascending seq, a batch at a time, one flush at a time.
  */
 
@@ -124,10 +130,10 @@ export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: 
     const last = entries[entries.length - 1]!.seq;
     const at = now();
     const batch: D1PreparedStatement[] = [];
-    for (const entry of entries) {
-      batch.push(d1.prepare("INSERT INTO lifecycle_outbox_applied (lifecycle_id, seq, applied_at) VALUES (?, ?, ?)").bind(lifecycleId, entry.seq, at));
-      for (const s of entry.statements) batch.push(d1.prepare(s.sql).bind(...s.params));
-    }
+    const marker = (seq: number) => d1.prepare("INSERT INTO lifecycle_outbox_applied (lifecycle_id, seq, applied_at) VALUES (?, ?, ?)").bind(lifecycleId, seq, at);
+    batch.push(marker(first));
+    for (const entry of entries) for (const s of entry.statements) batch.push(d1.prepare(s.sql).bind(...s.params));
+    if (last !== first) batch.push(marker(last));
     batch.push(d1.prepare("DELETE FROM lifecycle_outbox_applied WHERE lifecycle_id = ? AND seq < ?").bind(lifecycleId, first));
     try {
       await d1.batch(batch);

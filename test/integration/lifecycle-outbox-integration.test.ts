@@ -138,6 +138,44 @@ describe("the object answers, D1 follows", () => {
     expect((await d1<{ seq: number }>("SELECT seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ?", lc)).length).toBe(1);
   });
 
+  it("a batch of entries sent again after a crash applies none of them twice: D1 marks a batch's first and last entries, and the last says how far it got", async () => {
+    const lc = await lifecycleOwing("OB-3M", 5000);
+    const stub = stubOf(lc);
+    const markers = () => d1<{ seq: number }>("SELECT seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ? ORDER BY seq", lc);
+    const result = await runInDurableObject(stub, async (object, state) => {
+      const sql = state.storage.sql;
+      for (const [cents, trace] of [[1000, "ob-3m-a"], [1500, "ob-3m-b"], [2000, "ob-3m-c"]] as const) {
+        expect(await object.applyPayment(input(lc, "OB-3M", cents, trace))).toMatchObject({ outcome: "applied" });
+      }
+      const kept = sql.exec<{ seq: number; statements: string; created_at: string }>("SELECT seq, statements, created_at FROM outbox ORDER BY seq").toArray();
+      expect(kept).toHaveLength(3);
+      expect(await object.flush()).toBe(3);
+      const afterFirst = (await markers()).map((m) => m.seq);
+      // the object "died" after D1 committed the three and before it forgot them
+      for (const r of kept) sql.exec("INSERT INTO outbox (seq, statements, created_at) VALUES (?, ?, ?)", r.seq, r.statements, r.created_at);
+      const fourth = await object.applyPayment(input(lc, "OB-3M", 1000, "ob-3m-d"));
+      return { seqs: kept.map((r) => Number(r.seq)), afterFirst, fourth, applied: await object.flush(), again: await object.flush() };
+    });
+    // one marker for the first entry and one for the last, none for the one between
+    expect(result.afterFirst).toEqual([result.seqs[0], result.seqs[2]]);
+    expect(result.fourth).toMatchObject({ outcome: "applied", payment: { appliedCents: 500, excessCents: 500 } });
+    expect(result.applied).toBe(1);
+    expect(result.again).toBe(0);
+    expect(await d1("SELECT trace_id, applied_cents, excess_cents FROM patient_payment_details WHERE claim_lifecycle_id = ? ORDER BY trace_id", lc)).toEqual([
+      { trace_id: "ob-3m-a", applied_cents: 1000, excess_cents: 0 },
+      { trace_id: "ob-3m-b", applied_cents: 1500, excess_cents: 0 },
+      { trace_id: "ob-3m-c", applied_cents: 2000, excess_cents: 0 },
+      { trace_id: "ob-3m-d", applied_cents: 500, excess_cents: 500 },
+    ]);
+    expect(await d1("SELECT type, count(*) AS n FROM domain_events WHERE claim_lifecycle_id = ? AND type LIKE 'patient_%' GROUP BY type ORDER BY type", lc)).toEqual([
+      { type: "patient_credit.created", n: 1 },
+      { type: "patient_payment.applied", n: 4 },
+    ]);
+    expect(await d1("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).toEqual([{ paid: 5000 }]);
+    // the last batch held the fourth entry alone, and pruned the markers below it
+    expect((await markers()).length).toBe(1);
+  });
+
   it("an entry longer than one SQLite value is kept in parts, and D1 gets it whole, once", async () => {
     const lc = await lifecycleOwing("OB-PARTS", 5000);
     // payloads with characters outside the BMP, so that a cut could fall inside a surrogate pair
