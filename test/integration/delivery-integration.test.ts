@@ -4,6 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { attemptDelivery } from "../../src/delivery/consumer";
+import { fanOut } from "../../src/delivery/fan-out";
 import { admin, call, createSource, postWebhook } from "../helpers/api";
 import { count, eventually, rows } from "../helpers/db";
 import { remitFor } from "../helpers/fixtures";
@@ -244,6 +245,25 @@ describe("retries, timeouts and dead letters", () => {
     await settled(watcher.id, 1);
     const got = await received(ops);
     expect(got.map((r) => JSON.parse(r.body)).map((b) => [b.type, b.data.subscriptionId])).toEqual([["subscription.failing", sub.id]]);
+  });
+});
+
+describe("fan-out", () => {
+  it("a subscription's own failing notice goes to the others, not to it; any other event naming it in its data still goes to it", async () => {
+    const failing = await subscribe({ url: receiverUrl(unique("self")), events: ["*"] });
+    const other = await subscribe({ url: receiverUrl(unique("other")), events: ["*"] });
+    const at = new Date().toISOString();
+    const notice = unique("evt-notice");
+    const mention = unique("evt-mention");
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO domain_events (id, type, source_event_id, payload, occurred_at) VALUES (?, 'subscription.failing', ?, ?, ?)").bind(notice, notice, JSON.stringify({ subscriptionId: failing.id }), at),
+      env.DB.prepare("INSERT INTO domain_events (id, type, source_event_id, payload, occurred_at) VALUES (?, 'healthie.event', ?, ?, ?)").bind(mention, mention, JSON.stringify({ subscriptionId: failing.id }), at),
+    ]);
+    await fanOut(env, database(env.DB));
+    const deliveredTo = async (eventId: string) => (await rows<{ subscription_id: string }>("SELECT subscription_id FROM deliveries WHERE domain_event_id = ?", eventId)).map((r) => r.subscription_id);
+    expect(await deliveredTo(notice)).toContain(other.id);
+    expect(await deliveredTo(notice)).not.toContain(failing.id);
+    expect(await deliveredTo(mention)).toEqual(expect.arrayContaining([failing.id, other.id]));
   });
 });
 
