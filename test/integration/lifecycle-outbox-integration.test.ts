@@ -41,6 +41,18 @@ async function lifecycleOwing(billId: string, prCents: number | null): Promise<s
   return row!.id;
 }
 
+/**
+ * What D1 holds of a lifecycle's payments once its outbox is flushed: each payment's shares (by trace id),
+ * how many payment and credit events, and the claims' patient-paid figure.
+ */
+async function paymentsInD1(lc: string) {
+  return {
+    payments: (await d1<{ trace_id: string; applied_cents: number; excess_cents: number }>("SELECT trace_id, applied_cents, excess_cents FROM patient_payment_details WHERE claim_lifecycle_id = ? ORDER BY trace_id", lc)).map((r) => [r.trace_id, r.applied_cents, r.excess_cents]),
+    events: Object.fromEntries((await d1<{ type: string; n: number }>("SELECT type, count(*) AS n FROM domain_events WHERE claim_lifecycle_id = ? AND type LIKE 'patient_%' GROUP BY type", lc)).map((r) => [r.type, r.n])),
+    paid: (await d1<{ paid: number }>("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).map((r) => r.paid),
+  };
+}
+
 const pay = (billId: string, dollars: number, traceId: string) =>
   call("POST", "/api/webhooks/patient-payment", { json: { billId, paymentAmount: dollars, paymentTraceId: traceId, paymentDate: "2025-01-01" }, headers: { "X-API-KEY": PAYMENT_SECRET } });
 
@@ -125,15 +137,14 @@ describe("the object answers, D1 follows", () => {
     expect(result.second).toMatchObject({ outcome: "applied", payment: { appliedCents: 3000, excessCents: 1000 } });
     expect(result.applied).toBe(1);
     expect(result.again).toBe(0);
-    expect(await d1("SELECT trace_id, applied_cents, excess_cents FROM patient_payment_details WHERE claim_lifecycle_id = ? ORDER BY trace_id", lc)).toEqual([
-      { trace_id: "ob-2a", applied_cents: 2000, excess_cents: 0 },
-      { trace_id: "ob-2b", applied_cents: 3000, excess_cents: 1000 },
-    ]);
-    expect(await d1("SELECT type, count(*) AS n FROM domain_events WHERE claim_lifecycle_id = ? AND type LIKE 'patient_%' GROUP BY type ORDER BY type", lc)).toEqual([
-      { type: "patient_credit.created", n: 1 },
-      { type: "patient_payment.applied", n: 2 },
-    ]);
-    expect(await d1("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).toEqual([{ paid: 5000 }]);
+    expect(await paymentsInD1(lc)).toEqual({
+      payments: [
+        ["ob-2a", 2000, 0],
+        ["ob-2b", 3000, 1000],
+      ],
+      events: { "patient_credit.created": 1, "patient_payment.applied": 2 },
+      paid: [5000],
+    });
     // D1 keeps only the newest markers of a lifecycle
     expect((await d1<{ seq: number }>("SELECT seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ?", lc)).length).toBe(1);
   });
@@ -161,17 +172,16 @@ describe("the object answers, D1 follows", () => {
     expect(result.fourth).toMatchObject({ outcome: "applied", payment: { appliedCents: 500, excessCents: 500 } });
     expect(result.applied).toBe(1);
     expect(result.again).toBe(0);
-    expect(await d1("SELECT trace_id, applied_cents, excess_cents FROM patient_payment_details WHERE claim_lifecycle_id = ? ORDER BY trace_id", lc)).toEqual([
-      { trace_id: "ob-3m-a", applied_cents: 1000, excess_cents: 0 },
-      { trace_id: "ob-3m-b", applied_cents: 1500, excess_cents: 0 },
-      { trace_id: "ob-3m-c", applied_cents: 2000, excess_cents: 0 },
-      { trace_id: "ob-3m-d", applied_cents: 500, excess_cents: 500 },
-    ]);
-    expect(await d1("SELECT type, count(*) AS n FROM domain_events WHERE claim_lifecycle_id = ? AND type LIKE 'patient_%' GROUP BY type ORDER BY type", lc)).toEqual([
-      { type: "patient_credit.created", n: 1 },
-      { type: "patient_payment.applied", n: 4 },
-    ]);
-    expect(await d1("SELECT patient_paid_cents AS paid FROM claims WHERE claim_lifecycle_id = ?", lc)).toEqual([{ paid: 5000 }]);
+    expect(await paymentsInD1(lc)).toEqual({
+      payments: [
+        ["ob-3m-a", 1000, 0],
+        ["ob-3m-b", 1500, 0],
+        ["ob-3m-c", 2000, 0],
+        ["ob-3m-d", 500, 500],
+      ],
+      events: { "patient_credit.created": 1, "patient_payment.applied": 4 },
+      paid: [5000],
+    });
     // the last batch held the fourth entry alone, and pruned the markers below it
     expect((await markers()).length).toBe(1);
   });
