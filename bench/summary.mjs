@@ -121,8 +121,8 @@ function cpuReading() {
     "  which the bench does not do, `/health` ran about 5,300 req/s against about 1,300 through the proxy, 2026-11-24).",
     ...(ing
       ? [
-          `  An ingest request costs the Worker ${ing.worker} ms, the dev proxy ${ing.devProxy} ms and wrangler ${ing.wrangler} ms (the body passes through`,
-          "  both), and these processes and the load generator share the machine's two cores, so the ingest ratio",
+          `  An ingest request costs the Worker ${ing.worker} ms, the dev proxy ${ing.devProxy} ms and wrangler ${ing.wrangler} ms (the body passes through the`,
+          "  proxy), and these processes and the load generator share the machine's two cores, so the ingest ratio",
           `  follows the sum more than the Worker's part: cutting the Worker's ingest CPU by a tenth moves the ratio by`,
           `  about ${round1((100 * 0.1 * ing.worker) / (ing.worker + ing.devProxy + ing.wrangler + ing.loadGenerator))} %.`,
         ]
@@ -246,7 +246,7 @@ const cpuRows = [
   ["patient payment", payments?.payments?.cpuMsPerRequest],
 ].filter(([, c]) => c);
 if (cpuRows.length) {
-  const total = (c) => round1(100 * (c.worker + c.devProxy + c.wrangler + c.loadGenerator)) / 100;
+  const total = (c) => (c.worker + c.devProxy + c.wrangler + c.loadGenerator).toFixed(2);
   lines.push(
     `| CPU per request by process (ms): the Worker's workerd / wrangler's dev proxy / wrangler's Node / load generator | ${cpuRows.map(([what, c]) => `${what}: ${c.worker} / ${c.devProxy} / ${c.wrangler} / ${c.loadGenerator} (all ${total(c)})`).join("; ")} | — | — | (reported: whose time a ratio is made of) | — |`,
   );
