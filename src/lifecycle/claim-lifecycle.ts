@@ -12,8 +12,9 @@ export type { MoneySummary, PaymentInput, PaymentOutcome, PaymentResult, Reserve
 
 const FLUSH_DELAY_MS = 100;
 const FLUSH_INTERVAL_MS = 1_000;
-/** How long after a failed flush the alarm tries again. */
-const FLUSH_RETRY_MS = 2_000;
+/** How long after a failed flush the alarm tries again: doubling from the first, up to the most. */
+const FLUSH_RETRY_FIRST_MS = 2_000;
+const FLUSH_RETRY_MOST_MS = 60_000;
 
 export interface OutboxStatus {
   pending: number;
@@ -44,6 +45,8 @@ export class ClaimLifecycle extends DurableObject<Env> {
   private flushing: Promise<Flushed> | null = null;
   /** When the alarm last flushed (in memory; an evicted object starts at 0): see nextFlushAt. */
   private lastFlushAt = 0;
+  /** Flushes failed in a row (in memory: an evicted object starts again from the first retry delay). */
+  private failedFlushes = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -148,6 +151,8 @@ export class ClaimLifecycle extends DurableObject<Env> {
       total.entries += flushed.entries;
       total.domainEvents += flushed.domainEvents;
     }
+    // D1 took everything (by the alarm or by an operation that drains first): any back-off is over
+    this.failedFlushes = 0;
     return total;
   }
 
@@ -181,8 +186,11 @@ export class ClaimLifecycle extends DurableObject<Env> {
     try {
       await this.flush();
     } catch (e) {
-      log.error("lifecycle.flush_failed", { lifecycleId: this.lifecycleIdForLogs(), error: errorText(e) });
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
+      // An entry D1 refuses for good (a constraint, a statement too large) would otherwise be retried, and
+      // logged, every two seconds for as long as it stays; a D1 outage ends without waiting more than a minute.
+      const retryMs = flushRetryDelay(++this.failedFlushes);
+      log.error("lifecycle.flush_failed", { lifecycleId: this.lifecycleIdForLogs(), failedInARow: this.failedFlushes, retryMs, error: errorText(e) });
+      await this.ctx.storage.setAlarm(Date.now() + retryMs);
     }
   }
 
@@ -211,8 +219,8 @@ export class ClaimLifecycle extends DurableObject<Env> {
       delayMs: nonNegativeVar(this.env.LIFECYCLE_FLUSH_DELAY_MS, FLUSH_DELAY_MS),
       intervalMs: nonNegativeVar(this.env.LIFECYCLE_FLUSH_INTERVAL_MS, FLUSH_INTERVAL_MS),
     });
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    const move = alarmMove({ current: await this.ctx.storage.getAlarm(), at, backingOff: this.failedFlushes > 0 });
+    if (move !== null) await this.ctx.storage.setAlarm(move);
   }
 
   /** The state this object holds; the first operation on a lifecycle loads it from D1. */
@@ -261,4 +269,19 @@ export class ClaimLifecycle extends DurableObject<Env> {
  */
 export function nextFlushAt(t: { now: number; lastFlushAt: number; delayMs: number; intervalMs: number }): number {
   return Math.max(t.now + t.delayMs, t.lastFlushAt + t.intervalMs);
+}
+
+/** The delay before the alarm tries a flush again after `failedInARow` failures: 2 s, 4 s, 8 s, … up to 60 s. */
+export function flushRetryDelay(failedInARow: number): number {
+  return Math.min(FLUSH_RETRY_MOST_MS, FLUSH_RETRY_FIRST_MS * 2 ** Math.max(0, Math.min(failedInARow - 1, 30)));
+}
+
+/**
+ * Where an operation moves the alarm (null: it stays): to `at` when none is set or `at` is sooner; but while
+ * flushes are failing the retry's back-off stands, and what comes meanwhile queues behind the entry D1 refuses.
+ */
+export function alarmMove(t: { current: number | null; at: number; backingOff: boolean }): number | null {
+  if (t.current === null) return t.at;
+  if (t.backingOff) return null;
+  return t.current > t.at ? t.at : null;
 }

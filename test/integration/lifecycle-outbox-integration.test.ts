@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, call, createSource } from "../helpers/api";
 import { count } from "../helpers/db";
 import { PAYMENT_SECRET, paymentInput as input, project, remit, scrub } from "../helpers/lifecycle";
-import { nextFlushAt } from "../../src/lifecycle/claim-lifecycle";
+import { alarmMove, flushRetryDelay, nextFlushAt } from "../../src/lifecycle/claim-lifecycle";
 import { append, flushOutbox } from "../../src/lifecycle/outbox";
 import { database, nowIso } from "../../src/db/client";
 import { domainEventInsert } from "../../src/claims/write";
@@ -320,6 +320,60 @@ describe("what D1 can no longer decide", () => {
     // D1 says a was never merged: reloading from D1 takes the object back
     expect(await stubOf(a).reconcile(a)).toMatchObject({ lifecycleId: a, appliedCents: 1000 });
     expect(await stubOf(a).applyPayment(input(a, "OB-4A", 100, "ob-4y"))).toMatchObject({ outcome: "applied" });
+  });
+
+  it("an outbox D1 keeps refusing is retried after 2 s, 4 s, 8 s … (not every 2 s for ever), new payments wait behind it, and it lands once D1 takes it", async () => {
+    const lc = await lifecycleOwing("OB-BACKOFF", 5000);
+    const stub = stubOf(lc);
+    const alarmIn = async () => {
+      const at = await runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+      return at === null ? null : at - Date.now();
+    };
+    await env.DB.prepare(`CREATE TRIGGER refuse_backoff BEFORE INSERT ON patient_payment_details WHEN NEW.claim_lifecycle_id = '${lc}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`).run();
+    try {
+      expect((await pay("OB-BACKOFF", 10, "ob-bo-1")).status).toBe(200);
+      const delays: (number | null)[] = [];
+      for (let i = 0; i < 3; i++) {
+        expect(await runDurableObjectAlarm(stub)).toBe(true);
+        delays.push(await alarmIn());
+      }
+      const [first, second, third] = delays.map((d) => d ?? -1);
+      expect(first).toBeGreaterThan(1_000);
+      expect(first).toBeLessThanOrEqual(2_000);
+      expect(second).toBeGreaterThan(3_000);
+      expect(second).toBeLessThanOrEqual(4_000);
+      expect(third).toBeGreaterThan(7_000);
+      expect(third).toBeLessThanOrEqual(8_000);
+      // a payment meanwhile is answered and queued behind the refused entry
+      // (the object directly: the test helpers' requests flush every outbox first, and this one is refused)
+      expect(await stub.applyPayment(input(lc, "OB-BACKOFF", 1000, "ob-bo-2"))).toMatchObject({ outcome: "applied" });
+      expect(await stub.outboxStatus()).toMatchObject({ pending: 2 });
+    } finally {
+      await env.DB.prepare("DROP TRIGGER refuse_backoff").run();
+    }
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.outboxStatus()).toMatchObject({ pending: 0 });
+    expect((await paymentsInD1(lc)).payments).toEqual([
+      ["ob-bo-1", 1000, 0],
+      ["ob-bo-2", 1000, 0],
+    ]);
+    // the delays go on doubling up to a minute; an operation during the back-off leaves the retry where it is
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map(flushRetryDelay)).toEqual([2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(alarmMove({ current: 18_000, at: 11_000, backingOff: true })).toBeNull();
+    expect(alarmMove({ current: 18_000, at: 11_000, backingOff: false })).toBe(11_000);
+    expect(alarmMove({ current: 9_000, at: 11_000, backingOff: false })).toBeNull();
+    expect(alarmMove({ current: null, at: 11_000, backingOff: true })).toBe(11_000);
+    // a flush that lands ends the back-off: the next refusal is retried after 2 s again
+    await env.DB.prepare(`CREATE TRIGGER refuse_backoff BEFORE INSERT ON patient_payment_details WHEN NEW.claim_lifecycle_id = '${lc}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`).run();
+    try {
+      expect(await stub.applyPayment(input(lc, "OB-BACKOFF", 1000, "ob-bo-3"))).toMatchObject({ outcome: "applied" });
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect(await alarmIn()).toBeLessThanOrEqual(2_000);
+    } finally {
+      await env.DB.prepare("DROP TRIGGER refuse_backoff").run();
+    }
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.outboxStatus()).toMatchObject({ pending: 0 });
   });
 
   it("a reconcile sends its writes before it answers; when D1 refuses them they stay queued and the alarm lands them", async () => {
