@@ -19,6 +19,8 @@ const FLUSH_RETRY_MOST_MS = 60_000;
 export interface OutboxStatus {
   pending: number;
   oldestAt: string | null;
+  /** While the alarm's flushes fail: how many in a row, what D1 said last (no bound values), the next try. */
+  failing: { inARow: number; lastError: string; nextTryAt: string } | null;
 }
 
 /**
@@ -47,6 +49,8 @@ export class ClaimLifecycle extends DurableObject<Env> {
   private lastFlushAt = 0;
   /** Flushes failed in a row (in memory: an evicted object starts again from the first retry delay). */
   private failedFlushes = 0;
+  /** The last failed flush's error and the retry it set (for outboxStatus), while failedFlushes > 0. */
+  private lastFlushFailure: { error: string; nextTryAt: number } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -153,6 +157,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
     }
     // D1 took everything (by the alarm or by an operation that drains first): any back-off is over
     this.failedFlushes = 0;
+    this.lastFlushFailure = null;
     return total;
   }
 
@@ -178,7 +183,13 @@ export class ClaimLifecycle extends DurableObject<Env> {
 
   outboxStatus(): OutboxStatus {
     const sql = this.ctx.storage.sql;
-    return { pending: pendingCount(sql), oldestAt: oldestPendingAt(sql) };
+    const pending = pendingCount(sql);
+    const failure = this.lastFlushFailure;
+    return {
+      pending,
+      oldestAt: oldestPendingAt(sql),
+      failing: failure && pending > 0 ? { inARow: this.failedFlushes, lastError: failure.error, nextTryAt: new Date(failure.nextTryAt).toISOString() } : null,
+    };
   }
 
   override async alarm(): Promise<void> {
@@ -189,8 +200,10 @@ export class ClaimLifecycle extends DurableObject<Env> {
       // An entry D1 refuses for good (a constraint, a statement too large) would otherwise be retried, and
       // logged, every two seconds for as long as it stays; a D1 outage ends without waiting more than a minute.
       const retryMs = flushRetryDelay(++this.failedFlushes);
-      log.error("lifecycle.flush_failed", { lifecycleId: this.lifecycleIdForLogs(), failedInARow: this.failedFlushes, retryMs, error: errorText(e) });
-      await this.ctx.storage.setAlarm(Date.now() + retryMs);
+      const error = errorText(e);
+      this.lastFlushFailure = { error, nextTryAt: Date.now() + retryMs };
+      log.error("lifecycle.flush_failed", { lifecycleId: this.lifecycleIdForLogs(), failedInARow: this.failedFlushes, retryMs, error });
+      await this.ctx.storage.setAlarm(this.lastFlushFailure.nextTryAt);
     }
   }
 

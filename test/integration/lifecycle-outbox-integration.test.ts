@@ -53,6 +53,19 @@ async function paymentsInD1(lc: string) {
   };
 }
 
+/** The console's page of the lifecycle's (first) claim, as a signed-in operator sees it. */
+async function consoleClaimPage(lc: string): Promise<string> {
+  const [claim] = await d1<{ id: string }>("SELECT id FROM claims WHERE claim_lifecycle_id = ? ORDER BY created_at LIMIT 1", lc);
+  const login = await exports.default.fetch(new Request("https://claimgate.test/console/login", {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://claimgate.test" },
+    body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
+  }));
+  const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+  return exports.default.fetch(new Request(`https://claimgate.test/console/claims/${claim!.id}`, { headers: { cookie } })).then((r) => r.text());
+}
+
 const pay = (billId: string, dollars: number, traceId: string) =>
   call("POST", "/api/webhooks/patient-payment", { json: { billId, paymentAmount: dollars, paymentTraceId: traceId, paymentDate: "2025-01-01" }, headers: { "X-API-KEY": PAYMENT_SECRET } });
 
@@ -80,7 +93,7 @@ describe("the object answers, D1 follows", () => {
     expect(await d1("SELECT count(*) AS n FROM payment_reconciliations WHERE payment_id = ?", payment.id)).toEqual([{ n: 1 }]);
     const [processed] = await d1<{ status: string }>("SELECT status FROM events WHERE source_id = 'patient-payments' ORDER BY received_at DESC LIMIT 1");
     expect(processed!.status).toBe("processed");
-    expect(await stubOf(lc).outboxStatus()).toEqual({ pending: 0, oldestAt: null });
+    expect(await stubOf(lc).outboxStatus()).toEqual({ pending: 0, oldestAt: null, failing: null });
     // the domain events went out: the flush fanned them out (no subscription here, so they are only marked)
     expect(await d1("SELECT count(*) AS n FROM domain_events WHERE source_event_id = ? AND fanned_out_at IS NULL", payment.id)).toEqual([{ n: 0 }]);
   });
@@ -261,15 +274,7 @@ describe("the object answers, D1 follows", () => {
   it("the console's claim page says when D1 is behind the lifecycle's object, and stops saying it once it is not", async () => {
     const lc = await lifecycleOwing("OB-7", 1000);
     expect((await pay("OB-7", 3, "ob-7")).status).toBe(200);
-    const [claim] = await d1<{ id: string }>("SELECT id FROM claims WHERE claim_lifecycle_id = ?", lc);
-    const login = await exports.default.fetch(new Request("https://claimgate.test/console/login", {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://claimgate.test" },
-      body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
-    }));
-    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-    const page = () => exports.default.fetch(new Request(`https://claimgate.test/console/claims/${claim!.id}`, { headers: { cookie } })).then((r) => r.text());
+    const page = () => consoleClaimPage(lc);
     expect(await page()).toMatch(/id="outbox-pending">\s*1 change\(s\) of this lifecycle&#39;s money are not in D1 yet/);
     await runDurableObjectAlarm(stubOf(lc));
     const after = await page();
@@ -347,12 +352,17 @@ describe("what D1 can no longer decide", () => {
       // a payment meanwhile is answered and queued behind the refused entry
       // (the object directly: the test helpers' requests flush every outbox first, and this one is refused)
       expect(await stub.applyPayment(input(lc, "OB-BACKOFF", 1000, "ob-bo-2"))).toMatchObject({ outcome: "applied" });
-      expect(await stub.outboxStatus()).toMatchObject({ pending: 2 });
+      const status = await stub.outboxStatus();
+      expect(status).toMatchObject({ pending: 2, failing: { inARow: 3, lastError: expect.stringContaining("refused by the test") } });
+      expect(Date.parse(status.failing!.nextTryAt) - Date.now()).toBeGreaterThan(6_000);
+      // the operator's claim page says so, and what D1 said
+      const page = await consoleClaimPage(lc);
+      expect(page).toMatch(/2 change\(s\) of this lifecycle&#39;s money are not in D1 yet[\s\S]*D1 refused the last 3 attempt\(s\) to write them \([^)]*refused by the test/);
     } finally {
       await env.DB.prepare("DROP TRIGGER refuse_backoff").run();
     }
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await stub.outboxStatus()).toMatchObject({ pending: 0 });
+    expect(await stub.outboxStatus()).toEqual({ pending: 0, oldestAt: null, failing: null });
     expect((await paymentsInD1(lc)).payments).toEqual([
       ["ob-bo-1", 1000, 0],
       ["ob-bo-2", 1000, 0],

@@ -794,7 +794,16 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
       {outbox.pending > 0 ? (
         // the lifecycle's object has decided more than D1 shows yet (src/lifecycle/outbox.ts)
         <p class="bad" id="outbox-pending">
-          {outbox.pending} change(s) of this lifecycle's money are not in D1 yet{outbox.oldestAt ? <> (oldest <Time at={outbox.oldestAt} />)</> : null}: the figures on this page follow within seconds. If this stays, the log has lifecycle.flush_failed for {claim.lifecycle.id}.
+          {outbox.pending} change(s) of this lifecycle's money are not in D1 yet{outbox.oldestAt ? <> (oldest <Time at={outbox.oldestAt} />)</> : null}
+          {outbox.failing ? (
+            // D1 refuses them: say what it said and when the object tries again (src/lifecycle/claim-lifecycle.ts)
+            <>
+              : D1 refused the last {outbox.failing.inARow} attempt(s) to write them ({outbox.failing.lastError}); the next is at <Time at={outbox.failing.nextTryAt} />. Later
+              changes wait behind them; the log has lifecycle.flush_failed for {claim.lifecycle.id}.
+            </>
+          ) : (
+            <>: the figures on this page follow within seconds. If this stays, the log has lifecycle.flush_failed for {claim.lifecycle.id}.</>
+          )}
         </p>
       ) : null}
       <table>
