@@ -16,6 +16,8 @@ const FLUSH_INTERVAL_MS = 1_000;
 const FLUSH_RETRY_FIRST_MS = 2_000;
 const FLUSH_RETRY_MOST_MS = 60_000;
 
+export type FlushNowResult = { outcome: "flushed"; entries: number } | { outcome: "refused"; error: string; pending: number };
+
 export interface OutboxStatus {
   pending: number;
   oldestAt: string | null;
@@ -179,6 +181,18 @@ export class ClaimLifecycle extends DurableObject<Env> {
   /** Fan-out, when the flush wrote domain events (one that only moved figures has nothing to send). */
   private async fanOutIfWritten(flushed: Flushed): Promise<void> {
     if (flushed.domainEvents > 0) await fanOutCoalesced(this.env, database(this.env.DB));
+  }
+
+  /**
+   * An operator's "try now", after fixing what D1 refused: the outbox is sent at once, whatever the back-off,
+   * and the answer says whether D1 took it. A success ends the back-off; a refusal leaves the retry as it was.
+   */
+  async flushNow(): Promise<FlushNowResult> {
+    try {
+      return { outcome: "flushed", entries: await this.flush() };
+    } catch (e) {
+      return { outcome: "refused", error: errorText(e), pending: pendingCount(this.ctx.storage.sql) };
+    }
   }
 
   outboxStatus(): OutboxStatus {

@@ -2,12 +2,13 @@ import { eq } from "drizzle-orm";
 import { findClaimByIdentifier } from "../claims/read";
 import { CLAIM_ID_SYSTEM, type LifecycleHooks } from "../claims/resolve";
 import { database, type Db } from "../db/client";
-import { claims, patientPaymentDetails } from "../db/schema";
+import { claimLifecycles, claims, patientPaymentDetails } from "../db/schema";
 import { centsToDecimalString } from "../domain/money";
 import { paymentTraceKey } from "../domain/payment";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { isolateCache } from "../isolate-cache";
+import type { FlushNowResult } from "../lifecycle/claim-lifecycle";
 import { type PaymentOutcome, type PaymentResult, type ReversalOutcome } from "../lifecycle/operations";
 import { reconcileUnheld } from "../lifecycle/unheld";
 import { claimTrace, releaseTrace, traceHolder, type TraceClaim, type TraceClaimInput } from "./trace-claims";
@@ -177,6 +178,17 @@ export async function reversePatientPayment(env: Env, db: Db, traceId: string): 
 
 /** How far D1 is behind a lifecycle's object: its outbox entries not flushed yet, and the oldest's time. */
 export const lifecycleOutbox = (env: Env, lifecycleId: string) => lifecycleStub(env, lifecycleId).outboxStatus();
+
+/**
+ * An operator's "send it to D1 now" for a lifecycle whose flushes D1 refused (once the cause is fixed),
+ * instead of waiting out the object's back-off. 404 LIFECYCLE_NOT_FOUND for a lifecycle D1 does not know
+ * (its object would be a new, empty one).
+ */
+export async function flushLifecycleNow(env: Env, db: Db, lifecycleId: string): Promise<FlushNowResult> {
+  const [known] = await db.select({ id: claimLifecycles.id }).from(claimLifecycles).where(eq(claimLifecycles.id, lifecycleId));
+  if (!known) throw new ApiError(404, "LIFECYCLE_NOT_FOUND", `No claim lifecycle ${lifecycleId}.`);
+  return lifecycleStub(env, lifecycleId).flushNow();
+}
 
 /** What resolving a claim tells the lifecycle objects around a merge (src/claims/resolve.ts). */
 export const lifecycleHooks = (env: Env): LifecycleHooks => ({

@@ -53,17 +53,28 @@ async function paymentsInD1(lc: string) {
   };
 }
 
-/** The console's page of the lifecycle's (first) claim, as a signed-in operator sees it. */
-async function consoleClaimPage(lc: string): Promise<string> {
-  const [claim] = await d1<{ id: string }>("SELECT id FROM claims WHERE claim_lifecycle_id = ? ORDER BY created_at LIMIT 1", lc);
+/** A signed-in operator's console session cookie. */
+async function consoleCookie(): Promise<string> {
   const login = await exports.default.fetch(new Request("https://claimgate.test/console/login", {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://claimgate.test" },
     body: new URLSearchParams({ token: ADMIN_TOKEN }).toString(),
   }));
-  const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-  return exports.default.fetch(new Request(`https://claimgate.test/console/claims/${claim!.id}`, { headers: { cookie } })).then((r) => r.text());
+  return login.headers.get("set-cookie")!.split(";")[0]!;
+}
+
+/** The console's page of the lifecycle's (first) claim, as a signed-in operator sees it (the page's own requests, no settling first). */
+async function consoleClaimPage(lc: string, cookie?: string): Promise<{ claimId: string; html: string }> {
+  const [claim] = await d1<{ id: string }>("SELECT id FROM claims WHERE claim_lifecycle_id = ? ORDER BY created_at LIMIT 1", lc);
+  const res = await exports.default.fetch(new Request(`https://claimgate.test/console/claims/${claim!.id}`, { headers: { cookie: cookie ?? (await consoleCookie()) } }));
+  return { claimId: claim!.id, html: await res.text() };
+}
+
+/** POST /admin/lifecycles/:id/flush as the admin, without the test helpers' settling of every outbox first. */
+async function flushNowByApi(lc: string): Promise<{ status: number; body: any }> {
+  const res = await exports.default.fetch(new Request(`https://claimgate.test/admin/lifecycles/${lc}/flush`, { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
+  return { status: res.status, body: await res.json() };
 }
 
 const pay = (billId: string, dollars: number, traceId: string) =>
@@ -274,7 +285,7 @@ describe("the object answers, D1 follows", () => {
   it("the console's claim page says when D1 is behind the lifecycle's object, and stops saying it once it is not", async () => {
     const lc = await lifecycleOwing("OB-7", 1000);
     expect((await pay("OB-7", 3, "ob-7")).status).toBe(200);
-    const page = () => consoleClaimPage(lc);
+    const page = async () => (await consoleClaimPage(lc)).html;
     expect(await page()).toMatch(/id="outbox-pending">\s*1 change\(s\) of this lifecycle&#39;s money are not in D1 yet/);
     await runDurableObjectAlarm(stubOf(lc));
     const after = await page();
@@ -355,14 +366,36 @@ describe("what D1 can no longer decide", () => {
       const status = await stub.outboxStatus();
       expect(status).toMatchObject({ pending: 2, failing: { inARow: 3, lastError: expect.stringContaining("refused by the test") } });
       expect(Date.parse(status.failing!.nextTryAt) - Date.now()).toBeGreaterThan(6_000);
-      // the operator's claim page says so, and what D1 said
-      const page = await consoleClaimPage(lc);
-      expect(page).toMatch(/2 change\(s\) of this lifecycle&#39;s money are not in D1 yet[\s\S]*D1 refused the last 3 attempt\(s\) to write them \([^)]*refused by the test/);
+      // the operator's claim page says so, and what D1 said, with a button to send it now
+      const { html } = await consoleClaimPage(lc);
+      expect(html).toMatch(/2 change\(s\) of this lifecycle&#39;s money are not in D1 yet[\s\S]*D1 refused the last 3 attempt\(s\) to write them \([^)]*refused by the test/);
+      expect(html).toContain("Send to D1 now");
+      // sending now while D1 still refuses: the answer says so, and nothing changes
+      const tried = await flushNowByApi(lc);
+      expect(tried.status).toBe(200);
+      expect(tried.body).toMatchObject({ lifecycleId: lc, outcome: "refused", pending: 2, error: expect.stringContaining("refused by the test") });
     } finally {
       await env.DB.prepare("DROP TRIGGER refuse_backoff").run();
     }
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // the cause fixed, the operator sends it from the claim page instead of waiting out the back-off
+    const cookie = await consoleCookie();
+    const { claimId, html } = await consoleClaimPage(lc, cookie);
+    const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(html)![1]!;
+    const sent = await exports.default.fetch(new Request(`https://claimgate.test/console/claims/${claimId}/flush`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: "https://claimgate.test" },
+      body: new URLSearchParams({ csrf }).toString(),
+    }));
+    expect(sent.status).toBe(303);
+    expect(decodeURIComponent(sent.headers.get("location")!)).toContain("flush=flushed (2 change(s))");
     expect(await stub.outboxStatus()).toEqual({ pending: 0, oldestAt: null, failing: null });
+    // both are audited, with the operator as actor
+    expect(await d1("SELECT action, status FROM audit_log WHERE target IN (?, ?) ORDER BY id", `/admin/lifecycles/${lc}/flush`, `/console/claims/${claimId}/flush`)).toEqual([
+      { action: "POST /admin/lifecycles/:id/flush", status: 200 },
+      { action: "POST /console/claims/:id/flush", status: 303 },
+    ]);
+    expect((await flushNowByApi("lc_unknown")).body).toMatchObject({ error: { code: "LIFECYCLE_NOT_FOUND" } });
     expect((await paymentsInD1(lc)).payments).toEqual([
       ["ob-bo-1", 1000, 0],
       ["ob-bo-2", 1000, 0],
@@ -373,7 +406,7 @@ describe("what D1 can no longer decide", () => {
     expect(alarmMove({ current: 18_000, at: 11_000, backingOff: false })).toBe(11_000);
     expect(alarmMove({ current: 9_000, at: 11_000, backingOff: false })).toBeNull();
     expect(alarmMove({ current: null, at: 11_000, backingOff: true })).toBe(11_000);
-    // a flush that lands ends the back-off: the next refusal is retried after 2 s again
+    // a flush that lands ends the back-off: the next refusal is retried after 2 s again (the alarm's own flush now)
     await env.DB.prepare(`CREATE TRIGGER refuse_backoff BEFORE INSERT ON patient_payment_details WHEN NEW.claim_lifecycle_id = '${lc}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`).run();
     try {
       expect(await stub.applyPayment(input(lc, "OB-BACKOFF", 1000, "ob-bo-3"))).toMatchObject({ outcome: "applied" });

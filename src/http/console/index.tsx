@@ -23,7 +23,7 @@ import { replayDelivery } from "../../delivery/replay";
 import { getSubscription, listSubscriptions, rotateSubscriptionSecret, subscriptionView, updateSubscription } from "../../delivery/subscriptions";
 import type { AppContext } from "../../env";
 import { listCredits } from "../../payments/credits";
-import { lifecycleOutbox } from "../../payments/service";
+import { flushLifecycleNow, lifecycleOutbox } from "../../payments/service";
 import { listSources } from "../../sources/repository";
 import { auditTrail } from "../admin/audit";
 import { csrf } from "hono/csrf";
@@ -431,6 +431,15 @@ serve(consoleApp, page({ method: "get", path: "/events/{id}", summary: "One even
   );
 });
 
+serve(consoleApp, page({ method: "post", path: "/claims/{id}/flush", summary: "Send a claim's lifecycle's pending money changes to D1 now (CSRF token)", role: "operator", responses: { 303: bare("to the claim, with the result"), 403: html("bad CSRF token") } }), async (c) => {
+  const db = database(c.env.DB);
+  const claim = await readClaim(db, c.req.param("id"));
+  if (!claim) return c.notFound();
+  const result = await flushLifecycleNow(c.env, db, claim.lifecycle.id);
+  const said = result.outcome === "flushed" ? `flushed (${result.entries} change(s))` : `refused: ${result.error} (${result.pending} waiting)`;
+  return c.redirect(`/console/claims/${claim.id}?flush=${encodeURIComponent(said)}`, 303);
+});
+
 serve(consoleApp, page({ method: "post", path: "/events/{id}/reprocess", summary: "Reprocess an invalid or failed event (CSRF token)", role: "operator", responses: { 303: bare("to the event, with the result"), 403: html("bad CSRF token") } }), async (c) => {
   const id = c.req.param("id");
   let result: string;
@@ -743,6 +752,7 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
   ]);
   const credits = patientId ? await listCredits(db, patientId) : [];
   const lc = claim.lifecycle;
+  const flushNotice = c.req.query("flush");
   return c.html(
     <Page title={`Claim ${claim.claim_id}`} csrf={c.get("csrf")}>
       <p>status {claim.status} · amount {usd(claim.amount)} · patient paid {usd(lc.payments.patientPaid)} · lifecycle {lc.id} (bill {lc.billId ?? "—"}) · {lc.claims.length} version(s)</p>
@@ -791,20 +801,25 @@ serve(consoleApp, page({ method: "get", path: "/claims/{id}", summary: "A claim'
         </>
       ) : <p>no scrub result</p>}
       <h2>Payments</h2>
+      {flushNotice ? <p class={flushNotice.startsWith("flushed") ? "ok" : "bad"} id="flush-result">Send to D1: {flushNotice}</p> : null}
       {outbox.pending > 0 ? (
         // the lifecycle's object has decided more than D1 shows yet (src/lifecycle/outbox.ts)
-        <p class="bad" id="outbox-pending">
+        <div class="bad" id="outbox-pending">
           {outbox.pending} change(s) of this lifecycle's money are not in D1 yet{outbox.oldestAt ? <> (oldest <Time at={outbox.oldestAt} />)</> : null}
           {outbox.failing ? (
             // D1 refuses them: say what it said and when the object tries again (src/lifecycle/claim-lifecycle.ts)
             <>
               : D1 refused the last {outbox.failing.inARow} attempt(s) to write them ({outbox.failing.lastError}); the next is at <Time at={outbox.failing.nextTryAt} />. Later
               changes wait behind them; the log has lifecycle.flush_failed for {claim.lifecycle.id}.
+              <form class="inline" method="post" action={`/console/claims/${claim.id}/flush`}>
+                <input type="hidden" name="csrf" value={c.get("csrf")} />
+                <button type="submit">Send to D1 now</button> <span class="muted">once what D1 refused is fixed</span>
+              </form>
             </>
           ) : (
             <>: the figures on this page follow within seconds. If this stays, the log has lifecycle.flush_failed for {claim.lifecycle.id}.</>
           )}
-        </p>
+        </div>
       ) : null}
       <table>
         <tr><th>payment</th><th>trace id</th><th>amount</th><th>set on claim</th><th>excess</th><th>date</th><th>status</th></tr>
