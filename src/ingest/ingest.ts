@@ -20,7 +20,7 @@ export interface IngestResult<W = never> {
   /** The validated payload (for callers, such as patient payments, that act on it synchronously). */
   payload: unknown;
   /** What the writes made with the event answered (null when there were none). */
-  withEvent: W | null;
+  withEventAnswer: W | null;
 }
 
 /**
@@ -40,7 +40,7 @@ export interface WithEvent<W> {
   input: unknown;
 }
 
-/** An event's part of writes of a kind (for ingest's `withEvent` option). */
+/** An event's part of writes of a kind (for ingest's `writesWithEvent` option). */
 export const withEvent = <I, W>(writes: WithEvents<I, W>, input: I): WithEvent<W> => ({ writes: writes as WithEvents<unknown, W>, input });
 
 /**
@@ -53,7 +53,7 @@ export async function ingest<W = never>(
   headers: Headers,
   body: Uint8Array,
   waitUntil: (work: Promise<unknown>) => void,
-  options: { enqueue?: boolean; request?: { method: string; url: string }; withEvent?: (payload: unknown) => WithEvent<W> | null } = {},
+  options: { enqueue?: boolean; request?: { method: string; url: string }; writesWithEvent?: (payload: unknown) => WithEvent<W> | null } = {},
 ): Promise<IngestResult<W>> {
   const verdict = await authenticate(source, headers, body, options.request);
   const adapter = adapterFor(source.kind);
@@ -77,12 +77,12 @@ export async function ingest<W = never>(
     // Synchronous kinds (patient payments) are applied by their route; the sweep still recovers them.
     options.enqueue !== false,
     waitUntil,
-    options.withEvent?.(parsed.data) ?? undefined,
+    options.writesWithEvent?.(parsed.data) ?? undefined,
   );
   // An accepted event is recorded by its row (and the invocation log); a duplicate is worth a line.
   if (stored.duplicate) log.info("ingest.duplicate", { sourceId: source.id, eventId: stored.eventId });
   else log.debug("ingest.accepted", { sourceId: source.id, kind: source.kind, eventId: stored.eventId });
-  return { eventId: stored.eventId, duplicate: stored.duplicate, payload: parsed.data, withEvent: (stored.withEvent ?? null) as W | null };
+  return { eventId: stored.eventId, duplicate: stored.duplicate, payload: parsed.data, withEventAnswer: (stored.withEventAnswer ?? null) as W | null };
 }
 
 /**
@@ -141,7 +141,7 @@ interface NewEvent {
   enqueue: boolean;
   withEvent?: WithEvent<unknown>;
 }
-type Stored = Pick<IngestResult, "eventId" | "duplicate"> & { withEvent?: unknown };
+type Stored = Pick<IngestResult, "eventId" | "duplicate"> & { withEventAnswer?: unknown };
 
 /**
  * Per bindings object (so per isolate; tests that pass their own bindings get their own): the batcher
@@ -192,11 +192,11 @@ async function storeEvents(env: Env, store: EventStore, items: NewEvent[]): Prom
   const withStatements = withEvents.map((g) => g.writes.statements(env.DB, g.inputs));
   const results = await env.DB.batch([...inserts, ...withStatements.flat()]);
   const inserted = new Set(results.slice(0, inserts.length).flatMap((r) => (r.results as { id: string }[]).map((row) => row.id)));
-  const withEventAnswers: { withEvent?: unknown }[] = items.map(() => ({}));
+  const withEventAnswers: { withEventAnswer?: unknown }[] = items.map(() => ({}));
   let next = inserts.length;
   withEvents.forEach((g, k) => {
     const own = results.slice(next, (next += withStatements[k]!.length));
-    g.writes.read(own, g.inputs).forEach((answer, j) => (withEventAnswers[g.at[j]!] = { withEvent: answer }));
+    g.writes.read(own, g.inputs).forEach((answer, j) => (withEventAnswers[g.at[j]!] = { withEventAnswer: answer }));
   });
   const duplicates = rows.filter((row) => !inserted.has(row.id));
   const existing = new Map<string, string>();

@@ -16,7 +16,7 @@ const FLUSH_INTERVAL_MS = 1_000;
 const FLUSH_RETRY_FIRST_MS = 2_000;
 const FLUSH_RETRY_MOST_MS = 60_000;
 
-export type FlushNowResult = { outcome: "flushed"; entries: number } | { outcome: "refused"; error: string; pending: number };
+export type FlushNowResult = ({ outcome: "flushed"; entries: number } | { outcome: "refused"; error: string }) & { pending: number };
 
 export interface OutboxStatus {
   pending: number;
@@ -49,10 +49,11 @@ export class ClaimLifecycle extends DurableObject<Env> {
   private flushing: Promise<Flushed> | null = null;
   /** When the alarm last flushed (in memory; an evicted object starts at 0): see nextFlushAt. */
   private lastFlushAt = 0;
-  /** Flushes failed in a row (in memory: an evicted object starts again from the first retry delay). */
-  private failedFlushes = 0;
-  /** The last failed flush's error and the retry it set (for outboxStatus), while failedFlushes > 0. */
-  private lastFlushFailure: { error: string; nextTryAt: number } | null = null;
+  /**
+   * While the alarm's flushes fail: how many in a row, the last error and the retry it set (the back-off;
+   * in memory: an evicted object starts again from the first retry delay). Null once a drain lands.
+   */
+  private flushFailure: { inARow: number; error: string; nextTryAt: number } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -158,8 +159,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
       total.domainEvents += flushed.domainEvents;
     }
     // D1 took everything (by the alarm or by an operation that drains first): any back-off is over
-    this.failedFlushes = 0;
-    this.lastFlushFailure = null;
+    this.flushFailure = null;
     return total;
   }
 
@@ -189,7 +189,8 @@ export class ClaimLifecycle extends DurableObject<Env> {
    */
   async flushNow(): Promise<FlushNowResult> {
     try {
-      return { outcome: "flushed", entries: await this.flush() };
+      const entries = await this.flush();
+      return { outcome: "flushed", entries, pending: pendingCount(this.ctx.storage.sql) };
     } catch (e) {
       return { outcome: "refused", error: errorText(e), pending: pendingCount(this.ctx.storage.sql) };
     }
@@ -198,11 +199,11 @@ export class ClaimLifecycle extends DurableObject<Env> {
   outboxStatus(): OutboxStatus {
     const sql = this.ctx.storage.sql;
     const pending = pendingCount(sql);
-    const failure = this.lastFlushFailure;
+    const failure = this.flushFailure;
     return {
       pending,
       oldestAt: oldestPendingAt(sql),
-      failing: failure && pending > 0 ? { inARow: this.failedFlushes, lastError: failure.error, nextTryAt: new Date(failure.nextTryAt).toISOString() } : null,
+      failing: failure && pending > 0 ? { inARow: failure.inARow, lastError: failure.error, nextTryAt: new Date(failure.nextTryAt).toISOString() } : null,
     };
   }
 
@@ -213,11 +214,11 @@ export class ClaimLifecycle extends DurableObject<Env> {
     } catch (e) {
       // An entry D1 refuses for good (a constraint, a statement too large) would otherwise be retried, and
       // logged, every two seconds for as long as it stays; a D1 outage ends without waiting more than a minute.
-      const retryMs = flushRetryDelay(++this.failedFlushes);
-      const error = errorText(e);
-      this.lastFlushFailure = { error, nextTryAt: Date.now() + retryMs };
-      log.error("lifecycle.flush_failed", { lifecycleId: this.lifecycleIdForLogs(), failedInARow: this.failedFlushes, retryMs, error });
-      await this.ctx.storage.setAlarm(this.lastFlushFailure.nextTryAt);
+      const inARow = (this.flushFailure?.inARow ?? 0) + 1;
+      const retryMs = flushRetryDelay(inARow);
+      const failure = (this.flushFailure = { inARow, error: errorText(e), nextTryAt: Date.now() + retryMs });
+      log.error("lifecycle.flush_failed", { lifecycleId: this.lifecycleIdForLogs(), failedInARow: inARow, retryMs, error: failure.error });
+      await this.ctx.storage.setAlarm(failure.nextTryAt);
     }
   }
 
@@ -246,7 +247,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
       delayMs: nonNegativeVar(this.env.LIFECYCLE_FLUSH_DELAY_MS, FLUSH_DELAY_MS),
       intervalMs: nonNegativeVar(this.env.LIFECYCLE_FLUSH_INTERVAL_MS, FLUSH_INTERVAL_MS),
     });
-    const move = alarmMove({ current: await this.ctx.storage.getAlarm(), at, backingOff: this.failedFlushes > 0 });
+    const move = alarmMove({ current: await this.ctx.storage.getAlarm(), at, backingOff: this.flushFailure !== null });
     if (move !== null) await this.ctx.storage.setAlarm(move);
   }
 

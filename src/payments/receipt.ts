@@ -29,14 +29,14 @@ export async function receivePatientPayment(env: Env, source: ResolvedSource, he
   const stored = await ingest(env, source, headers, body, later, {
     enqueue: false,
     request,
-    withEvent: (payload) => {
+    writesWithEvent: (payload) => {
       const claim = traceClaimOf(paymentRequest(payload as PatientPaymentBody, null));
       return claim ? withEvent(traceClaimsWithEvents, claim) : null;
     },
   });
   let applied: AppliedPayment;
   try {
-    applied = await applyPatientPayment(env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId), stored.withEvent);
+    applied = await applyPatientPayment(env, db, paymentRequest(stored.payload as PatientPaymentBody, stored.eventId), stored.withEventAnswer);
   } catch (e) {
     const refused = e instanceof ApiError && e.status < 500;
     await db

@@ -36,5 +36,5 @@ const flushRoute = defineRoute({
 serve(adminLifecycles, flushRoute, async (c) => {
   const lifecycleId = c.req.valid("param").id;
   const result = await flushLifecycleNow(c.env, database(c.env.DB), lifecycleId);
-  return c.json(result.outcome === "flushed" ? { lifecycleId, outcome: result.outcome, entries: result.entries, pending: 0 } : { lifecycleId, ...result });
+  return c.json({ lifecycleId, ...result });
 });
