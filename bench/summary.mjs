@@ -227,6 +227,10 @@ if (payments) {
     const mem = payments.stateInMemory;
     lines.push(`| payments: the same bench again with the local state on tmpfs (\`${mem.root}\`) | ${mem.payments.rps} req/s, p50 ${mem.payments.p50} ms, p99 ${mem.payments.p99} ms; ledger ${mem.exactlyOnce ? "exact" : "**wrong**"}, D1 agreed ${mem.d1FollowMs} ms after | its own \`/health\` before and after | ${mem.ratio.throughput} of baseline throughput | (reported: the same code without the host's file syncs on the gateway's thread) | — |`);
   }
+  if (payments.spread) {
+    const spread = payments.spread;
+    lines.push(`| payments: the same ${payments.config.payments} spread over ${spread.lifecycles} lifecycles (a few each, so every lifecycle is quiet) | ${spread.payments.rps} req/s, p50 ${spread.payments.p50} ms, p99 ${spread.payments.p99} ms; ledger ${spread.exactlyOnce ? "exact" : "**wrong**"}; ${spread.d1RoundTripsPerPayment} D1 round trips per payment${spread.payments.cpuMsPerRequest ? `; Worker CPU ${spread.payments.cpuMsPerRequest.worker} ms per payment` : ""} | its own \`/health\` before and after | ${spread.ratio.throughput} of baseline throughput | (reported: production's shape, most claims take one or two payments) | — |`);
+  }
   lines.push(`| payments: the ledger in D1 afterwards | ${payments.ledger.exactlyOnce ? "every lifecycle applied = min(owed, paid), credits the rest, each payment once" : "wrong: " + JSON.stringify(payments.ledger.problems.slice(0, 3))}${payments.ledger.d1FollowMs != null ? `; D1 agreed ${payments.ledger.d1FollowMs} ms after the last answer` : ""} | — | — | exactly once | ${payments.ledger.exactlyOnce ? "yes" : "**no**"} |`);
 }
 if (delivery) {
@@ -516,6 +520,8 @@ const summary = {
     // reported beside the target, not instead of it: the same bench with the local state on tmpfs
     ratioStateInMemory: num(payments?.stateInMemory?.ratio?.throughput),
     p99MsStateInMemory: num(payments?.stateInMemory?.payments?.p99),
+    // and spread over many quiet lifecycles (bench/payments.mjs, SPREAD_LIFECYCLES)
+    ratioSpread: num(payments?.spread?.ratio?.throughput),
   },
   delivery: { perSecond: num(delivery?.delivery?.deliveriesPerSecond) },
   // ingest → projection → fan-out → signed delivery received, per event (bench/delivery.mjs, phase 1): one

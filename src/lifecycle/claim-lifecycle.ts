@@ -4,7 +4,7 @@ import { fanOutCoalesced } from "../delivery/fan-out";
 import { nonNegativeVar, type Env } from "../env";
 import { errorText, log } from "../log";
 import * as ops from "./operations";
-import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount, type Flushed } from "./outbox";
+import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount, sendShared, type Flushed } from "./outbox";
 import { initStateStore, loadState, saveState, type StoredRows } from "./state-store";
 import { loadLifecycle, type LifecycleState } from "./store";
 
@@ -153,7 +153,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
     // One flush at a time: a caller arriving during one waits for it, then sends what came after it.
     while (pendingCount(this.ctx.storage.sql) > 0) {
       // entries are only queued with a stored state, so a woken object finds its lifecycle there
-      this.flushing ??= flushOutbox(this.ctx.storage.sql, this.env.DB, this.stored()!.lifecycleId, nowIso).finally(() => (this.flushing = null));
+      this.flushing ??= flushOutbox(this.ctx.storage.sql, this.env.DB, this.stored()!.lifecycleId, nowIso, sendShared(this.env.DB, (work) => this.ctx.waitUntil(work))).finally(() => (this.flushing = null));
       const flushed = await this.flushing;
       total.entries += flushed.entries;
       total.domainEvents += flushed.domainEvents;
@@ -288,7 +288,8 @@ export class ClaimLifecycle extends DurableObject<Env> {
 }
 
 /**
- * When the outbox's next flush is due: `delayMs` (LIFECYCLE_FLUSH_DELAY_MS, 100 ms) after the operation,
+ * When the outbox's next flush is due: `delayMs` (LIFECYCLE_FLUSH_DELAY_MS, 100 ms) after the operation
+ * (rounded up to the next multiple of it),
  * so a quiet lifecycle's D1 follows within moments; but no sooner than `intervalMs`
  * (LIFECYCLE_FLUSH_INTERVAL_MS, 1 s) after the last flush, so a busy lifecycle flushes at most once a
  * second and its payments share one alarm, one D1 batch and one fan-out. Each flush costs about as much
@@ -296,7 +297,10 @@ export class ClaimLifecycle extends DurableObject<Env> {
  * the payments bench ran 0.20 of baseline; at most one a second per lifecycle, 0.24–0.26 (2026-11-24).
  */
 export function nextFlushAt(t: { now: number; lastFlushAt: number; delayMs: number; intervalMs: number }): number {
-  return Math.max(t.now + t.delayMs, t.lastFlushAt + t.intervalMs);
+  const at = Math.max(t.now + t.delayMs, t.lastFlushAt + t.intervalMs);
+  // On a grid of `delayMs` (at most that much later): the objects whose flushes fall due in the same moment
+  // send them together (sendShared, src/lifecycle/outbox.ts), instead of each at its own millisecond.
+  return t.delayMs > 0 ? Math.ceil(at / t.delayMs) * t.delayMs : at;
 }
 
 /** The delay before the alarm tries a flush again after `failedInARow` failures: 2 s, 4 s, 8 s, … up to 60 s. */

@@ -1,3 +1,4 @@
+import { Batcher } from "../ingest/batcher";
 import type { Statement } from "./store";
 
 /**
@@ -117,11 +118,69 @@ export interface Flushed {
 
 const recordsDomainEvent = (s: StoredStatement) => s.sql.startsWith('insert into "domain_events"');
 
+/** Sends one flush's statements to D1 as one atomic batch (rejects with D1's error). */
+export type SendBatch = (statements: StoredStatement[]) => Promise<void>;
+
+/** One flush alone: its own D1 round trip. */
+export const sendAlone =
+  (d1: D1Database): SendBatch =>
+  async (statements) => {
+    await d1.batch(statements.map((s) => d1.prepare(s.sql).bind(...s.params)));
+  };
+
+type Sent = { ok: true } | { ok: false; error: unknown };
+
 /**
- * Sends every pending entry to D1, oldest first. Throws when D1 fails (the entries stay queued, and the
- * alarm tries again).
+ * The flushes of the lifecycle objects in one isolate share D1 round trips (group commit, src/ingest/batcher.ts):
+ * a flush submitted while another object's is in flight goes with the next one, in one D1 batch.
+ *
+ * Why: a quiet lifecycle flushes each payment by itself (a payment, 100 ms, its flush), so with many
+ * lifecycles each taking a payment now and then, as in production, every payment paid a D1 round trip and
+ * a D1 commit of its own for its flush (bench/payments over 400 lifecycles: 0.95 flushes per payment, 2.1 D1
+ * round trips per payment against 0.37 over 20 busy ones). The objects' alarms are aligned on a grid
+ * (nextFlushAt) so that flushes due in the same moment meet here.
+ *
+ * What each object keeps: its statements still run in order and atomically, with nothing of another
+ * object's in between, and exactly once holds per object (its markers are its own, src above). D1 runs
+ * the combined batch as one transaction, so one object's failure (a marker that collides after a crash, a
+ * statement D1 refuses) would roll back the others' too; then each object's batch runs again by itself
+ * (nothing of the combined one committed) and only the failing object sees its error. Each object has at
+ * most one flush in flight, so there is no order between objects to keep.
  */
-export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: string, now: () => string): Promise<Flushed> {
+export function sendShared(d1: D1Database, waitUntil: (work: Promise<unknown>) => void): SendBatch {
+  let batcher = sharedSenders.get(d1);
+  if (!batcher) {
+    const alone = (statements: StoredStatement[]): Promise<Sent> => sendAlone(d1)(statements).then(
+      () => ({ ok: true }) as const,
+      (error: unknown) => ({ ok: false, error }) as const,
+    );
+    batcher = new Batcher<StoredStatement[], Sent>(
+      async (flushes) => {
+        if (flushes.length === 1) return [await alone(flushes[0]!)];
+        const all = await alone(flushes.flat());
+        return all.ok ? flushes.map(() => all) : Promise.all(flushes.map(alone));
+      },
+      // a few objects' batches of up to 50 entries each (each entry a few statements)
+      { maxItems: 32, weight: (statements) => statements.length, maxWeight: SHARED_BATCH_STATEMENTS, maxRounds: 8 },
+    );
+    sharedSenders.set(d1, batcher);
+  }
+  const shared = batcher;
+  return async (statements) => {
+    const sent = await shared.submit(statements, waitUntil);
+    if (!sent.ok) throw sent.error;
+  };
+}
+
+const sharedSenders = new WeakMap<D1Database, Batcher<StoredStatement[], Sent>>();
+/** Statements per shared D1 batch (one object's larger flush still goes alone). */
+const SHARED_BATCH_STATEMENTS = 400;
+
+/**
+ * Sends every pending entry to D1, oldest first, through `send`. Throws when D1 fails (the entries stay
+ * queued, and the alarm tries again).
+ */
+export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: string, now: () => string, send: SendBatch = sendAlone(d1)): Promise<Flushed> {
   const flushed: Flushed = { entries: 0, domainEvents: 0 };
   for (;;) {
     const entries = pending(sql, ENTRIES_PER_BATCH);
@@ -129,14 +188,14 @@ export async function flushOutbox(sql: SqlStorage, d1: D1Database, lifecycleId: 
     const first = entries[0]!.seq;
     const last = entries[entries.length - 1]!.seq;
     const at = now();
-    const batch: D1PreparedStatement[] = [];
-    const marker = (seq: number) => d1.prepare("INSERT INTO lifecycle_outbox_applied (lifecycle_id, seq, applied_at) VALUES (?, ?, ?)").bind(lifecycleId, seq, at);
+    const batch: StoredStatement[] = [];
+    const marker = (seq: number) => ({ sql: "INSERT INTO lifecycle_outbox_applied (lifecycle_id, seq, applied_at) VALUES (?, ?, ?)", params: [lifecycleId, seq, at] });
     batch.push(marker(first));
-    for (const entry of entries) for (const s of entry.statements) batch.push(d1.prepare(s.sql).bind(...s.params));
+    for (const entry of entries) batch.push(...entry.statements);
     if (last !== first) batch.push(marker(last));
-    batch.push(d1.prepare("DELETE FROM lifecycle_outbox_applied WHERE lifecycle_id = ? AND seq < ?").bind(lifecycleId, first));
+    batch.push({ sql: "DELETE FROM lifecycle_outbox_applied WHERE lifecycle_id = ? AND seq < ?", params: [lifecycleId, first] });
     try {
-      await d1.batch(batch);
+      await send(batch);
       flushed.entries += entries.length;
       // (counted as sent: an insert a marker collision rolled back is not; one that found its row is, harmlessly)
       for (const entry of entries) flushed.domainEvents += entry.statements.filter(recordsDomainEvent).length;

@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +6,7 @@ import { ADMIN_TOKEN, call, createSource } from "../helpers/api";
 import { count } from "../helpers/db";
 import { PAYMENT_SECRET, paymentInput as input, project, remit, scrub } from "../helpers/lifecycle";
 import { alarmMove, flushRetryDelay, nextFlushAt } from "../../src/lifecycle/claim-lifecycle";
-import { append, flushOutbox } from "../../src/lifecycle/outbox";
+import { append, flushOutbox, sendShared, type StoredStatement } from "../../src/lifecycle/outbox";
 import { database, nowIso } from "../../src/db/client";
 import { domainEventInsert } from "../../src/claims/write";
 
@@ -109,10 +109,13 @@ describe("the object answers, D1 follows", () => {
     expect(await d1("SELECT count(*) AS n FROM domain_events WHERE source_event_id = ? AND fanned_out_at IS NULL", payment.id)).toEqual([{ n: 0 }]);
   });
 
-  it("a quiet lifecycle's outbox is flushed 100 ms after its operation; a busy one's at most once a second", async () => {
+  it("a quiet lifecycle's outbox is flushed 100–200 ms after its operation, on a 100 ms grid; a busy one's at most once a second", async () => {
     expect(nextFlushAt({ now: 10_000, lastFlushAt: 0, delayMs: 100, intervalMs: 1_000 })).toBe(10_100);
-    expect(nextFlushAt({ now: 10_000, lastFlushAt: 9_950, delayMs: 100, intervalMs: 1_000 })).toBe(10_950);
+    expect(nextFlushAt({ now: 10_030, lastFlushAt: 0, delayMs: 100, intervalMs: 1_000 })).toBe(10_200);
+    expect(nextFlushAt({ now: 10_000, lastFlushAt: 9_950, delayMs: 100, intervalMs: 1_000 })).toBe(11_000);
     expect(nextFlushAt({ now: 10_000, lastFlushAt: 8_000, delayMs: 100, intervalMs: 1_000 })).toBe(10_100);
+    // no delay: no grid
+    expect(nextFlushAt({ now: 10_031, lastFlushAt: 0, delayMs: 0, intervalMs: 0 })).toBe(10_031);
 
     // and the object schedules its alarm so (the suite's own delay keeps alarms from firing: this object
     // gets the defaults)
@@ -208,6 +211,61 @@ describe("the object answers, D1 follows", () => {
     });
     // the last batch held the fourth entry alone, and pruned the markers below it
     expect((await markers()).length).toBe(1);
+  });
+
+  it("objects flushing at once share D1 batches; one object's refused flush fails that object alone, and the others land once", async () => {
+    // the real D1, its batch calls counted (a binding of its own, so a batcher of its own)
+    let batches = 0;
+    const counted = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") return (statements: D1PreparedStatement[]) => (batches++, target.batch(statements));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const ctx = createExecutionContext();
+    const send = sendShared(counted, (work) => ctx.waitUntil(work));
+    const marker = (lc: string, seq: number): StoredStatement => ({ sql: "INSERT INTO lifecycle_outbox_applied (lifecycle_id, seq, applied_at) VALUES (?, ?, ?)", params: [lc, seq, nowIso()] });
+    const flush = (lc: string) => [marker(lc, 1), marker(lc, 2)];
+    const held = async (lc: string) => (await d1<{ seq: number }>("SELECT seq FROM lifecycle_outbox_applied WHERE lifecycle_id = ? ORDER BY seq", lc)).map((r) => r.seq);
+
+    // four at once: the first goes at once by itself, the three that came meanwhile in one batch
+    const together = await Promise.allSettled(["sh-a", "sh-b", "sh-c", "sh-d"].map((lc) => send(flush(lc))));
+    expect(together.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    expect(batches).toBe(2);
+    for (const lc of ["sh-a", "sh-b", "sh-c", "sh-d"]) expect(await held(lc)).toEqual([1, 2]);
+
+    // one of them refused (its second statement collides): the shared batch rolls back, each goes again by
+    // itself, and only that one fails, with D1's own error and none of its statements kept
+    batches = 0;
+    const refused = [marker("sh-y", 1), marker("sh-y", 1)];
+    const mixed = await Promise.allSettled([send(flush("sh-w")), send(flush("sh-x")), send(refused), send(flush("sh-z"))]);
+    expect(mixed.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(String((mixed[2] as PromiseRejectedResult).reason)).toMatch(/UNIQUE constraint failed: lifecycle_outbox_applied/);
+    expect(batches).toBe(1 + 1 + 3);
+    for (const lc of ["sh-w", "sh-x", "sh-z"]) expect(await held(lc)).toEqual([1, 2]);
+    expect(await held("sh-y")).toEqual([]);
+    await waitOnExecutionContext(ctx);
+  });
+
+  it("two lifecycles' payments flushed at once both land, once; D1 refusing one lifecycle's leaves the other's landed and its own queued", async () => {
+    const [a, b] = [await lifecycleOwing("OB-SH-A", 5000), await lifecycleOwing("OB-SH-B", 5000)];
+    expect(await stubOf(a).applyPayment(input(a, "OB-SH-A", 1000, "ob-sh-a1"))).toMatchObject({ outcome: "applied" });
+    expect(await stubOf(b).applyPayment(input(b, "OB-SH-B", 2000, "ob-sh-b1"))).toMatchObject({ outcome: "applied" });
+    await env.DB.prepare(`CREATE TRIGGER refuse_shared BEFORE INSERT ON patient_payment_details WHEN NEW.claim_lifecycle_id = '${b}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`).run();
+    try {
+      const [flushedA, flushedB] = await Promise.allSettled([stubOf(a).flush(), stubOf(b).flush()]);
+      expect(flushedA).toEqual({ status: "fulfilled", value: 1 });
+      expect(flushedB.status).toBe("rejected");
+      expect((await paymentsInD1(a)).payments).toEqual([["ob-sh-a1", 1000, 0]]);
+      expect((await paymentsInD1(b)).payments).toEqual([]);
+      expect(await stubOf(b).outboxStatus()).toMatchObject({ pending: 1 });
+    } finally {
+      await env.DB.prepare("DROP TRIGGER refuse_shared").run();
+    }
+    expect(await stubOf(b).flush()).toBe(1);
+    expect((await paymentsInD1(b)).payments).toEqual([["ob-sh-b1", 2000, 0]]);
+    expect((await paymentsInD1(a)).payments).toEqual([["ob-sh-a1", 1000, 0]]);
   });
 
   it("an entry longer than one SQLite value is kept in parts, and D1 gets it whole, once", async () => {
