@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { findClaimByIdentifier } from "../claims/read";
+import { findClaimByIdentifier, lifecycleIdOfBill } from "../claims/read";
 import { CLAIM_ID_SYSTEM, type LifecycleHooks } from "../claims/resolve";
 import { database, type Db } from "../db/client";
 import { claimLifecycles, claims, patientPaymentDetails } from "../db/schema";
@@ -50,7 +50,12 @@ const claimNotFound = (billId: string) => new ApiError(404, "CLAIM_NOT_FOUND", `
 const billLifecycles = isolateCache<string>(10_000);
 const BILL_CACHE_TTL_SECONDS = 300;
 
-const lifecycleForBill = (db: Db, billId: string) => billLifecycles.get(billId, BILL_CACHE_TTL_SECONDS, async () => (await claimForBill(db, billId)).lifecycleId);
+const lifecycleForBill = (db: Db, billId: string) =>
+  billLifecycles.get(billId, BILL_CACHE_TTL_SECONDS, async () => {
+    const lifecycleId = await lifecycleIdOfBill(db, billId);
+    if (!lifecycleId) throw claimNotFound(billId);
+    return lifecycleId;
+  });
 
 const traceConflict = (traceId: string | null, r: { billId: string; amountCents: number }) =>
   new ApiError(

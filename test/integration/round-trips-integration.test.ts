@@ -4,6 +4,9 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { countingD1 } from "../helpers/d1-count";
 import { project, remit, scrub } from "../helpers/lifecycle";
+import { findClaimByIdentifier, lifecycleIdOfBill } from "../../src/claims/read";
+import { CLAIM_ID_SYSTEM } from "../../src/claims/resolve";
+import { database } from "../../src/db/client";
 
 // D1 round trips are the projection path's cost (bench/round-trip-cost.mjs: one costs about an empty
 // request here), so the events consumer's count for the common cases is pinned: a change that adds one
@@ -68,5 +71,26 @@ describe("D1 round trips of the events consumer", () => {
       'batch of 10: insert into "domain_events" ("id", "type',
       'batch of 3: update "domain_events" set "fanned_out_a',
     ]);
+  });
+});
+
+describe("D1 round trips of a payment", () => {
+  it("a bill its isolate has not seen yet: one round trip finds its lifecycle, the same one the claim it names is in", async () => {
+    await project("cair.claim_scrubber", scrub({ claimId: "rt-bill", billId: "RT-BILL", patient: "rt-bill-pt", created: "2024-10-01" }));
+    await project("cair.claim_scrubber", scrub({ claimId: "rt-bill-only", billId: "RT-BILL-ONLY", patient: "rt-bill-only-pt", created: "2024-10-01" }));
+    // a lifecycle whose bill no claim carries as its identifier: the lifecycle's latest claim names it
+    await env.DB.prepare("DELETE FROM claim_identifiers WHERE system = ? AND value = 'RT-BILL-ONLY'").bind(CLAIM_ID_SYSTEM).run();
+    const lifecycleOfClaim = async (bill: string) => {
+      const claimId = await findClaimByIdentifier(database(env.DB), CLAIM_ID_SYSTEM, bill);
+      if (!claimId) return null;
+      return (await env.DB.prepare("SELECT claim_lifecycle_id AS id FROM claims WHERE id = ?").bind(claimId).first<{ id: string }>())!.id;
+    };
+    for (const bill of ["RT-BILL", "RT-BILL-ONLY", "RT-NO-SUCH-BILL"]) {
+      const { db, calls } = countingD1(env.DB);
+      const found = await lifecycleIdOfBill(database(db), bill);
+      expect(calls).toHaveLength(1);
+      expect(found).toBe(await lifecycleOfClaim(bill));
+      if (bill !== "RT-NO-SUCH-BILL") expect(found).toMatch(/./);
+    }
   });
 });
