@@ -141,7 +141,7 @@ type Sent = { ok: true } | { ok: false; error: unknown };
  * (nextFlushAt) so that flushes due in the same moment meet here.
  *
  * What each object keeps: its statements still run in order and atomically, with nothing of another
- * object's in between, and exactly once holds per object (its markers are its own, src above). D1 runs
+ * object's in between, and exactly once holds per object (its markers are its own: top of this file). D1 runs
  * the combined batch as one transaction, so one object's failure (a marker that collides after a crash, a
  * statement D1 refuses) would roll back the others' too; then each object's batch runs again by itself
  * (nothing of the combined one committed) and only the failing object sees its error. Each object has at
@@ -160,8 +160,9 @@ export function sendShared(d1: D1Database, waitUntil: (work: Promise<unknown>) =
         const all = await alone(flushes.flat());
         return all.ok ? flushes.map(() => all) : Promise.all(flushes.map(alone));
       },
-      // a few objects' batches of up to 50 entries each (each entry a few statements)
-      { maxItems: 32, weight: (statements) => statements.length, maxWeight: SHARED_BATCH_STATEMENTS, maxRounds: 8 },
+      // A leader sends others' flushes in its own invocation, and D1 counts queries per invocation: two
+      // rounds, then the next object to flush leads (an object's own flush loop sends up to 50 entries a batch).
+      { maxItems: 32, weight: (statements) => statements.length, maxWeight: SHARED_BATCH_STATEMENTS, maxRounds: 2 },
     );
     sharedSenders.set(d1, batcher);
   }
