@@ -52,26 +52,27 @@ export async function findClaimByIdentifier(db: Db, system: string, value: strin
 }
 
 /**
- * The lifecycle of the claim a bill id names (as findClaimByIdentifier with the claim-id system: the claim
- * carrying it, else the latest claim of the lifecycle whose bill it is), in one D1 round trip instead of up to
- * three in a row: a payment to a bill its isolate has not seen yet waits on this before anything else.
+ * The claim a bill id names (as findClaimByIdentifier with the claim-id system: the claim carrying it, else
+ * the latest claim of the lifecycle whose bill it is), with its lifecycle and patient, in one D1 round trip
+ * instead of up to three in a row: a payment to a bill its isolate has not seen yet waits on this first.
  */
-export async function lifecycleIdOfBill(db: Db, billId: string): Promise<string | null> {
+export async function claimOfBill(db: Db, billId: string): Promise<{ id: string; lifecycleId: string; patientId: string | null } | null> {
+  const columns = { id: claims.id, lifecycleId: claims.lifecycleId, patientId: claims.patientId };
   const [tagged, latest] = await db.batch([
     db
-      .select({ lifecycleId: claims.lifecycleId })
+      .select(columns)
       .from(claimIdentifiers)
       .innerJoin(claims, eq(claims.id, claimIdentifiers.claimId))
       .where(and(eq(claimIdentifiers.system, CLAIM_ID_SYSTEM), eq(claimIdentifiers.value, billId))),
     db
-      .select({ lifecycleId: claims.lifecycleId })
+      .select(columns)
       .from(claims)
       .innerJoin(claimLifecycles, eq(claimLifecycles.id, claims.lifecycleId))
       .where(eq(claimLifecycles.billId, billId))
       .orderBy(desc(claims.createdAt), desc(claims.id))
       .limit(1),
   ]);
-  return tagged[0]?.lifecycleId ?? latest[0]?.lifecycleId ?? null;
+  return tagged[0] ?? latest[0] ?? null;
 }
 
 /**

@@ -4,7 +4,7 @@ import { fanOutCoalesced } from "../delivery/fan-out";
 import { nonNegativeVar, type Env } from "../env";
 import { errorText, log } from "../log";
 import * as ops from "./operations";
-import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount, sendShared, type Flushed } from "./outbox";
+import { append, flushOutbox, initOutbox, oldestPendingAt, pendingCount, sendShared, type Flushed, type SendBatch } from "./outbox";
 import { initStateStore, loadState, saveState, type StoredRows } from "./state-store";
 import { loadLifecycle, type LifecycleState } from "./store";
 
@@ -55,8 +55,12 @@ export class ClaimLifecycle extends DurableObject<Env> {
    */
   private flushFailure: { inARow: number; error: string; nextTryAt: number } | null = null;
 
+  /** How a flush reaches D1: with the flushes of the isolate's other lifecycle objects due at the same time. */
+  private readonly send: SendBatch;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.send = sendShared(env.DB, (work) => ctx.waitUntil(work));
     const sql = ctx.storage.sql;
     initStateStore(sql);
     initOutbox(sql);
@@ -153,7 +157,7 @@ export class ClaimLifecycle extends DurableObject<Env> {
     // One flush at a time: a caller arriving during one waits for it, then sends what came after it.
     while (pendingCount(this.ctx.storage.sql) > 0) {
       // entries are only queued with a stored state, so a woken object finds its lifecycle there
-      this.flushing ??= flushOutbox(this.ctx.storage.sql, this.env.DB, this.stored()!.lifecycleId, nowIso, sendShared(this.env.DB, (work) => this.ctx.waitUntil(work))).finally(() => (this.flushing = null));
+      this.flushing ??= flushOutbox(this.ctx.storage.sql, this.env.DB, this.stored()!.lifecycleId, nowIso, this.send).finally(() => (this.flushing = null));
       const flushed = await this.flushing;
       total.entries += flushed.entries;
       total.domainEvents += flushed.domainEvents;

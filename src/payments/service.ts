@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
-import { findClaimByIdentifier, lifecycleIdOfBill } from "../claims/read";
-import { CLAIM_ID_SYSTEM, type LifecycleHooks } from "../claims/resolve";
+import { claimOfBill } from "../claims/read";
+import type { LifecycleHooks } from "../claims/resolve";
 import { database, type Db } from "../db/client";
-import { claimLifecycles, claims, patientPaymentDetails } from "../db/schema";
+import { claimLifecycles, patientPaymentDetails } from "../db/schema";
 import { centsToDecimalString } from "../domain/money";
 import { paymentTraceKey } from "../domain/payment";
 import type { Env } from "../env";
@@ -32,10 +32,7 @@ const MAX_MOVES = 3;
 
 /** The claim a bill id names (the lifecycle's latest claim), or 404 CLAIM_NOT_FOUND. */
 export async function claimForBill(db: Db, billId: string) {
-  const claimId = await findClaimByIdentifier(db, CLAIM_ID_SYSTEM, billId);
-  const [claim] = claimId
-    ? await db.select({ id: claims.id, lifecycleId: claims.lifecycleId, patientId: claims.patientId }).from(claims).where(eq(claims.id, claimId))
-    : [];
+  const claim = await claimOfBill(db, billId);
   if (!claim) throw claimNotFound(billId);
   return claim;
 }
@@ -50,12 +47,7 @@ const claimNotFound = (billId: string) => new ApiError(404, "CLAIM_NOT_FOUND", `
 const billLifecycles = isolateCache<string>(10_000);
 const BILL_CACHE_TTL_SECONDS = 300;
 
-const lifecycleForBill = (db: Db, billId: string) =>
-  billLifecycles.get(billId, BILL_CACHE_TTL_SECONDS, async () => {
-    const lifecycleId = await lifecycleIdOfBill(db, billId);
-    if (!lifecycleId) throw claimNotFound(billId);
-    return lifecycleId;
-  });
+const lifecycleForBill = (db: Db, billId: string) => billLifecycles.get(billId, BILL_CACHE_TTL_SECONDS, async () => (await claimForBill(db, billId)).lifecycleId);
 
 const traceConflict = (traceId: string | null, r: { billId: string; amountCents: number }) =>
   new ApiError(

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { countingD1 } from "../helpers/d1-count";
 import { project, remit, scrub } from "../helpers/lifecycle";
-import { findClaimByIdentifier, lifecycleIdOfBill } from "../../src/claims/read";
+import { claimOfBill, findClaimByIdentifier } from "../../src/claims/read";
 import { CLAIM_ID_SYSTEM } from "../../src/claims/resolve";
 import { database } from "../../src/db/client";
 
@@ -87,7 +87,7 @@ describe("D1 round trips of a payment", () => {
     };
     for (const bill of ["RT-BILL", "RT-BILL-ONLY", "RT-NO-SUCH-BILL"]) {
       const { db, calls } = countingD1(env.DB);
-      const found = await lifecycleIdOfBill(database(db), bill);
+      const found = (await claimOfBill(database(db), bill))?.lifecycleId ?? null;
       expect(calls).toHaveLength(1);
       expect(found).toBe(await lifecycleOfClaim(bill));
       if (bill !== "RT-NO-SUCH-BILL") expect(found).toMatch(/./);
