@@ -1,4 +1,4 @@
-import { getTableColumns, is, Param, Placeholder, sql, type Table } from "drizzle-orm";
+import { getTableColumns, is, Param, Placeholder, sql, type SQL, type Table } from "drizzle-orm";
 import type { Db } from "./client";
 
 /**
@@ -65,6 +65,27 @@ export function everyColumn<T extends Table, K extends keyof T["$inferInsert"] =
   const skip = new Set<string>(except as string[]);
   const named = Object.keys(getTableColumns(table)).filter((k) => !skip.has(k));
   return Object.fromEntries(named.map((k) => [k, (values as Record<string, unknown>)[k]])) as Omit<T["$inferInsert"], K>;
+}
+
+/**
+ * An upsert's `set` that takes each named column from the row the insert proposed (SQLite's `excluded`),
+ * instead of binding its value a second time.
+ *
+ * Why: `.onConflictDoUpdate({ set: values })` binds every value twice (and a `setWhere` comparing values, a
+ * third time), so a 2 KB resource travelled to D1 as 4–6 KB of bound values, and the lifecycle outbox kept
+ * each PaymentReconciliation twice over (a payment's outbox entry was ~7.8 KB, 2.4 KB of it that one
+ * statement). The column's value is the same either way: `excluded.col` is the value the insert gave it.
+ */
+export function excluded<T extends Table, K extends keyof T["$inferInsert"] & string>(table: T, columnsOf: readonly K[] | Partial<Record<K, unknown>>): Record<K, SQL> {
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  const keys = (Array.isArray(columnsOf) ? columnsOf : Object.keys(columnsOf)) as K[];
+  return Object.fromEntries(
+    keys.map((k) => {
+      const column = columns[k];
+      if (!column) throw new Error(`excluded: ${k} is not a column`);
+      return [k, sql.raw(`excluded."${column.name}"`)];
+    }),
+  ) as Record<K, SQL>;
 }
 
 /** What drizzle's one-time prepare needs besides the bound values (its prepared query's own fields). */

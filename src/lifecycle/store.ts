@@ -3,7 +3,7 @@ import { CLAIM_ID_SYSTEM, ID_SYSTEM } from "../claims/resolve";
 import { domainEventInsert } from "../claims/write";
 import { newId } from "../crypto/ids";
 import { nowIso, type Db } from "../db/client";
-import { compiled, everyColumn } from "../db/compiled";
+import { compiled, everyColumn, excluded } from "../db/compiled";
 import {
   claimIdentifiers,
   claimLifecycles,
@@ -387,7 +387,7 @@ const upsertReconciliation = compiled((db, v: { id: string; paymentId: string; c
   db
     .insert(paymentReconciliations)
     .values({ id: v.id, paymentId: v.paymentId, claimId: v.claimId, resource: v.resource, updatedAt: v.updatedAt })
-    .onConflictDoUpdate({ target: paymentReconciliations.paymentId, set: { resource: v.resource, claimId: v.claimId, updatedAt: v.updatedAt } }),
+    .onConflictDoUpdate({ target: paymentReconciliations.paymentId, set: excluded(paymentReconciliations, ["resource", "claimId", "updatedAt"]) }),
 );
 const setPaymentShare = compiled((db, v: { id: string; appliedCents: number; excessCents: number }) =>
   db.update(patientPaymentDetails).set({ appliedCents: v.appliedCents, excessCents: v.excessCents }).where(eq(patientPaymentDetails.id, v.id)),

@@ -4,6 +4,7 @@ import { sha256Hex } from "../crypto/hmac";
 import { newId } from "../crypto/ids";
 import type { Db } from "../db/client";
 import { nowIso } from "../db/client";
+import { excluded } from "../db/compiled";
 import { coveragePlans, providerKeys } from "../db/schema";
 import type { CoveragePlan } from "../domain/adjudication";
 
@@ -67,7 +68,7 @@ export async function upsertPlan(db: Db, plan: CoveragePlan): Promise<void> {
     autoApproveCeilingCents: plan.autoApproveCeilingCents,
     updatedAt: nowIso(),
   };
-  await db.insert(coveragePlans).values(values).onConflictDoUpdate({ target: coveragePlans.insuranceId, set: values });
+  await db.insert(coveragePlans).values(values).onConflictDoUpdate({ target: coveragePlans.insuranceId, set: excluded(coveragePlans, values) });
 }
 
 export const listPlans = async (db: Db) => (await db.select().from(coveragePlans)).map(planFromRow);

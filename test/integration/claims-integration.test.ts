@@ -65,6 +65,17 @@ describe("each seed payload end to end", () => {
     expect(JSON.parse(dev.payload).output.ai_generated_x12_837).toEqual(expect.any(String));
   });
 
+  it("a scrubber run sent again with other edits (same optimizer_run_id) replaces the stored run's result", async () => {
+    const first = scrubPayload({ claimId: "scrub-rerun-claim", billId: "SCRUB-RERUN-1", runId: "scrub-rerun-run" });
+    await deliver("scrub", first);
+    expect((await claimBy(CLAIM_ID_SYSTEM, "SCRUB-RERUN-1")).lifecycle.scrub).toMatchObject({ optimizerRunId: "scrub-rerun-run", edits: 4 });
+    const again = scrubPayload({ claimId: "scrub-rerun-claim", billId: "SCRUB-RERUN-1", runId: "scrub-rerun-run" });
+    again.output.edits = again.output.edits.slice(0, 1);
+    await deliver("scrub", again);
+    expect((await claimBy(CLAIM_ID_SYSTEM, "SCRUB-RERUN-1")).lifecycle.scrub).toMatchObject({ optimizerRunId: "scrub-rerun-run", edits: 1 });
+    expect(await count("scrub_results", "id = ?", "scrub-rerun-run")).toBe(1);
+  });
+
   it("the remit seed → ClaimResponse linked to a placeholder claim, CLAIMS_REMIT_APPROVED", async () => {
     const eventId = await deliver("remit", remitFor({ crId: "seed-remit", claimId: "44f484fc-7946-44e2-bfad-bad583c479f5" }));
     const claim = await claimBy("urn:claimgate:fhir-claim", "44f484fc-7946-44e2-bfad-bad583c479f5");

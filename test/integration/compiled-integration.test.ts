@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { coalescingBatches } from "../../src/db/coalesce";
-import { compiled, everyColumn } from "../../src/db/compiled";
+import { compiled, everyColumn, excluded } from "../../src/db/compiled";
 import { claimLifecycles, claimResponses, claims, patientCredits, patientPaymentDetails, patients } from "../../src/db/schema";
 import { countingD1 } from "../helpers/d1-count";
 
@@ -128,6 +128,27 @@ describe("compiled statements", () => {
     expect(insertCredit(db, row).toSQL()).toEqual(db.insert(patientCredits).values(row).toSQL());
     // a row missing a column is refused at bind time, not written with a hole
     expect(() => insertCredit(db, { ...row, patientId: undefined as unknown as null }).toSQL()).toThrow(/No value for placeholder "patientId"/);
+  });
+
+  it("excluded: an upsert's update takes the row the insert proposed, each value bound once", async () => {
+    const upsert = compiled((d, v: LifecycleValues) =>
+      d
+        .insert(claimLifecycles)
+        .values({ id: v.id, billId: v.billId, responsibilityProvisional: v.provisional, createdAt: v.now })
+        .onConflictDoUpdate({ target: claimLifecycles.id, set: excluded(claimLifecycles, ["billId", "responsibilityProvisional"]) }),
+    );
+    const id = uid("lc");
+    await upsert(db, { id, billId: "BILL-FIRST", provisional: false, now: "t1" });
+    const second = upsert(db, { id, billId: "BILL-SECOND", provisional: true, now: "t2" });
+    // the update names the proposed row, so nothing is bound twice
+    expect(second.toSQL().sql).toContain('set "bill_id" = excluded."bill_id", "responsibility_provisional" = excluded."responsibility_provisional"');
+    expect(second.toSQL().params).toEqual(db.insert(claimLifecycles).values({ id, billId: "BILL-SECOND", responsibilityProvisional: true, createdAt: "t2" }).toSQL().params);
+    await second;
+    const [row] = await lifecycleById(db, { id });
+    // the conflicting row took the second values, except the column the update leaves alone
+    expect(row).toMatchObject({ id, billId: "BILL-SECOND", responsibilityProvisional: true, createdAt: "t1" });
+    // a key that is not a column of the table is refused, not turned into SQL
+    expect(() => excluded(claimLifecycles, ["nope" as "billId"])).toThrow(/nope is not a column/);
   });
 
   it("runs on the binding it is given: a coalescing binding merges concurrent compiled batches into one round trip", async () => {

@@ -275,3 +275,17 @@ describe("status, review and events", () => {
     });
   });
 });
+
+describe("coverage plans", () => {
+  it("a PUT of a plan that exists replaces it: every field takes the new value, and adjudication follows", async () => {
+    const put = (body: Record<string, unknown>) => admin("PUT", "/admin/coverage-plans/REPLACED-1", { payorId: "PAY009", planName: "First", coinsurancePercent: 10, copay: 5, autoApproveCeiling: 1000, ...body });
+    expect((await put({ excludedCpt: ["99213"] })).status).toBe(200);
+    const replaced = await put({ planName: "Second", coinsurancePercent: 30, copay: 0, autoApproveCeiling: 50, excludedCpt: [] });
+    expect(replaced.status).toBe(200);
+    const [plan] = (await admin("GET", "/admin/coverage-plans")).body.data.filter((p: { insuranceId: string }) => p.insuranceId === "REPLACED-1");
+    expect(plan).toMatchObject({ payorId: "PAY009", planName: "Second", coinsurancePercent: 30, copay: 0, autoApproveCeiling: 50, excludedCpt: [] });
+    // 99213 is no longer excluded, and $150 is over the new $50 ceiling: manual review, not a denial
+    const result = (await submitClaim({ patient_name: "Test Patient", insurance_id: "REPLACED-1", diagnosis_code: "J20.9", procedure_code: "99213", amount: "150.00" })).body;
+    expect(result).toMatchObject({ success: true, auto_approved: false });
+  });
+});

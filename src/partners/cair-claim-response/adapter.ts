@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { applyStatus } from "../../claims/write";
-import { compiled, everyColumn } from "../../db/compiled";
+import { compiled, everyColumn, excluded } from "../../db/compiled";
 import { claimResponses } from "../../db/schema";
 import { toInstant } from "../../domain/claim-status";
 import { remitFacts } from "../../domain/remit";
@@ -28,13 +28,15 @@ type RemitRow = typeof claimResponses.$inferInsert & { id: string };
  */
 const upsertRemit = compiled((db, v: Required<RemitRow> & { withdrawnRank: number }) => {
   const set = everyColumn(claimResponses, v, ["id"]);
+  // the update takes the proposed row's values (`excluded`), so the resource is bound once, not three times
+  const proposed = excluded(claimResponses, ["versionAt", "resource"]);
   return db
     .insert(claimResponses)
     .values({ id: v.id, ...set })
     .onConflictDoUpdate({
       target: claimResponses.id,
-      set,
-      setWhere: sql`(${v.versionAt}, ${v.withdrawnRank}, ${v.resource}) > (${claimResponses.versionAt}, ${claimResponses.withdrawn}, ${claimResponses.resource})`,
+      set: excluded(claimResponses, set),
+      setWhere: sql`(${proposed.versionAt}, ${v.withdrawnRank}, ${proposed.resource}) > (${claimResponses.versionAt}, ${claimResponses.withdrawn}, ${claimResponses.resource})`,
     });
 });
 

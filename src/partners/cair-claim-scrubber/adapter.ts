@@ -1,5 +1,6 @@
 import { CLAIM_ID_SYSTEM, ID_SYSTEM, resolveClaim } from "../../claims/resolve";
 import { replaceLines } from "../../claims/write";
+import { excluded } from "../../db/compiled";
 import { claims, scrubResults } from "../../db/schema";
 import { eq } from "drizzle-orm";
 import { lifecycleHooks } from "../../payments/service";
@@ -55,7 +56,7 @@ export const cairClaimScrubber = defineAdapter({
     await db
       .insert(scrubResults)
       .values({ id: out.optimizer_run_id, ...row })
-      .onConflictDoUpdate({ target: scrubResults.id, set: row });
+      .onConflictDoUpdate({ target: scrubResults.id, set: excluded(scrubResults, row) });
 
     return { produced: [{ type: "CLAIMS_AI_OPTIMIZER", claimId, lifecycleId, payload: raw }], reconcile: [lifecycleId] };
   },
