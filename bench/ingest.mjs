@@ -167,6 +167,8 @@ const result = {
     // events stored when each round ended (every request of a round is a new event, answered 202)
     storedAfterRound: detached.ratios.map((_, r) => WARM_UP + Math.ceil(N / ROUNDS) * (r + 1)),
     minRound: Math.min(...detached.ratios),
+    // what each round's ratio is made of: the ingest round's req/s, and /health's before and after it
+    roundsRps: { ingest: detached.rps.subject, baseline: detached.rps.baseline },
     lastOverFirst: round(detached.ratios[detached.ratios.length - 1] / detached.ratios[0]),
     // issue 17's target: every round ≥ 0.6 of its baseline, and the last round ≥ 0.9 × the first
     p50: round(detached.subject.p50 / detached.baseline.p50), target: 0.6,

@@ -277,7 +277,9 @@ export async function alternate({ rounds, baseline: runBaseline, subject }) {
     baselines.push(await runBaseline());
   }
   const ratios = subjects.map((s, r) => round(s.rps / ((baselines[r].rps + baselines[r + 1].rps) / 2)));
-  return { baseline: combine(baselines), subject: combine(subjects), ratios, ratio: median(ratios) };
+  // each round's own throughputs (req/s), so a low ratio can be traced to its subject or to its baselines
+  const rps = { baseline: baselines.map((b) => round(b.rps)), subject: subjects.map((s) => round(s.rps)) };
+  return { baseline: combine(baselines), subject: combine(subjects), ratios, ratio: median(ratios), rps };
 }
 
 /** Totals of several runs of one load: summed requests, throughput over the summed time, median latencies. */

@@ -136,6 +136,22 @@ function cpuReading() {
   ];
 }
 
+/** How far each side of the round ratios moved: ingest's req/s over its rounds against /health's over its runs. */
+function roundsSpread() {
+  const rps = ingest?.ratio?.roundsRps;
+  if (!rps) return [];
+  const spread = (xs) => {
+    const m = median(xs);
+    return `${Math.min(...xs)}–${Math.max(...xs)} req/s (median ${m}, ${Math.round((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / m)} % either side)`;
+  };
+  const low = ingest.ratio.rounds.indexOf(Math.min(...ingest.ratio.rounds));
+  return [
+    `- What the round ratios are made of (roundsRps in bench/results/ingest.json): ingest ${spread(rps.ingest)},`,
+    `  \`/health\` ${spread(rps.baseline)}. The lowest round (${ingest.ratio.rounds[low]}, round ${low + 1}) ingested ${rps.ingest[low]} req/s between`,
+    `  baselines of ${rps.baseline[low]} and ${rps.baseline[low + 1]}: a round's ratio moves mostly with its baselines, not with ingest.`,
+  ];
+}
+
 function roundsTrend() {
   const r = ingest?.ratio?.rounds;
   if (!r || r.length < 10) return [];
@@ -288,6 +304,7 @@ lines.push(
   "  lifecycle's reload stopped reading its remits' 2 KB resources (a batch's reload of this bill read",
   "  all 3,000) and the projection's statements were compiled (below).",
   ...roundsTrend(),
+  ...roundsSpread(),
   ...cpuReading(),
   "- Accepted events are not logged one line each by default (the stored row and the invocation log record",
   "  them; `LOG_LEVEL=debug` adds the line): under `wrangler dev` each console line also crosses the",
@@ -516,6 +533,32 @@ lines.push(
   "  `max_batch_timeout = 0` (end to end 297.0, unchanged). End to end delivered reads ~297 in this stop's",
   "  runs against 322 in stop 30: the stop-30 code read 296.9 in the same minute, so it is the machine;",
   "  fanned out, the issue's end point, reads 317-323.",
+  "- Stop 32, the payments ratio taken apart again (20 lifecycles, 2,000 payments a run, temporary switches,",
+  "  same hour; 2026-11-24, a machine ~10 % slower than stop 31's: `/health` 1,000-1,200 req/s, and stop 31's",
+  "  code read 270 end to end beside this stop's 270). On disk: as committed 0.32-0.35 (Worker 2.2-2.3 ms per",
+  "  payment); with no flush during the load 0.40-0.41 (1.62 ms); with, besides, no storage commit in the",
+  "  object (not a valid gateway: nothing kept) 0.54 (1.23 ms). On tmpfs the same three read 0.44 (2.0 ms),",
+  "  0.56 (1.38 ms), 0.60 (1.22 ms). So the object's commit costs ~0.4 ms of Worker CPU and, on this disk,",
+  "  ~0.13 of ratio in syncs on the thread; the flush ~0.6 ms, half of it D1 executing the ledger's",
+  "  statements (a flush that sent only its markers read 0.37, 1.93 ms; 8.5 statements per payment, the",
+  "  ledger moving earlier payments' shares as payments that sort earlier arrive) and half the flush's own",
+  "  work; fan-out after the flush costs nothing measurable (0.33 without it). The dev proxy, wrangler and",
+  "  the load generator take another ~1.7 ms of the two cores per payment, so 0.5 of `/health` would leave",
+  "  the Worker ~2.0 ms per payment with both cores busy all the time: even the invalid variant with no",
+  "  object commit reads 0.54 on disk. Tried, not kept: payments to one lifecycle in one object call (a",
+  "  batcher per lifecycle in the isolate): nearly every call carried one payment (a few in a hundred two or",
+  "  three), because calls to one object barely overlap (it answers in about a millisecond), and the ratio",
+  "  did not move; a quiet lifecycle's flush right after its answer, with no alarm (stop 31's next step),",
+  "  over 400 lifecycles:",
+  "  0.14 against 0.18, 4.8 against 4.1 ms, because flushes no longer met on the 100 ms grid and each paid",
+  "  its own D1 batch and fan-out; smaller flush batches for the tail (15 entries, 120 statements shared):",
+  "  p99 376 and 428 against 368 and 408 ms; ingest sending new events to the queue from the leader's idle",
+  "  time, 100 per sendBatch, instead of once per D1 batch: Worker CPU per event 0.97 against 0.84 ms, as",
+  "  batches got smaller once callers no longer waited for the send (with no send at all ingest reads",
+  "  852 against 772 req/s: the queue's share of the ingest path, about 10 %). Kept: upserts take their",
+  "  update from the proposed row (`excluded` in src/db/compiled.ts) instead of binding every value again,",
+  "  so a payment's outbox entry is 5.8 KB instead of 7.8 (its PaymentReconciliation was kept twice) and a",
+  "  remit's 2 KB resource is bound once instead of three times; no ratio moved beyond the noise.",
   "- Local Queues hand a consumer at most `max_batch_size` messages per batch timeout, so local delivery",
   "  and end-to-end rates understate production, where consumers scale out.",
   "",
