@@ -142,13 +142,18 @@ function roundsSpread() {
   if (!rps) return [];
   const spread = (xs) => {
     const m = median(xs);
-    return `${Math.min(...xs)}–${Math.max(...xs)} req/s (median ${m}, ${Math.round((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / m)} % either side)`;
+    return `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))} req/s (median ${Math.round(m)}, ±${Math.round((100 * (Math.max(...xs) - Math.min(...xs))) / 2 / m)} %)`;
+  };
+  const off = (x, xs) => {
+    const pct = Math.round((100 * (x - median(xs))) / median(xs));
+    return `${pct >= 0 ? pct : -pct} % ${pct >= 0 ? "over" : "under"} its median`;
   };
   const low = ingest.ratio.rounds.indexOf(Math.min(...ingest.ratio.rounds));
+  const around = (rps.baseline[low] + rps.baseline[low + 1]) / 2;
   return [
     `- What the round ratios are made of (roundsRps in bench/results/ingest.json): ingest ${spread(rps.ingest)},`,
-    `  \`/health\` ${spread(rps.baseline)}. The lowest round (${ingest.ratio.rounds[low]}, round ${low + 1}) ingested ${rps.ingest[low]} req/s between`,
-    `  baselines of ${rps.baseline[low]} and ${rps.baseline[low + 1]}: a round's ratio moves mostly with its baselines, not with ingest.`,
+    `  \`/health\` ${spread(rps.baseline)}. The lowest round (${ingest.ratio.rounds[low]}, round ${low + 1}) ingested ${Math.round(rps.ingest[low])} req/s (${off(rps.ingest[low], rps.ingest)})`,
+    `  between baselines of ${Math.round(rps.baseline[low])} and ${Math.round(rps.baseline[low + 1])} req/s (together ${off(around, rps.baseline)}).`,
   ];
 }
 
