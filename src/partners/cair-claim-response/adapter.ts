@@ -28,14 +28,14 @@ type RemitRow = typeof claimResponses.$inferInsert & { id: string };
  */
 const upsertRemit = compiled((db, v: Required<RemitRow> & { withdrawnRank: number }) => {
   const set = everyColumn(claimResponses, v, ["id"]);
-  // the update takes the proposed row's values (`excluded`), so the resource is bound once, not three times
-  const proposed = excluded(claimResponses, ["versionAt", "resource"]);
+  // the update and its version check read the proposed row (`excluded`), so the resource is bound once, not three times
+  const proposed = excluded(claimResponses, set);
   return db
     .insert(claimResponses)
     .values({ id: v.id, ...set })
     .onConflictDoUpdate({
       target: claimResponses.id,
-      set: excluded(claimResponses, set),
+      set: proposed,
       setWhere: sql`(${proposed.versionAt}, ${v.withdrawnRank}, ${proposed.resource}) > (${claimResponses.versionAt}, ${claimResponses.withdrawn}, ${claimResponses.resource})`,
     });
 });
